@@ -1,0 +1,138 @@
+//! The state the engine reads and updates: a member's balances and aggregates, coupons and
+//! recorded events.
+
+use crate::activity::Activity;
+use crate::event::Event;
+use crate::ids::{Code, EventId, MemberId, Slug, TransferId};
+use crate::ledger::{Lot, LotConsumption, Unit};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A member account's balance in one unit: posted, and the part of it held by pending
+/// redemptions. What the member can spend is `posted - held`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub posted: i64,
+    pub held: i64,
+}
+
+impl Balance {
+    pub fn available(self) -> i64 {
+        self.posted - self.held
+    }
+}
+
+/// What the member earned on one local day, for daily caps.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTally {
+    pub date: Option<NaiveDate>,
+    pub points: i64,
+    pub stamps: BTreeMap<Slug, i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberState {
+    pub id: MemberId,
+    pub points: Balance,
+    pub stamps: BTreeMap<Slug, Balance>,
+    pub activity: Activity,
+    pub last_visit_at: Option<DateTime<Utc>>,
+    pub tier: Option<Slug>,
+    pub tier_reached_at: Option<DateTime<Utc>>,
+    pub today: DayTally,
+    /// The member's points lots with something left; loaded only for operations that debit
+    /// points (`None` otherwise, and then no debit of points may happen).
+    #[serde(skip)]
+    pub lots: Option<Vec<Lot>>,
+}
+
+impl MemberState {
+    pub fn new(id: MemberId) -> Self {
+        Self {
+            id,
+            points: Balance::default(),
+            stamps: BTreeMap::new(),
+            activity: Activity::default(),
+            last_visit_at: None,
+            tier: None,
+            tier_reached_at: None,
+            today: DayTally::default(),
+            lots: Some(Vec::new()),
+        }
+    }
+
+    pub fn balance_mut(&mut self, unit: &Unit) -> &mut Balance {
+        match unit {
+            Unit::Points => &mut self.points,
+            Unit::Stamps(card) => self.stamps.entry(card.clone()).or_default(),
+        }
+    }
+
+    pub fn balance(&self, unit: &Unit) -> Balance {
+        match unit {
+            Unit::Points => self.points,
+            Unit::Stamps(card) => self.stamps.get(card).copied().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    Issued,
+    Redeemed,
+    Cancelled,
+}
+
+impl CouponStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Issued => "issued",
+            Self::Redeemed => "redeemed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Issued, Self::Redeemed, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The pending transfer that reserves a coupon's cost until it is used or cancelled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub transfer_id: TransferId,
+    pub unit: Unit,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coupon {
+    pub code: Code,
+    pub member_id: MemberId,
+    pub reward_id: Slug,
+    pub status: CouponStatus,
+    pub hold: Option<Hold>,
+    pub event_id: Option<EventId>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    /// What the hold took from the member's lots (loaded with the coupon, never stored on it).
+    #[serde(skip)]
+    pub hold_consumptions: Vec<LotConsumption>,
+}
+
+/// An event as recorded, with what it earned and what has been taken back since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    pub event: Event,
+    pub points_earned: i64,
+    pub points_transfer: Option<TransferId>,
+    pub stamps_earned: BTreeMap<Slug, i64>,
+    pub refunded_cents: i64,
+    pub points_reversed: i64,
+    pub stamps_reversed: BTreeMap<Slug, i64>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}

@@ -1,0 +1,18 @@
+//! The Stammgast domain: deterministic, and free of I/O. No clock, no randomness, no
+//! database, no network: callers pass `now`, ids and seeds in, and get values back.
+//!
+//! Money and points ([`money`], [`ids`]), members ([`member`]), events ([`event`]), the
+//! program format and its evaluation ([`program`]), the double-entry ledger ([`ledger`]),
+//! and the engine that applies commands to member state ([`engine`]).
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod activity;
+pub mod batch;
+pub mod engine;
+pub mod event;
+pub mod ids;
+pub mod ledger;
+pub mod member;
+pub mod money;
+pub mod program;
