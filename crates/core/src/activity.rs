@@ -75,7 +75,11 @@ impl Activity {
     /// The sum over months `from..=to`.
     pub fn between(&self, from: MonthIndex, to: MonthIndex) -> Tally {
         let mut total = Tally::default();
-        for bucket in self.months.iter().filter(|m| (from..=to).contains(&m.month)) {
+        for bucket in self
+            .months
+            .iter()
+            .filter(|m| (from..=to).contains(&m.month))
+        {
             total.add(bucket.tally);
         }
         total
@@ -90,7 +94,14 @@ mod tests {
     fn old_months_age_out_but_lifetime_keeps_counting() {
         let mut activity = Activity::default();
         for month in 0..30 {
-            activity.add(month, Tally { visits: 1, spend_cents: 100, points_earned: 1 });
+            activity.add(
+                month,
+                Tally {
+                    visits: 1,
+                    spend_cents: 100,
+                    points_earned: 1,
+                },
+            );
         }
         assert_eq!(activity.months.len(), MONTHS_KEPT as usize);
         assert_eq!(activity.lifetime.visits, 30);

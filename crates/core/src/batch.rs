@@ -6,8 +6,12 @@
 //! and coupons lead to their members, so at most three rounds), calls `apply_batch`, and
 //! writes the returned `BatchWrites` in the same transaction.
 
-use crate::engine::{self, Changes, Coupon, Ctx, DomainError, MemberState, RecordedEvent, RewardUsage};
-use crate::engine::{AdjustmentOutcome, CouponOutcome, EventOutcome, MaintenanceOutcome, ReversalOutcome};
+use crate::engine::{
+    self, Changes, Coupon, Ctx, DomainError, MemberState, RecordedEvent, RewardUsage,
+};
+use crate::engine::{
+    AdjustmentOutcome, CouponOutcome, EventOutcome, MaintenanceOutcome, ReversalOutcome,
+};
 use crate::event::{Event, EventKind};
 use crate::ids::{BusinessId, Code, EventId, IdSequence, MemberId, Slug, TransferId};
 use crate::ledger::Unit;
@@ -21,16 +25,44 @@ use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    Join { member: NewMember, signup_event: EventId },
-    Record { event: Event },
-    Void { event_id: EventId, reason: String },
-    Refund { event_id: EventId, amount: Cents, reason: String },
-    Redeem { member_id: MemberId, reward_id: Slug },
-    UseCoupon { code: Code },
-    CancelCoupon { code: Code },
-    Adjust { member_id: MemberId, unit: Unit, delta: i64, reason: String },
-    Expire { member_id: MemberId },
-    EvaluateTier { member_id: MemberId },
+    Join {
+        member: NewMember,
+        signup_event: EventId,
+    },
+    Record {
+        event: Event,
+    },
+    Void {
+        event_id: EventId,
+        reason: String,
+    },
+    Refund {
+        event_id: EventId,
+        amount: Cents,
+        reason: String,
+    },
+    Redeem {
+        member_id: MemberId,
+        reward_id: Slug,
+    },
+    UseCoupon {
+        code: Code,
+    },
+    CancelCoupon {
+        code: Code,
+    },
+    Adjust {
+        member_id: MemberId,
+        unit: Unit,
+        delta: i64,
+        reason: String,
+    },
+    Expire {
+        member_id: MemberId,
+    },
+    EvaluateTier {
+        member_id: MemberId,
+    },
 }
 
 /// A client's idempotency key and the fingerprint of the request it came with.
@@ -53,7 +85,11 @@ pub struct Request {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Outcome {
-    Joined { member_id: MemberId, code: Code, signup: EventOutcome },
+    Joined {
+        member_id: MemberId,
+        code: Code,
+        signup: EventOutcome,
+    },
     Event(EventOutcome),
     Reversal(ReversalOutcome),
     Coupon(CouponOutcome),
@@ -122,10 +158,10 @@ impl Snapshot {
             if !self.programs.contains_key(&business) {
                 needs.programs.insert(business);
             }
-            if let Some(key) = &request.key {
-                if !self.outcomes.contains_key(&(business, key.key.clone())) {
-                    needs.outcomes.insert((business, key.key.clone()));
-                }
+            if let Some(key) = &request.key
+                && !self.outcomes.contains_key(&(business, key.key.clone()))
+            {
+                needs.outcomes.insert((business, key.key.clone()));
             }
             self.missing_for(business, &request.command, &mut needs);
         }
@@ -133,55 +169,85 @@ impl Snapshot {
     }
 
     fn missing_for(&self, business: BusinessId, command: &Command, needs: &mut Needs) {
-        let mut member = |id: MemberId, with_lots: bool, extra_lots: &[TransferId]| {
-            match self.members.get(&(business, id)) {
-                None => {
-                    needs.members.insert((business, id));
-                }
-                Some(Some(state)) if with_lots && state.lots.is_none() => {
-                    needs.lots.entry((business, id)).or_default().extend(extra_lots);
-                }
-                Some(_) => {}
+        let mut member = |id: MemberId, with_lots: bool, extra_lots: &[TransferId]| match self
+            .members
+            .get(&(business, id))
+        {
+            None => {
+                needs.members.insert((business, id));
             }
+            Some(Some(state)) if with_lots && state.lots.is_none() => {
+                needs
+                    .lots
+                    .entry((business, id))
+                    .or_default()
+                    .extend(extra_lots);
+            }
+            Some(_) => {}
         };
         match command {
-            Command::Join { member: new_member, .. } => {
+            Command::Join {
+                member: new_member, ..
+            } => {
                 for identifier in identifiers_of(new_member) {
-                    if !self.identifiers.contains_key(&(business, identifier.clone())) {
+                    if !self
+                        .identifiers
+                        .contains_key(&(business, identifier.clone()))
+                    {
                         needs.identifiers.insert((business, identifier));
                     }
                 }
             }
             Command::Record { event } => member(event.member_id, false, &[]),
-            Command::Redeem { member_id, reward_id } => {
+            Command::Redeem {
+                member_id,
+                reward_id,
+            } => {
                 member(*member_id, true, &[]);
-                if !self.reward_usage.contains_key(&(business, reward_id.clone())) {
+                if !self
+                    .reward_usage
+                    .contains_key(&(business, reward_id.clone()))
+                {
                     needs.reward_usage.insert((business, reward_id.clone()));
                 }
                 let pair = (*member_id, reward_id.clone());
-                if !self.member_reward_usage.contains_key(&(business, pair.clone())) {
+                if !self
+                    .member_reward_usage
+                    .contains_key(&(business, pair.clone()))
+                {
                     needs.member_reward_usage.insert((business, pair));
                 }
             }
-            Command::Adjust { member_id, .. } | Command::Expire { member_id } => member(*member_id, true, &[]),
+            Command::Adjust { member_id, .. } | Command::Expire { member_id } => {
+                member(*member_id, true, &[])
+            }
             Command::EvaluateTier { member_id } => member(*member_id, false, &[]),
-            Command::Void { event_id, .. } | Command::Refund { event_id, .. } => match self.events.get(&(business, *event_id)) {
-                None => {
-                    needs.events.insert((business, *event_id));
+            Command::Void { event_id, .. } | Command::Refund { event_id, .. } => {
+                match self.events.get(&(business, *event_id)) {
+                    None => {
+                        needs.events.insert((business, *event_id));
+                    }
+                    Some(Some(record)) => member(record.event.member_id, true, &[]),
+                    Some(None) => {}
                 }
-                Some(Some(record)) => member(record.event.member_id, true, &[]),
-                Some(None) => {}
-            },
-            Command::UseCoupon { code } | Command::CancelCoupon { code } => match self.coupons.get(&(business, code.clone())) {
-                None => {
-                    needs.coupons.insert((business, code.clone()));
+            }
+            Command::UseCoupon { code } | Command::CancelCoupon { code } => {
+                match self.coupons.get(&(business, code.clone())) {
+                    None => {
+                        needs.coupons.insert((business, code.clone()));
+                    }
+                    Some(Some(coupon)) => {
+                        let lots: Vec<TransferId> =
+                            coupon.hold_consumptions.iter().map(|c| c.lot_id).collect();
+                        member(
+                            coupon.member_id,
+                            matches!(command, Command::CancelCoupon { .. }),
+                            &lots,
+                        );
+                    }
+                    Some(None) => {}
                 }
-                Some(Some(coupon)) => {
-                    let lots: Vec<TransferId> = coupon.hold_consumptions.iter().map(|c| c.lot_id).collect();
-                    member(coupon.member_id, matches!(command, Command::CancelCoupon { .. }), &lots);
-                }
-                Some(None) => {}
-            },
+            }
         }
     }
 }
@@ -198,36 +264,73 @@ pub struct BatchWrites {
 
 /// Applies every request in order. A refused request changes nothing; a request whose key
 /// was seen before returns the stored outcome (or is refused if its fingerprint differs).
-pub fn apply_batch(snapshot: &mut Snapshot, requests: &[Request]) -> (Vec<Result<Outcome, DomainError>>, BatchWrites) {
+pub fn apply_batch(
+    snapshot: &mut Snapshot,
+    requests: &[Request],
+) -> (Vec<Result<Outcome, DomainError>>, BatchWrites) {
     let mut writes = BatchWrites::default();
-    let results = requests.iter().map(|request| apply_one(snapshot, request, &mut writes)).collect();
+    let results = requests
+        .iter()
+        .map(|request| apply_one(snapshot, request, &mut writes))
+        .collect();
     (results, writes)
 }
 
-fn apply_one(snapshot: &mut Snapshot, request: &Request, writes: &mut BatchWrites) -> Result<Outcome, DomainError> {
+fn apply_one(
+    snapshot: &mut Snapshot,
+    request: &Request,
+    writes: &mut BatchWrites,
+) -> Result<Outcome, DomainError> {
     let business = request.business_id;
-    if let Some(key) = &request.key {
-        if let Some(Some(stored)) = snapshot.outcomes.get(&(business, key.key.clone())) {
-            return if stored.fingerprint == key.fingerprint { Ok(stored.outcome.clone()) } else { Err(DomainError::IdempotencyKeyReused) };
-        }
+    if let Some(key) = &request.key
+        && let Some(Some(stored)) = snapshot.outcomes.get(&(business, key.key.clone()))
+    {
+        return if stored.fingerprint == key.fingerprint {
+            Ok(stored.outcome.clone())
+        } else {
+            Err(DomainError::IdempotencyKeyReused)
+        };
     }
     let Some(Some(program)) = snapshot.programs.get(&business).cloned() else {
-        return Err(DomainError::MemberNotFound(member_of(&request.command, snapshot, business).unwrap_or(MemberId::from_uuid(uuid::Uuid::nil()))));
+        return Err(DomainError::MemberNotFound(
+            member_of(&request.command, snapshot, business)
+                .unwrap_or(MemberId::from_uuid(uuid::Uuid::nil())),
+        ));
     };
-    let mut draft = Draft { snapshot, business, changes: Changes::default(), touched: BTreeMap::new(), new_member: None };
+    let mut draft = Draft {
+        snapshot,
+        business,
+        changes: Changes::default(),
+        touched: BTreeMap::new(),
+        new_member: None,
+    };
     let mut ids = IdSequence::new(request.seed);
     let outcome = run_command(&mut draft, &program, request, &mut ids)?;
-    let Draft { changes, touched, new_member, .. } = draft;
+    let Draft {
+        changes,
+        touched,
+        new_member,
+        ..
+    } = draft;
     writes.changes.entry(business).or_default().append(changes);
-    writes.new_members.extend(new_member.map(|m| (business, m, request.now)));
+    writes
+        .new_members
+        .extend(new_member.map(|m| (business, m, request.now)));
     for (id, state) in touched {
         snapshot.members.insert((business, id), Some(state.clone()));
         writes.members.insert((business, id), state);
     }
     if let Some(key) = &request.key {
-        let stored = StoredOutcome { fingerprint: key.fingerprint.clone(), outcome: outcome.clone() };
-        snapshot.outcomes.insert((business, key.key.clone()), Some(stored));
-        writes.outcomes.push((business, key.clone(), outcome.clone()));
+        let stored = StoredOutcome {
+            fingerprint: key.fingerprint.clone(),
+            outcome: outcome.clone(),
+        };
+        snapshot
+            .outcomes
+            .insert((business, key.key.clone()), Some(stored));
+        writes
+            .outcomes
+            .push((business, key.clone(), outcome.clone()));
     }
     Ok(outcome)
 }
@@ -236,13 +339,22 @@ fn member_of(command: &Command, snapshot: &Snapshot, business: BusinessId) -> Op
     match command {
         Command::Join { member, .. } => Some(member.id),
         Command::Record { event } => Some(event.member_id),
-        Command::Redeem { member_id, .. } | Command::Adjust { member_id, .. } | Command::Expire { member_id } | Command::EvaluateTier { member_id } => Some(*member_id),
-        Command::Void { event_id, .. } | Command::Refund { event_id, .. } => {
-            snapshot.events.get(&(business, *event_id)).cloned().flatten().map(|r| r.event.member_id)
-        }
-        Command::UseCoupon { code } | Command::CancelCoupon { code } => {
-            snapshot.coupons.get(&(business, code.clone())).cloned().flatten().map(|c| c.member_id)
-        }
+        Command::Redeem { member_id, .. }
+        | Command::Adjust { member_id, .. }
+        | Command::Expire { member_id }
+        | Command::EvaluateTier { member_id } => Some(*member_id),
+        Command::Void { event_id, .. } | Command::Refund { event_id, .. } => snapshot
+            .events
+            .get(&(business, *event_id))
+            .cloned()
+            .flatten()
+            .map(|r| r.event.member_id),
+        Command::UseCoupon { code } | Command::CancelCoupon { code } => snapshot
+            .coupons
+            .get(&(business, code.clone()))
+            .cloned()
+            .flatten()
+            .map(|c| c.member_id),
     }
 }
 
@@ -257,85 +369,202 @@ struct Draft<'a> {
 
 impl Draft<'_> {
     fn member(&self, id: MemberId) -> Result<MemberState, DomainError> {
-        self.snapshot.members.get(&(self.business, id)).cloned().flatten().ok_or(DomainError::MemberNotFound(id))
+        self.snapshot
+            .members
+            .get(&(self.business, id))
+            .cloned()
+            .flatten()
+            .ok_or(DomainError::MemberNotFound(id))
     }
 }
 
-fn run_command(draft: &mut Draft<'_>, program: &Program, request: &Request, ids: &mut IdSequence) -> Result<Outcome, DomainError> {
+fn run_command(
+    draft: &mut Draft<'_>,
+    program: &Program,
+    request: &Request,
+    ids: &mut IdSequence,
+) -> Result<Outcome, DomainError> {
     let business = draft.business;
     let mut changes = Changes::default();
-    let mut ctx = Ctx { program, now: request.now, ids, changes: &mut changes };
+    let mut ctx = Ctx {
+        program,
+        now: request.now,
+        ids,
+        changes: &mut changes,
+    };
     let (outcome, state) = match &request.command {
-        Command::Join { member, signup_event } => {
+        Command::Join {
+            member,
+            signup_event,
+        } => {
             for identifier in identifiers_of(member) {
-                if draft.snapshot.identifiers.get(&(business, identifier.clone())).copied().unwrap_or(false) {
+                if draft
+                    .snapshot
+                    .identifiers
+                    .get(&(business, identifier.clone()))
+                    .copied()
+                    .unwrap_or(false)
+                {
                     let field = identifier.split(':').next().unwrap_or("identifier");
-                    return Err(DomainError::ContactTaken(if field == "code" { "member code".into() } else { field.into() }));
+                    return Err(DomainError::ContactTaken(if field == "code" {
+                        "member code".into()
+                    } else {
+                        field.into()
+                    }));
                 }
             }
             let mut state = MemberState::new(member.id);
-            let signup = Event { id: *signup_event, member_id: member.id, kind: EventKind::Signup, location_id: None, occurred_at: request.now };
+            let signup = Event {
+                id: *signup_event,
+                member_id: member.id,
+                kind: EventKind::Signup,
+                location_id: None,
+                occurred_at: request.now,
+            };
             let signup = engine::record_event(&mut ctx, &mut state, signup)?;
             for identifier in identifiers_of(member) {
-                draft.snapshot.identifiers.insert((business, identifier), true);
+                draft
+                    .snapshot
+                    .identifiers
+                    .insert((business, identifier), true);
             }
             draft.new_member = Some(member.clone());
-            (Outcome::Joined { member_id: member.id, code: member.code.clone(), signup }, state)
+            (
+                Outcome::Joined {
+                    member_id: member.id,
+                    code: member.code.clone(),
+                    signup,
+                },
+                state,
+            )
         }
         Command::Record { event } => {
             let mut state = draft.member(event.member_id)?;
-            (Outcome::Event(engine::record_event(&mut ctx, &mut state, event.clone())?), state)
+            (
+                Outcome::Event(engine::record_event(&mut ctx, &mut state, event.clone())?),
+                state,
+            )
         }
-        Command::Void { event_id, reason } | Command::Refund { event_id, reason, .. } => {
-            let mut record = draft.snapshot.events.get(&(business, *event_id)).cloned().flatten().ok_or(DomainError::EventNotFound(*event_id))?;
+        Command::Void { event_id, reason }
+        | Command::Refund {
+            event_id, reason, ..
+        } => {
+            let mut record = draft
+                .snapshot
+                .events
+                .get(&(business, *event_id))
+                .cloned()
+                .flatten()
+                .ok_or(DomainError::EventNotFound(*event_id))?;
             let mut state = draft.member(record.event.member_id)?;
             let outcome = match &request.command {
-                Command::Refund { amount, .. } => engine::refund_event(&mut ctx, &mut record, &mut state, *amount, reason)?,
+                Command::Refund { amount, .. } => {
+                    engine::refund_event(&mut ctx, &mut record, &mut state, *amount, reason)?
+                }
                 _ => engine::void_event(&mut ctx, &mut record, &mut state, reason)?,
             };
-            draft.snapshot.events.insert((business, *event_id), Some(record));
+            draft
+                .snapshot
+                .events
+                .insert((business, *event_id), Some(record));
             (Outcome::Reversal(outcome), state)
         }
-        Command::Redeem { member_id, reward_id } => {
+        Command::Redeem {
+            member_id,
+            reward_id,
+        } => {
             let mut state = draft.member(*member_id)?;
             let usage = RewardUsage {
-                issued_total: draft.snapshot.reward_usage.get(&(business, reward_id.clone())).copied().unwrap_or(0),
-                issued_to_member: draft.snapshot.member_reward_usage.get(&(business, (*member_id, reward_id.clone()))).copied().unwrap_or(0),
+                issued_total: draft
+                    .snapshot
+                    .reward_usage
+                    .get(&(business, reward_id.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                issued_to_member: draft
+                    .snapshot
+                    .member_reward_usage
+                    .get(&(business, (*member_id, reward_id.clone())))
+                    .copied()
+                    .unwrap_or(0),
             };
             let outcome = engine::redeem_reward(&mut ctx, &mut state, reward_id, usage)?;
-            *draft.snapshot.reward_usage.entry((business, reward_id.clone())).or_default() += 1;
-            *draft.snapshot.member_reward_usage.entry((business, (*member_id, reward_id.clone()))).or_default() += 1;
+            *draft
+                .snapshot
+                .reward_usage
+                .entry((business, reward_id.clone()))
+                .or_default() += 1;
+            *draft
+                .snapshot
+                .member_reward_usage
+                .entry((business, (*member_id, reward_id.clone())))
+                .or_default() += 1;
             (Outcome::Coupon(outcome), state)
         }
         Command::UseCoupon { code } | Command::CancelCoupon { code } => {
-            let mut coupon = draft.snapshot.coupons.get(&(business, code.clone())).cloned().flatten().ok_or_else(|| DomainError::CouponNotFound(code.clone()))?;
+            let mut coupon = draft
+                .snapshot
+                .coupons
+                .get(&(business, code.clone()))
+                .cloned()
+                .flatten()
+                .ok_or_else(|| DomainError::CouponNotFound(code.clone()))?;
             let mut state = draft.member(coupon.member_id)?;
             let outcome = match &request.command {
                 Command::UseCoupon { .. } => engine::use_coupon(&mut ctx, &mut coupon, &mut state)?,
                 _ => engine::cancel_coupon(&mut ctx, &mut coupon, &mut state)?,
             };
-            draft.snapshot.coupons.insert((business, code.clone()), Some(coupon));
+            draft
+                .snapshot
+                .coupons
+                .insert((business, code.clone()), Some(coupon));
             (Outcome::Coupon(outcome), state)
         }
-        Command::Adjust { member_id, unit, delta, reason } => {
+        Command::Adjust {
+            member_id,
+            unit,
+            delta,
+            reason,
+        } => {
             let mut state = draft.member(*member_id)?;
-            (Outcome::Adjustment(engine::adjust(&mut ctx, &mut state, unit.clone(), *delta, reason)?), state)
+            (
+                Outcome::Adjustment(engine::adjust(
+                    &mut ctx,
+                    &mut state,
+                    unit.clone(),
+                    *delta,
+                    reason,
+                )?),
+                state,
+            )
         }
         Command::Expire { member_id } => {
             let mut state = draft.member(*member_id)?;
-            (Outcome::Maintenance(engine::expire_lots(&mut ctx, &mut state)), state)
+            (
+                Outcome::Maintenance(engine::expire_lots(&mut ctx, &mut state)),
+                state,
+            )
         }
         Command::EvaluateTier { member_id } => {
             let mut state = draft.member(*member_id)?;
-            (Outcome::Maintenance(engine::evaluate_tier(&mut ctx, &mut state)), state)
+            (
+                Outcome::Maintenance(engine::evaluate_tier(&mut ctx, &mut state)),
+                state,
+            )
         }
     };
     // Coupons created by this command become visible to later commands in the batch.
     for coupon in &changes.new_coupons {
-        draft.snapshot.coupons.insert((business, coupon.code.clone()), Some(coupon.clone()));
+        draft
+            .snapshot
+            .coupons
+            .insert((business, coupon.code.clone()), Some(coupon.clone()));
     }
     for record in &changes.new_events {
-        draft.snapshot.events.insert((business, record.event.id), Some(record.clone()));
+        draft
+            .snapshot
+            .events
+            .insert((business, record.event.id), Some(record.clone()));
     }
     draft.changes.append(changes);
     draft.touched.insert(state.id, state);

@@ -51,7 +51,8 @@ impl Slug {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        let valid_char =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
         if text.is_empty() || text.len() > Self::MAX_LEN || !text.chars().all(valid_char) {
             return Err(format!(
                 "\"{text}\" is not a valid id: use 1 to {} characters a-z, 0-9, '-' or '_'",
@@ -157,7 +158,10 @@ pub struct IdSequence {
 
 impl IdSequence {
     pub fn new(seed: u128) -> Self {
-        Self { state: seed as u64, salt: (seed >> 64) as u64 }
+        Self {
+            state: seed as u64,
+            salt: (seed >> 64) as u64,
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -174,7 +178,9 @@ impl IdSequence {
     }
 
     pub fn transfer_id(&mut self) -> TransferId {
-        TransferId::from_uuid(uuid::Builder::from_random_bytes(self.next_u128().to_be_bytes()).into_uuid())
+        TransferId::from_uuid(
+            uuid::Builder::from_random_bytes(self.next_u128().to_be_bytes()).into_uuid(),
+        )
     }
 
     pub fn coupon_code(&mut self) -> Code {

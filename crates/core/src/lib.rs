@@ -5,7 +5,10 @@
 //! program format and its evaluation ([`program`]), the double-entry ledger ([`ledger`]),
 //! and the engine that applies commands to member state ([`engine`]).
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod activity;
 pub mod batch;

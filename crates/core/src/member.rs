@@ -58,8 +58,14 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains('@')
             && normalized.len() <= 254
-            && !normalized.chars().any(|c| c.is_whitespace() || c.is_control());
-        if shape_ok { Ok(Self(normalized)) } else { Err(problem()) }
+            && !normalized
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control());
+        if shape_ok {
+            Ok(Self(normalized))
+        } else {
+            Err(problem())
+        }
     }
 }
 
@@ -71,7 +77,10 @@ text_newtype!(Phone);
 
 impl Phone {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '/')).collect();
+        let compact: String = text
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '/'))
+            .collect();
         let international = match compact.strip_prefix("00") {
             Some(rest) => format!("+{rest}"),
             None => compact,
@@ -80,7 +89,9 @@ impl Phone {
         if (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(international))
         } else {
-            Err(format!("\"{text}\" is not a phone number in international form, e.g. +49 151 12345678"))
+            Err(format!(
+                "\"{text}\" is not a phone number in international form, e.g. +49 151 12345678"
+            ))
         }
     }
 }
@@ -182,13 +193,23 @@ mod tests {
 
     #[test]
     fn phone_numbers_are_normalised_to_international_form() {
-        assert_eq!(Phone::parse("0049 151 / 123-456 78").map(|p| p.0), Ok("+4915112345678".into()));
+        assert_eq!(
+            Phone::parse("0049 151 / 123-456 78").map(|p| p.0),
+            Ok("+4915112345678".into())
+        );
         assert!(Phone::parse("0151 12345678").is_err());
     }
 
     #[test]
     fn malformed_emails_are_rejected() {
-        for text in ["anna", "anna@", "@example.org", "anna@example", "an na@example.org", "a@b@c.de"] {
+        for text in [
+            "anna",
+            "anna@",
+            "@example.org",
+            "anna@example",
+            "an na@example.org",
+            "a@b@c.de",
+        ] {
             assert!(Email::parse(text).is_err(), "{text}");
         }
     }

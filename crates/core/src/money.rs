@@ -54,7 +54,9 @@ impl fmt::Display for Currency {
 
 /// A non-negative amount in cents (minor units). Negative amounts are not money a customer
 /// spends; refunds are their own operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Cents(i64);
 
@@ -78,11 +80,19 @@ impl Cents {
 
     /// Parses `"12.40"`, `"12.4"`, `"12"` or `"12,40"`; at most two decimals, never negative.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let problem = || format!("\"{text}\" is not an amount: write it like 12.40, not negative, at most two decimals");
+        let problem = || {
+            format!(
+                "\"{text}\" is not an amount: write it like 12.40, not negative, at most two decimals"
+            )
+        };
         let normalized = text.trim().replace(',', ".");
         let (whole, fraction) = normalized.split_once('.').unwrap_or((&normalized, ""));
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(whole) || (normalized.contains('.') && !digits(fraction)) || fraction.len() > 2 || whole.len() > 12 {
+        if !digits(whole)
+            || (normalized.contains('.') && !digits(fraction))
+            || fraction.len() > 2
+            || whole.len() > 12
+        {
             return Err(problem());
         }
         let whole: i64 = whole.parse().map_err(|_| problem())?;
@@ -133,14 +143,29 @@ mod tests {
 
     #[test]
     fn amounts_parse_from_the_forms_people_write() {
-        for (text, cents) in [("12.40", 1240), ("12.4", 1240), ("12", 1200), ("0,99", 99), ("0", 0)] {
+        for (text, cents) in [
+            ("12.40", 1240),
+            ("12.4", 1240),
+            ("12", 1200),
+            ("0,99", 99),
+            ("0", 0),
+        ] {
             assert_eq!(Cents::parse(text), Ok(Cents(cents)), "{text}");
         }
     }
 
     #[test]
     fn bad_amounts_are_rejected_with_the_reason() {
-        for text in ["-1", "1.234", "abc", "", "1e3", "12.", ".5", "99999999999999"] {
+        for text in [
+            "-1",
+            "1.234",
+            "abc",
+            "",
+            "1e3",
+            "12.",
+            ".5",
+            "99999999999999",
+        ] {
             let error = Cents::parse(text).err().unwrap_or_default();
             assert!(error.contains("is not an amount"), "{text}: {error}");
         }

@@ -49,15 +49,36 @@ struct Memory {
 }
 
 impl Memory {
-    fn lots(&self, business: BusinessId, member: MemberId, include: &std::collections::BTreeSet<TransferId>) -> Vec<Lot> {
+    fn lots(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        include: &std::collections::BTreeSet<TransferId>,
+    ) -> Vec<Lot> {
         let mut lots: Vec<Lot> = self
             .transfers
             .iter()
-            .filter(|(b, t)| *b == business && t.unit == Unit::Points && t.phase == Phase::Posted && t.credit == Account::Member(member))
-            .map(|(_, t)| Lot { id: t.id, earned: t.amount, remaining: t.amount, earned_at: t.created_at, expires_at: t.expires_at })
+            .filter(|(b, t)| {
+                *b == business
+                    && t.unit == Unit::Points
+                    && t.phase == Phase::Posted
+                    && t.credit == Account::Member(member)
+            })
+            .map(|(_, t)| Lot {
+                id: t.id,
+                earned: t.amount,
+                remaining: t.amount,
+                earned_at: t.created_at,
+                expires_at: t.expires_at,
+            })
             .collect();
         for lot in &mut lots {
-            lot.remaining -= self.consumptions.iter().filter(|(b, c)| *b == business && c.lot_id == lot.id).map(|(_, c)| c.amount).sum::<i64>();
+            lot.remaining -= self
+                .consumptions
+                .iter()
+                .filter(|(b, c)| *b == business && c.lot_id == lot.id)
+                .map(|(_, c)| c.amount)
+                .sum::<i64>();
         }
         lots.retain(|lot| lot.remaining > 0 || include.contains(&lot.id));
         lots
@@ -65,7 +86,9 @@ impl Memory {
 
     fn load(&self, needs: Needs, snapshot: &mut Snapshot) {
         for business in needs.programs {
-            snapshot.programs.insert(business, self.programs.get(&business).cloned());
+            snapshot
+                .programs
+                .insert(business, self.programs.get(&business).cloned());
         }
         for key in needs.members {
             let mut state = self.members.get(&key).cloned();
@@ -86,28 +109,54 @@ impl Memory {
         for key in needs.coupons {
             let coupon = self.coupons.get(&key).cloned().map(|mut coupon| {
                 let hold = coupon.hold.as_ref().map(|h| h.transfer_id);
-                coupon.hold_consumptions = self.consumptions.iter().filter(|(b, c)| *b == key.0 && Some(c.transfer_id) == hold).map(|(_, c)| *c).collect();
+                coupon.hold_consumptions = self
+                    .consumptions
+                    .iter()
+                    .filter(|(b, c)| *b == key.0 && Some(c.transfer_id) == hold)
+                    .map(|(_, c)| *c)
+                    .collect();
                 coupon
             });
             snapshot.coupons.insert(key.clone(), coupon);
         }
         for key in needs.outcomes {
-            snapshot.outcomes.insert(key.clone(), self.outcomes.get(&key).cloned());
+            snapshot
+                .outcomes
+                .insert(key.clone(), self.outcomes.get(&key).cloned());
         }
         for key in needs.identifiers {
-            snapshot.identifiers.insert(key.clone(), self.identifiers.contains(&key));
+            snapshot
+                .identifiers
+                .insert(key.clone(), self.identifiers.contains(&key));
         }
         for (business, reward) in needs.reward_usage {
-            let count = self.coupons.iter().filter(|((b, _), c)| *b == business && c.reward_id == reward).count();
-            snapshot.reward_usage.insert((business, reward), count as i64);
+            let count = self
+                .coupons
+                .iter()
+                .filter(|((b, _), c)| *b == business && c.reward_id == reward)
+                .count();
+            snapshot
+                .reward_usage
+                .insert((business, reward), count as i64);
         }
         for (business, (member, reward)) in needs.member_reward_usage {
-            let count = self.coupons.iter().filter(|((b, _), c)| *b == business && c.reward_id == reward && c.member_id == member).count();
-            snapshot.member_reward_usage.insert((business, (member, reward)), count as i64);
+            let count = self
+                .coupons
+                .iter()
+                .filter(|((b, _), c)| {
+                    *b == business && c.reward_id == reward && c.member_id == member
+                })
+                .count();
+            snapshot
+                .member_reward_usage
+                .insert((business, (member, reward)), count as i64);
         }
     }
 
-    fn apply(&mut self, requests: &[Request]) -> Vec<Result<Outcome, stammgast_core::engine::DomainError>> {
+    fn apply(
+        &mut self,
+        requests: &[Request],
+    ) -> Vec<Result<Outcome, stammgast_core::engine::DomainError>> {
         let mut snapshot = Snapshot::default();
         for _round in 0..4 {
             let needs = snapshot.missing(requests);
@@ -116,7 +165,10 @@ impl Memory {
             }
             self.load(needs, &mut snapshot);
         }
-        assert!(snapshot.missing(requests).is_empty(), "loading converges within four rounds");
+        assert!(
+            snapshot.missing(requests).is_empty(),
+            "loading converges within four rounds"
+        );
         let (results, writes) = apply_batch(&mut snapshot, requests);
         for (business, member, _) in &writes.new_members {
             for identifier in identifiers_of(member) {
@@ -128,9 +180,15 @@ impl Memory {
             self.members.insert(key, state);
         }
         for (business, changes) in writes.changes {
-            self.transfers.extend(changes.transfers.into_iter().map(|t| (business, t)));
-            self.consumptions.extend(changes.consumptions.into_iter().map(|c| (business, c)));
-            for coupon in changes.new_coupons.into_iter().chain(changes.updated_coupons) {
+            self.transfers
+                .extend(changes.transfers.into_iter().map(|t| (business, t)));
+            self.consumptions
+                .extend(changes.consumptions.into_iter().map(|c| (business, c)));
+            for coupon in changes
+                .new_coupons
+                .into_iter()
+                .chain(changes.updated_coupons)
+            {
                 self.coupons.insert((business, coupon.code.clone()), coupon);
             }
             for record in changes.new_events.into_iter().chain(changes.updated_events) {
@@ -138,14 +196,30 @@ impl Memory {
             }
         }
         for (business, key, outcome) in writes.outcomes {
-            self.outcomes.insert((business, key.key), StoredOutcome { fingerprint: key.fingerprint, outcome });
+            self.outcomes.insert(
+                (business, key.key),
+                StoredOutcome {
+                    fingerprint: key.fingerprint,
+                    outcome,
+                },
+            );
         }
         results
     }
 
     fn violations(&self, business: BusinessId) -> Vec<Violation> {
-        let transfers: Vec<Transfer> = self.transfers.iter().filter(|(b, _)| *b == business).map(|(_, t)| t.clone()).collect();
-        let consumptions: Vec<LotConsumption> = self.consumptions.iter().filter(|(b, _)| *b == business).map(|(_, c)| *c).collect();
+        let transfers: Vec<Transfer> = self
+            .transfers
+            .iter()
+            .filter(|(b, _)| *b == business)
+            .map(|(_, t)| t.clone())
+            .collect();
+        let consumptions: Vec<LotConsumption> = self
+            .consumptions
+            .iter()
+            .filter(|(b, _)| *b == business)
+            .map(|(_, c)| *c)
+            .collect();
         let members: Vec<MemberBalances> = self
             .members
             .iter()
@@ -156,10 +230,17 @@ impl Memory {
                 for (card, balance) in &state.stamps {
                     by_unit.insert(Unit::Stamps(card.clone()), (balance.posted, balance.held));
                 }
-                MemberBalances { member_id: *id, by_unit }
+                MemberBalances {
+                    member_id: *id,
+                    by_unit,
+                }
             })
             .collect();
-        verify(&LedgerFacts { transfers: &transfers, consumptions: &consumptions, members: &members })
+        verify(&LedgerFacts {
+            transfers: &transfers,
+            consumptions: &consumptions,
+            members: &members,
+        })
     }
 }
 
@@ -167,15 +248,38 @@ impl Memory {
 #[derive(Clone, Debug)]
 enum Step {
     Join,
-    Purchase { member: usize, cents: i64, coffees: u32 },
-    Redeem { member: usize, reward: usize },
-    UseCoupon { coupon: usize },
-    CancelCoupon { coupon: usize },
-    Adjust { member: usize, delta: i64 },
-    Void { event: usize },
-    Refund { event: usize, cents: i64 },
-    Expire { member: usize },
-    Replay { request: usize },
+    Purchase {
+        member: usize,
+        cents: i64,
+        coffees: u32,
+    },
+    Redeem {
+        member: usize,
+        reward: usize,
+    },
+    UseCoupon {
+        coupon: usize,
+    },
+    CancelCoupon {
+        coupon: usize,
+    },
+    Adjust {
+        member: usize,
+        delta: i64,
+    },
+    Void {
+        event: usize,
+    },
+    Refund {
+        event: usize,
+        cents: i64,
+    },
+    Expire {
+        member: usize,
+    },
+    Replay {
+        request: usize,
+    },
     AdvanceDays(i64),
 }
 
@@ -213,7 +317,16 @@ impl World {
         let program = parse_program(PROGRAM).unwrap_or_else(|e| panic!("{e:?}"));
         memory.programs.insert(business, Arc::new(program));
         let now = "2026-01-05T10:00:00Z".parse().unwrap_or_default();
-        Self { memory, business, now, counter: 100, members: vec![], events: vec![], coupons: vec![], sent: vec![] }
+        Self {
+            memory,
+            business,
+            now,
+            counter: 100,
+            members: vec![],
+            events: vec![],
+            coupons: vec![],
+            sent: vec![],
+        }
     }
 
     fn fresh(&mut self) -> u128 {
@@ -233,27 +346,72 @@ impl World {
                     id: MemberId::from_uuid(Uuid::from_u128(n)),
                     code: Code::from_entropy(n * 7919, 8),
                     first_name: FirstName::parse("Anna").ok()?,
-                    contact: Contact::new(Email::parse(&format!("m{n}@example.org")).ok(), None).ok()?,
+                    contact: Contact::new(Email::parse(&format!("m{n}@example.org")).ok(), None)
+                        .ok()?,
                     birthday: None,
                     language: Language::De,
                 };
                 self.members.push(member.id);
-                Command::Join { member, signup_event: EventId::from_uuid(Uuid::from_u128(self.fresh())) }
+                Command::Join {
+                    member,
+                    signup_event: EventId::from_uuid(Uuid::from_u128(self.fresh())),
+                }
             }
-            Step::Purchase { member, cents, coffees } => {
+            Step::Purchase {
+                member,
+                cents,
+                coffees,
+            } => {
                 let id = EventId::from_uuid(Uuid::from_u128(self.fresh()));
                 self.events.push(id);
-                let items = (0..*coffees).map(|_| Item { sku: None, category: Some("coffee".into()), quantity: 1, amount: None }).collect();
-                let event = Event { id, member_id: Self::pick(&self.members, *member)?, kind: EventKind::Purchase { amount: Cents::new(*cents).ok()?, items }, location_id: None, occurred_at: self.now };
+                let items = (0..*coffees)
+                    .map(|_| Item {
+                        sku: None,
+                        category: Some("coffee".into()),
+                        quantity: 1,
+                        amount: None,
+                    })
+                    .collect();
+                let event = Event {
+                    id,
+                    member_id: Self::pick(&self.members, *member)?,
+                    kind: EventKind::Purchase {
+                        amount: Cents::new(*cents).ok()?,
+                        items,
+                    },
+                    location_id: None,
+                    occurred_at: self.now,
+                };
                 Command::Record { event }
             }
-            Step::Redeem { member, reward } => Command::Redeem { member_id: Self::pick(&self.members, *member)?, reward_id: Slug::parse(["cake", "mug"][*reward]).ok()? },
-            Step::UseCoupon { coupon } => Command::UseCoupon { code: Self::pick(&self.coupons, *coupon)? },
-            Step::CancelCoupon { coupon } => Command::CancelCoupon { code: Self::pick(&self.coupons, *coupon)? },
-            Step::Adjust { member, delta } => Command::Adjust { member_id: Self::pick(&self.members, *member)?, unit: Unit::Points, delta: *delta, reason: "correction".into() },
-            Step::Void { event } => Command::Void { event_id: Self::pick(&self.events, *event)?, reason: "mistake".into() },
-            Step::Refund { event, cents } => Command::Refund { event_id: Self::pick(&self.events, *event)?, amount: Cents::new(*cents).ok()?, reason: "returned".into() },
-            Step::Expire { member } => Command::Expire { member_id: Self::pick(&self.members, *member)? },
+            Step::Redeem { member, reward } => Command::Redeem {
+                member_id: Self::pick(&self.members, *member)?,
+                reward_id: Slug::parse(["cake", "mug"][*reward]).ok()?,
+            },
+            Step::UseCoupon { coupon } => Command::UseCoupon {
+                code: Self::pick(&self.coupons, *coupon)?,
+            },
+            Step::CancelCoupon { coupon } => Command::CancelCoupon {
+                code: Self::pick(&self.coupons, *coupon)?,
+            },
+            Step::Adjust { member, delta } => Command::Adjust {
+                member_id: Self::pick(&self.members, *member)?,
+                unit: Unit::Points,
+                delta: *delta,
+                reason: "correction".into(),
+            },
+            Step::Void { event } => Command::Void {
+                event_id: Self::pick(&self.events, *event)?,
+                reason: "mistake".into(),
+            },
+            Step::Refund { event, cents } => Command::Refund {
+                event_id: Self::pick(&self.events, *event)?,
+                amount: Cents::new(*cents).ok()?,
+                reason: "returned".into(),
+            },
+            Step::Expire { member } => Command::Expire {
+                member_id: Self::pick(&self.members, *member)?,
+            },
             Step::Replay { .. } | Step::AdvanceDays(_) => return None,
         })
     }
@@ -264,11 +422,16 @@ impl World {
                 Step::AdvanceDays(days) => self.now += Duration::days(*days),
                 Step::Replay { request } => self.replay(*request)?,
                 _ => {
-                    let Some(command) = self.command(step) else { continue };
+                    let Some(command) = self.command(step) else {
+                        continue;
+                    };
                     let key = format!("k{}", self.fresh());
                     let request = Request {
                         business_id: self.business,
-                        key: Some(IdempotencyKey { key, fingerprint: format!("{command:?}") }),
+                        key: Some(IdempotencyKey {
+                            key,
+                            fingerprint: format!("{command:?}"),
+                        }),
                         now: self.now,
                         seed: self.fresh() * 0x9E37_79B9,
                         command,
@@ -281,7 +444,15 @@ impl World {
                 }
             }
             let violations = self.memory.violations(self.business);
-            prop_assert!(violations.is_empty(), "after {step:?}: {}", violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+            prop_assert!(
+                violations.is_empty(),
+                "after {step:?}: {}",
+                violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
         }
         Ok(())
     }
@@ -289,7 +460,9 @@ impl World {
     fn note_coupons(&mut self, outcome: &Outcome) {
         match outcome {
             Outcome::Coupon(coupon) => self.coupons.push(coupon.code.clone()),
-            Outcome::Event(event) => self.coupons.extend(event.coupons_issued.iter().map(|c| c.code.clone())),
+            Outcome::Event(event) => self
+                .coupons
+                .extend(event.coupons_issued.iter().map(|c| c.code.clone())),
             _ => {}
         }
     }
@@ -297,8 +470,15 @@ impl World {
     /// Sending an earlier request again, even much later, returns the stored outcome (or the
     /// same refusal) and writes nothing.
     fn replay(&mut self, index: usize) -> Result<(), TestCaseError> {
-        let Some(original) = Self::pick(&self.sent, index) else { return Ok(()) };
-        let stored = original.key.as_ref().and_then(|k| self.memory.outcomes.get(&(self.business, k.key.clone())).cloned());
+        let Some(original) = Self::pick(&self.sent, index) else {
+            return Ok(());
+        };
+        let stored = original.key.as_ref().and_then(|k| {
+            self.memory
+                .outcomes
+                .get(&(self.business, k.key.clone()))
+                .cloned()
+        });
         let transfers_before = self.memory.transfers.len();
         let mut again = original.clone();
         again.now = self.now;
@@ -372,15 +552,26 @@ fn a_key_reused_for_a_different_request_is_refused_and_changes_nothing() {
     let member_id = world.members[0];
     let request = |delta: i64| Request {
         business_id: world.business,
-        key: Some(IdempotencyKey { key: "same".into(), fingerprint: format!("adjust {delta}") }),
+        key: Some(IdempotencyKey {
+            key: "same".into(),
+            fingerprint: format!("adjust {delta}"),
+        }),
         now: world.now,
         seed: 5,
-        command: Command::Adjust { member_id, unit: Unit::Points, delta, reason: "x".into() },
+        command: Command::Adjust {
+            member_id,
+            unit: Unit::Points,
+            delta,
+            reason: "x".into(),
+        },
     };
     let first = request(5);
     let second = request(7);
     assert!(world.memory.apply(&[first]).remove(0).is_ok());
     let transfers = world.memory.transfers.len();
-    assert_eq!(world.memory.apply(&[second]).remove(0), Err(stammgast_core::engine::DomainError::IdempotencyKeyReused));
+    assert_eq!(
+        world.memory.apply(&[second]).remove(0),
+        Err(stammgast_core::engine::DomainError::IdempotencyKeyReused)
+    );
     assert_eq!(world.memory.transfers.len(), transfers);
 }

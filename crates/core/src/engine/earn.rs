@@ -1,6 +1,6 @@
 //! Recording an event: rules → ledger → stamp cards → tiers → aggregates.
 
-use super::posting::{Credit, credit, debit, Debit};
+use super::posting::{Credit, Debit, credit, debit};
 use super::state::{Coupon, CouponStatus, DayTally, MemberState, RecordedEvent};
 use super::{BalanceView, Ctx, DomainError, EventOutcome, IssuedCoupon};
 use crate::activity::{Tally, month_index};
@@ -11,24 +11,57 @@ use crate::program::rules::{MemberFacts, evaluate};
 use crate::program::tiers;
 use std::collections::BTreeMap;
 
-pub fn record_event(ctx: &mut Ctx<'_>, state: &mut MemberState, event: Event) -> Result<EventOutcome, DomainError> {
-    let local_date = event.occurred_at.with_timezone(&ctx.program.time_zone()).date_naive();
+pub fn record_event(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    event: Event,
+) -> Result<EventOutcome, DomainError> {
+    let local_date = event
+        .occurred_at
+        .with_timezone(&ctx.program.time_zone())
+        .date_naive();
     let counts_today = roll_day(&mut state.today, local_date);
     let facts = MemberFacts {
         tier: state.tier.clone(),
         visit_number: state.activity.lifetime.visits + i64::from(event.kind.is_visit()),
         points_today: if counts_today { state.today.points } else { 0 },
-        stamps_today: if counts_today { state.today.stamps.clone() } else { BTreeMap::new() },
+        stamps_today: if counts_today {
+            state.today.stamps.clone()
+        } else {
+            BTreeMap::new()
+        },
     };
     let earning = evaluate(ctx.program, &event, &facts);
     let points_transfer = (earning.points > 0).then(|| {
         let memo = earning.explanation.join("; ");
-        credit(ctx, state, Credit { unit: Unit::Points, amount: earning.points, from: Account::Issuance, kind: TransferKind::Earn, event_id: Some(event.id), memo: &memo })
+        credit(
+            ctx,
+            state,
+            Credit {
+                unit: Unit::Points,
+                amount: earning.points,
+                from: Account::Issuance,
+                kind: TransferKind::Earn,
+                event_id: Some(event.id),
+                memo: &memo,
+            },
+        )
     });
     let mut coupons_issued = Vec::new();
     for (card, count) in &earning.stamps {
         let unit = Unit::Stamps(card.clone());
-        credit(ctx, state, Credit { unit, amount: *count, from: Account::Issuance, kind: TransferKind::Earn, event_id: Some(event.id), memo: "stamps" });
+        credit(
+            ctx,
+            state,
+            Credit {
+                unit,
+                amount: *count,
+                from: Account::Issuance,
+                kind: TransferKind::Earn,
+                event_id: Some(event.id),
+                memo: "stamps",
+            },
+        );
         coupons_issued.extend(complete_cards(ctx, state, card, event.id)?);
     }
     for reward in &earning.coupons {
@@ -49,7 +82,11 @@ pub fn record_event(ctx: &mut Ctx<'_>, state: &mut MemberState, event: Event) ->
     if event.kind.is_visit() {
         state.last_visit_at = state.last_visit_at.max(Some(event.occurred_at));
     }
-    let tier_changed = upgrade_tier(ctx, state, month_index(ctx.now.with_timezone(&ctx.program.time_zone()).date_naive()));
+    let tier_changed = upgrade_tier(
+        ctx,
+        state,
+        month_index(ctx.now.with_timezone(&ctx.program.time_zone()).date_naive()),
+    );
     ctx.changes.new_events.push(RecordedEvent {
         event: event.clone(),
         points_earned: earning.points,
@@ -77,29 +114,61 @@ pub fn record_event(ctx: &mut Ctx<'_>, state: &mut MemberState, event: Event) ->
 /// today's caps (events back-dated to an earlier day do not move the tally).
 fn roll_day(today: &mut DayTally, date: chrono::NaiveDate) -> bool {
     if today.date.is_none_or(|current| date > current) {
-        *today = DayTally { date: Some(date), ..DayTally::default() };
+        *today = DayTally {
+            date: Some(date),
+            ..DayTally::default()
+        };
     }
     today.date == Some(date)
 }
 
 /// A full card becomes a coupon and a fresh card; stamps beyond the required count carry over.
-fn complete_cards(ctx: &mut Ctx<'_>, state: &mut MemberState, card_id: &Slug, event_id: EventId) -> Result<Vec<IssuedCoupon>, DomainError> {
+fn complete_cards(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    card_id: &Slug,
+    event_id: EventId,
+) -> Result<Vec<IssuedCoupon>, DomainError> {
     let Some(card) = ctx.program.stamp_card(card_id) else {
         return Err(DomainError::StampCardNotFound(card_id.clone()));
     };
     let (required, reward) = (card.stamps_required, card.reward.clone());
     let unit = Unit::Stamps(card_id.clone());
     let mut issued = Vec::new();
-    while let Some(reward) = reward.as_ref().filter(|_| state.balance(&unit).available() >= required) {
+    while let Some(reward) = reward
+        .as_ref()
+        .filter(|_| state.balance(&unit).available() >= required)
+    {
         let memo = format!("card {card_id} full");
-        debit(ctx, state, Debit { unit: unit.clone(), amount: required, to: Account::Redemption, kind: TransferKind::CardCompletion, phase: Phase::Posted, event_id: Some(event_id), reverses: None, memo: &memo })?;
+        debit(
+            ctx,
+            state,
+            Debit {
+                unit: unit.clone(),
+                amount: required,
+                to: Account::Redemption,
+                kind: TransferKind::CardCompletion,
+                phase: Phase::Posted,
+                event_id: Some(event_id),
+                reverses: None,
+                memo: &memo,
+            },
+        )?;
         issued.push(issue_free_coupon(ctx, state, reward, Some(event_id))?);
     }
     Ok(issued)
 }
 
-pub(crate) fn issue_free_coupon(ctx: &mut Ctx<'_>, state: &MemberState, reward_id: &Slug, event_id: Option<EventId>) -> Result<IssuedCoupon, DomainError> {
-    let reward = ctx.program.reward(reward_id).ok_or_else(|| DomainError::RewardNotFound(reward_id.clone()))?;
+pub(crate) fn issue_free_coupon(
+    ctx: &mut Ctx<'_>,
+    state: &MemberState,
+    reward_id: &Slug,
+    event_id: Option<EventId>,
+) -> Result<IssuedCoupon, DomainError> {
+    let reward = ctx
+        .program
+        .reward(reward_id)
+        .ok_or_else(|| DomainError::RewardNotFound(reward_id.clone()))?;
     let coupon = Coupon {
         code: ctx.ids.coupon_code(),
         member_id: state.id,
@@ -112,13 +181,19 @@ pub(crate) fn issue_free_coupon(ctx: &mut Ctx<'_>, state: &MemberState, reward_i
         used_at: None,
         hold_consumptions: Vec::new(),
     };
-    let issued = IssuedCoupon { code: coupon.code.clone(), reward_id: reward_id.clone(), expires_at: coupon.expires_at };
+    let issued = IssuedCoupon {
+        code: coupon.code.clone(),
+        reward_id: reward_id.clone(),
+        expires_at: coupon.expires_at,
+    };
     ctx.changes.new_coupons.push(coupon);
     Ok(issued)
 }
 
 fn upgrade_tier(ctx: &Ctx<'_>, state: &mut MemberState, current_month: i32) -> bool {
-    let Some(settings) = &ctx.program.tiers else { return false };
+    let Some(settings) = &ctx.program.tiers else {
+        return false;
+    };
     let value = tiers::qualifying_value(settings, &state.activity, current_month);
     let tier = tiers::after_activity(settings, state.tier.as_ref(), value);
     let changed = tier != state.tier;

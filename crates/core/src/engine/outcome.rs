@@ -20,7 +20,11 @@ impl BalanceView {
         Self {
             points: state.points.available(),
             points_held: state.points.held,
-            stamps: state.stamps.iter().map(|(card, b)| (card.clone(), b.available())).collect(),
+            stamps: state
+                .stamps
+                .iter()
+                .map(|(card, b)| (card.clone(), b.available()))
+                .collect(),
             tier: state.tier.clone(),
         }
     }
@@ -96,13 +100,20 @@ pub enum DomainError {
     #[error("not enough points: {available} available, {requested} needed")]
     InsufficientPoints { available: i64, requested: i64 },
     #[error("not enough stamps on {card}: {available} available, {requested} needed")]
-    InsufficientStamps { card: Slug, available: i64, requested: i64 },
+    InsufficientStamps {
+        card: Slug,
+        available: i64,
+        requested: i64,
+    },
     #[error("coupon {0} has already been used")]
     CouponAlreadyUsed(Code),
     #[error("coupon {0} has been cancelled")]
     CouponCancelled(Code),
     #[error("coupon {code} expired at {expires_at}")]
-    CouponExpired { code: Code, expires_at: DateTime<Utc> },
+    CouponExpired {
+        code: Code,
+        expires_at: DateTime<Utc>,
+    },
     #[error("transaction {0} has already been voided")]
     EventAlreadyVoided(EventId),
     #[error("only purchases can be refunded")]

@@ -22,10 +22,16 @@ pub(crate) fn credit(ctx: &mut Ctx<'_>, state: &mut MemberState, credit: Credit<
         Unit::Points => expires_at(&ctx.program.points.expiry, ctx.now, ctx.program.time_zone()),
         Unit::Stamps(_) => None,
     };
-    if credit.unit == Unit::Points {
-        if let Some(lots) = state.lots.as_mut() {
-            lots.push(Lot { id, earned: credit.amount, remaining: credit.amount, earned_at: ctx.now, expires_at: expires });
-        }
+    if credit.unit == Unit::Points
+        && let Some(lots) = state.lots.as_mut()
+    {
+        lots.push(Lot {
+            id,
+            earned: credit.amount,
+            remaining: credit.amount,
+            earned_at: ctx.now,
+            expires_at: expires,
+        });
     }
     state.balance_mut(&credit.unit).posted += credit.amount;
     ctx.changes.transfers.push(Transfer {
@@ -58,19 +64,34 @@ pub(crate) struct Debit<'a> {
 }
 
 /// Debits the member, refusing to go below the available balance.
-pub(crate) fn debit(ctx: &mut Ctx<'_>, state: &mut MemberState, debit: Debit<'_>) -> Result<TransferId, DomainError> {
+pub(crate) fn debit(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    debit: Debit<'_>,
+) -> Result<TransferId, DomainError> {
     let available = state.balance(&debit.unit).available();
     if debit.amount > available {
         return Err(match &debit.unit {
-            Unit::Points => DomainError::InsufficientPoints { available, requested: debit.amount },
-            Unit::Stamps(card) => DomainError::InsufficientStamps { card: card.clone(), available, requested: debit.amount },
+            Unit::Points => DomainError::InsufficientPoints {
+                available,
+                requested: debit.amount,
+            },
+            Unit::Stamps(card) => DomainError::InsufficientStamps {
+                card: card.clone(),
+                available,
+                requested: debit.amount,
+            },
         });
     }
     let id = ctx.ids.transfer_id();
     if debit.unit == Unit::Points {
         let lots = state.lots.get_or_insert_with(Vec::new);
-        let taken = consume(lots, debit.amount, debit.reverses, id)
-            .map_err(|s| DomainError::InsufficientPoints { available: s.available, requested: s.requested })?;
+        let taken = consume(lots, debit.amount, debit.reverses, id).map_err(|s| {
+            DomainError::InsufficientPoints {
+                available: s.available,
+                requested: s.requested,
+            }
+        })?;
         ctx.changes.consumptions.extend(taken);
     }
     let balance = state.balance_mut(&debit.unit);

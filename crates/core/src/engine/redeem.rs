@@ -4,7 +4,7 @@
 use super::earn::issue_free_coupon;
 use super::posting::{Debit, debit};
 use super::state::{Coupon, CouponStatus, Hold, MemberState};
-use super::{BalanceView, Ctx, CouponOutcome, DomainError};
+use super::{BalanceView, CouponOutcome, Ctx, DomainError};
 use crate::ids::Slug;
 use crate::ledger::{Account, LotConsumption, Phase, Transfer, TransferKind, Unit};
 use crate::program::Reward;
@@ -16,8 +16,17 @@ pub struct RewardUsage {
     pub issued_to_member: i64,
 }
 
-pub fn redeem_reward(ctx: &mut Ctx<'_>, state: &mut MemberState, reward_id: &Slug, usage: RewardUsage) -> Result<CouponOutcome, DomainError> {
-    let reward = ctx.program.reward(reward_id).ok_or_else(|| DomainError::RewardNotFound(reward_id.clone()))?.clone();
+pub fn redeem_reward(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    reward_id: &Slug,
+    usage: RewardUsage,
+) -> Result<CouponOutcome, DomainError> {
+    let reward = ctx
+        .program
+        .reward(reward_id)
+        .ok_or_else(|| DomainError::RewardNotFound(reward_id.clone()))?
+        .clone();
     check_available(ctx, state, &reward, usage)?;
     let (unit, amount) = match (&reward.cost.card, reward.cost.points, reward.cost.stamps) {
         (Some(card), _, stamps) if stamps > 0 => (Unit::Stamps(card.clone()), stamps),
@@ -26,11 +35,30 @@ pub fn redeem_reward(ctx: &mut Ctx<'_>, state: &mut MemberState, reward_id: &Slu
     let issued = issue_free_coupon(ctx, state, reward_id, None)?;
     if amount > 0 {
         let memo = format!("reward {reward_id}, coupon {}", issued.code);
-        let pending = Debit { unit: unit.clone(), amount, to: Account::Redemption, kind: TransferKind::Redeem, phase: Phase::Pending, event_id: None, reverses: None, memo: &memo };
+        let pending = Debit {
+            unit: unit.clone(),
+            amount,
+            to: Account::Redemption,
+            kind: TransferKind::Redeem,
+            phase: Phase::Pending,
+            event_id: None,
+            reverses: None,
+            memo: &memo,
+        };
         let transfer_id = debit(ctx, state, pending)?;
-        let taken: Vec<LotConsumption> = ctx.changes.consumptions.iter().filter(|c| c.transfer_id == transfer_id).copied().collect();
+        let taken: Vec<LotConsumption> = ctx
+            .changes
+            .consumptions
+            .iter()
+            .filter(|c| c.transfer_id == transfer_id)
+            .copied()
+            .collect();
         if let Some(coupon) = ctx.changes.new_coupons.last_mut() {
-            coupon.hold = Some(Hold { transfer_id, unit, amount });
+            coupon.hold = Some(Hold {
+                transfer_id,
+                unit,
+                amount,
+            });
             coupon.hold_consumptions = taken;
         }
     }
@@ -44,29 +72,54 @@ pub fn redeem_reward(ctx: &mut Ctx<'_>, state: &mut MemberState, reward_id: &Slu
     })
 }
 
-fn check_available(ctx: &Ctx<'_>, state: &MemberState, reward: &Reward, usage: RewardUsage) -> Result<(), DomainError> {
+fn check_available(
+    ctx: &Ctx<'_>,
+    state: &MemberState,
+    reward: &Reward,
+    usage: RewardUsage,
+) -> Result<(), DomainError> {
     let today = ctx.now.with_timezone(&ctx.program.time_zone()).date_naive();
-    let refuse = |reason: &str| Err(DomainError::RewardUnavailable { reward: reward.id.clone(), reason: reason.to_owned() });
+    let refuse = |reason: &str| {
+        Err(DomainError::RewardUnavailable {
+            reward: reward.id.clone(),
+            reason: reason.to_owned(),
+        })
+    };
     if reward.available_from.is_some_and(|from| today < from) {
         return refuse("it is not available yet");
     }
     if reward.available_until.is_some_and(|until| today > until) {
         return refuse("it is no longer available");
     }
-    if !reward.tiers_any.is_empty() && !state.tier.as_ref().is_some_and(|t| reward.tiers_any.contains(t)) {
+    if !reward.tiers_any.is_empty()
+        && !state
+            .tier
+            .as_ref()
+            .is_some_and(|t| reward.tiers_any.contains(t))
+    {
         return refuse("it is reserved for higher tiers");
     }
-    if reward.stock.is_some_and(|stock| usage.issued_total >= stock) {
+    if reward
+        .stock
+        .is_some_and(|stock| usage.issued_total >= stock)
+    {
         return refuse("it is out of stock");
     }
-    if reward.per_member_limit.is_some_and(|limit| usage.issued_to_member >= limit) {
+    if reward
+        .per_member_limit
+        .is_some_and(|limit| usage.issued_to_member >= limit)
+    {
         return refuse("the member has reached the limit for this reward");
     }
     Ok(())
 }
 
 /// Uses a coupon once: posts its hold. Every later attempt is refused.
-pub fn use_coupon(ctx: &mut Ctx<'_>, coupon: &mut Coupon, state: &mut MemberState) -> Result<CouponOutcome, DomainError> {
+pub fn use_coupon(
+    ctx: &mut Ctx<'_>,
+    coupon: &mut Coupon,
+    state: &mut MemberState,
+) -> Result<CouponOutcome, DomainError> {
     ensure_usable(ctx, coupon)?;
     if let Some(hold) = coupon.hold.clone() {
         resolve_hold(ctx, state, &hold, Phase::PostPending(hold.transfer_id));
@@ -76,7 +129,11 @@ pub fn use_coupon(ctx: &mut Ctx<'_>, coupon: &mut Coupon, state: &mut MemberStat
 }
 
 /// Cancels an unused coupon and gives its cost back to the member.
-pub fn cancel_coupon(ctx: &mut Ctx<'_>, coupon: &mut Coupon, state: &mut MemberState) -> Result<CouponOutcome, DomainError> {
+pub fn cancel_coupon(
+    ctx: &mut Ctx<'_>,
+    coupon: &mut Coupon,
+    state: &mut MemberState,
+) -> Result<CouponOutcome, DomainError> {
     match coupon.status {
         CouponStatus::Redeemed => return Err(DomainError::CouponAlreadyUsed(coupon.code.clone())),
         CouponStatus::Cancelled => return Err(DomainError::CouponCancelled(coupon.code.clone())),
@@ -93,14 +150,20 @@ fn ensure_usable(ctx: &Ctx<'_>, coupon: &Coupon) -> Result<(), DomainError> {
     match coupon.status {
         CouponStatus::Redeemed => Err(DomainError::CouponAlreadyUsed(coupon.code.clone())),
         CouponStatus::Cancelled => Err(DomainError::CouponCancelled(coupon.code.clone())),
-        CouponStatus::Issued if ctx.now >= coupon.expires_at => {
-            Err(DomainError::CouponExpired { code: coupon.code.clone(), expires_at: coupon.expires_at })
-        }
+        CouponStatus::Issued if ctx.now >= coupon.expires_at => Err(DomainError::CouponExpired {
+            code: coupon.code.clone(),
+            expires_at: coupon.expires_at,
+        }),
         CouponStatus::Issued => Ok(()),
     }
 }
 
-fn resolve_hold(ctx: &mut Ctx<'_>, state: &mut MemberState, hold: &Hold, phase: Phase) -> crate::ids::TransferId {
+fn resolve_hold(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    hold: &Hold,
+    phase: Phase,
+) -> crate::ids::TransferId {
     let id = ctx.ids.transfer_id();
     state.balance_mut(&hold.unit).held -= hold.amount;
     ctx.changes.transfers.push(Transfer {
@@ -122,11 +185,20 @@ fn resolve_hold(ctx: &mut Ctx<'_>, state: &mut MemberState, hold: &Hold, phase: 
 
 /// Gives the held points back to the lots they came from; points whose lot has expired in
 /// the meantime expire at once, so a late cancellation cannot revive them.
-fn release_lots(ctx: &mut Ctx<'_>, state: &mut MemberState, taken: &[LotConsumption], void_id: crate::ids::TransferId) {
+fn release_lots(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    taken: &[LotConsumption],
+    void_id: crate::ids::TransferId,
+) {
     let lots = state.lots.get_or_insert_with(Vec::new);
     let mut expired_now = Vec::new();
     for consumption in taken {
-        ctx.changes.consumptions.push(LotConsumption { transfer_id: void_id, lot_id: consumption.lot_id, amount: -consumption.amount });
+        ctx.changes.consumptions.push(LotConsumption {
+            transfer_id: void_id,
+            lot_id: consumption.lot_id,
+            amount: -consumption.amount,
+        });
         if let Some(lot) = lots.iter_mut().find(|lot| lot.id == consumption.lot_id) {
             lot.remaining += consumption.amount;
             if lot.expires_at.is_some_and(|at| at <= ctx.now) {
@@ -137,7 +209,12 @@ fn release_lots(ctx: &mut Ctx<'_>, state: &mut MemberState, taken: &[LotConsumpt
     super::correct::expire_listed_lots(ctx, state, &expired_now);
 }
 
-fn finish(ctx: &mut Ctx<'_>, coupon: &mut Coupon, state: &MemberState, status: CouponStatus) -> Result<CouponOutcome, DomainError> {
+fn finish(
+    ctx: &mut Ctx<'_>,
+    coupon: &mut Coupon,
+    state: &MemberState,
+    status: CouponStatus,
+) -> Result<CouponOutcome, DomainError> {
     coupon.status = status;
     coupon.used_at = Some(ctx.now);
     ctx.changes.updated_coupons.push(coupon.clone());

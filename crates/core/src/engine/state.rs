@@ -95,7 +95,9 @@ impl CouponStatus {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Issued, Self::Redeemed, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
+        [Self::Issued, Self::Redeemed, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 

@@ -10,8 +10,14 @@ pub fn expires_at(policy: &Expiry, earned_at: DateTime<Utc>, zone: Tz) -> Option
     let earned_on = earned_at.with_timezone(&zone).date_naive();
     let last_valid_day = match policy {
         Expiry::Never => return None,
-        Expiry::AfterDays { days, round_to } => round_up(earned_on.checked_add_days(Days::new(u64::from(*days)))?, *round_to),
-        Expiry::AfterMonths { months, round_to } => round_up(earned_on.checked_add_months(Months::new(*months))?, *round_to),
+        Expiry::AfterDays { days, round_to } => round_up(
+            earned_on.checked_add_days(Days::new(u64::from(*days)))?,
+            *round_to,
+        ),
+        Expiry::AfterMonths { months, round_to } => round_up(
+            earned_on.checked_add_months(Months::new(*months))?,
+            *round_to,
+        ),
         Expiry::EndOfFollowingYear => NaiveDate::from_ymd_opt(earned_on.year() + 1, 12, 31)?,
         Expiry::FixedDate { date } => *date,
     };
@@ -46,28 +52,49 @@ mod tests {
 
     #[test]
     fn twelve_months_rounded_to_month_end_expire_at_local_midnight() {
-        let policy = Expiry::AfterMonths { months: 12, round_to: RoundTo::EndOfMonth };
-        let expiry = expires_at(&policy, at("2026-03-10T12:00:00Z"), chrono_tz::Europe::Berlin);
+        let policy = Expiry::AfterMonths {
+            months: 12,
+            round_to: RoundTo::EndOfMonth,
+        };
+        let expiry = expires_at(
+            &policy,
+            at("2026-03-10T12:00:00Z"),
+            chrono_tz::Europe::Berlin,
+        );
         // Valid through 31 March 2027; expired from 1 April 2027 00:00 CEST (UTC+2).
         assert_eq!(expiry, Some(at("2027-03-31T22:00:00Z")));
     }
 
     #[test]
     fn end_of_following_year() {
-        let expiry = expires_at(&Expiry::EndOfFollowingYear, at("2026-06-01T10:00:00Z"), chrono_tz::Europe::Berlin);
+        let expiry = expires_at(
+            &Expiry::EndOfFollowingYear,
+            at("2026-06-01T10:00:00Z"),
+            chrono_tz::Europe::Berlin,
+        );
         assert_eq!(expiry, Some(at("2027-12-31T23:00:00Z")));
     }
 
     #[test]
     fn end_of_week_rounds_to_sunday() {
-        let policy = Expiry::AfterDays { days: 1, round_to: RoundTo::EndOfWeek };
+        let policy = Expiry::AfterDays {
+            days: 1,
+            round_to: RoundTo::EndOfWeek,
+        };
         // Earned Monday 23 Nov 2026, +1 day = Tuesday, rounded to Sunday 29 Nov.
-        let expiry = expires_at(&policy, at("2026-11-23T10:00:00Z"), chrono_tz::Europe::Berlin);
+        let expiry = expires_at(
+            &policy,
+            at("2026-11-23T10:00:00Z"),
+            chrono_tz::Europe::Berlin,
+        );
         assert_eq!(expiry, Some(at("2026-11-29T23:00:00Z")));
     }
 
     #[test]
     fn never_means_never() {
-        assert_eq!(expires_at(&Expiry::Never, at("2026-01-01T00:00:00Z"), chrono_tz::UTC), None);
+        assert_eq!(
+            expires_at(&Expiry::Never, at("2026-01-01T00:00:00Z"), chrono_tz::UTC),
+            None
+        );
     }
 }

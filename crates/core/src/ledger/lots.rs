@@ -40,9 +40,20 @@ pub fn consume(
 ) -> Result<Vec<LotConsumption>, Shortfall> {
     let available: i64 = lots.iter().map(|lot| lot.remaining).sum();
     if amount > available || amount < 0 {
-        return Err(Shortfall { available, requested: amount });
+        return Err(Shortfall {
+            available,
+            requested: amount,
+        });
     }
-    lots.sort_by_key(|lot| (Some(lot.id) != preferred, lot.expires_at.is_none(), lot.expires_at, lot.earned_at, lot.id));
+    lots.sort_by_key(|lot| {
+        (
+            Some(lot.id) != preferred,
+            lot.expires_at.is_none(),
+            lot.expires_at,
+            lot.earned_at,
+            lot.id,
+        )
+    });
     let mut missing = amount;
     let mut taken = Vec::new();
     for lot in lots.iter_mut().filter(|lot| lot.remaining > 0) {
@@ -52,7 +63,11 @@ pub fn consume(
         let take = missing.min(lot.remaining);
         lot.remaining -= take;
         missing -= take;
-        taken.push(LotConsumption { transfer_id, lot_id: lot.id, amount: take });
+        taken.push(LotConsumption {
+            transfer_id,
+            lot_id: lot.id,
+            amount: take,
+        });
     }
     Ok(taken)
 }
@@ -68,7 +83,13 @@ mod tests {
 
     fn lot(n: u128, remaining: i64, expires_day: Option<i64>) -> Lot {
         let day = |d: i64| DateTime::<Utc>::from_timestamp(d * 86_400, 0).unwrap_or_default();
-        Lot { id: id(n), earned: remaining, remaining, earned_at: day(0), expires_at: expires_day.map(day) }
+        Lot {
+            id: id(n),
+            earned: remaining,
+            remaining,
+            earned_at: day(0),
+            expires_at: expires_day.map(day),
+        }
     }
 
     #[test]
@@ -89,7 +110,13 @@ mod tests {
     #[test]
     fn too_large_a_debit_changes_nothing() {
         let mut lots = vec![lot(1, 10, None)];
-        assert_eq!(consume(&mut lots, 11, None, id(9)), Err(Shortfall { available: 10, requested: 11 }));
+        assert_eq!(
+            consume(&mut lots, 11, None, id(9)),
+            Err(Shortfall {
+                available: 10,
+                requested: 11
+            })
+        );
         assert_eq!(lots[0].remaining, 10);
     }
 }

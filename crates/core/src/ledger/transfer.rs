@@ -125,9 +125,16 @@ impl TransferKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Earn, Self::Redeem, Self::CardCompletion, Self::Expire, Self::Adjust, Self::Reverse]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            Self::Earn,
+            Self::Redeem,
+            Self::CardCompletion,
+            Self::Expire,
+            Self::Adjust,
+            Self::Reverse,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 

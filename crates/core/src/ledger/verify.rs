@@ -34,40 +34,116 @@ pub enum Violation {
     DanglingResolution(TransferId),
     ResolvedTwice(TransferId),
     ResolutionMismatch(TransferId),
-    NegativeBalance { account: Account, unit: Unit, posted: i64, held: i64 },
-    CachedBalanceDrift { member_id: MemberId, unit: Unit, cached: (i64, i64), ledger: (i64, i64) },
-    LotOverdrawn { lot_id: TransferId, earned: i64, consumed: i64 },
-    ConsumptionOfUnknownLot { transfer_id: TransferId, lot_id: TransferId },
-    LotsDisagreeWithBalance { member_id: MemberId, lots: i64, available: i64 },
-    OverReversed { transfer_id: TransferId, original: i64, reversed: i64 },
+    NegativeBalance {
+        account: Account,
+        unit: Unit,
+        posted: i64,
+        held: i64,
+    },
+    CachedBalanceDrift {
+        member_id: MemberId,
+        unit: Unit,
+        cached: (i64, i64),
+        ledger: (i64, i64),
+    },
+    LotOverdrawn {
+        lot_id: TransferId,
+        earned: i64,
+        consumed: i64,
+    },
+    ConsumptionOfUnknownLot {
+        transfer_id: TransferId,
+        lot_id: TransferId,
+    },
+    LotsDisagreeWithBalance {
+        member_id: MemberId,
+        lots: i64,
+        available: i64,
+    },
+    OverReversed {
+        transfer_id: TransferId,
+        original: i64,
+        reversed: i64,
+    },
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NonPositiveAmount(id) => write!(f, "transfer {id} has an amount of zero or less"),
-            Self::SelfTransfer(id) => write!(f, "transfer {id} debits and credits the same account"),
-            Self::DanglingResolution(id) => write!(f, "transfer {id} resolves a pending transfer that does not exist"),
-            Self::ResolvedTwice(id) => write!(f, "pending transfer {id} was posted or voided more than once"),
-            Self::ResolutionMismatch(id) => write!(f, "transfer {id} resolves a pending transfer with other accounts or amount"),
-            Self::NegativeBalance { account, unit, posted, held } => {
-                write!(f, "{account} has a negative {unit} balance (posted {posted}, held {held})")
+            Self::SelfTransfer(id) => {
+                write!(f, "transfer {id} debits and credits the same account")
             }
-            Self::CachedBalanceDrift { member_id, unit, cached, ledger } => write!(
+            Self::DanglingResolution(id) => write!(
+                f,
+                "transfer {id} resolves a pending transfer that does not exist"
+            ),
+            Self::ResolvedTwice(id) => write!(
+                f,
+                "pending transfer {id} was posted or voided more than once"
+            ),
+            Self::ResolutionMismatch(id) => write!(
+                f,
+                "transfer {id} resolves a pending transfer with other accounts or amount"
+            ),
+            Self::NegativeBalance {
+                account,
+                unit,
+                posted,
+                held,
+            } => {
+                write!(
+                    f,
+                    "{account} has a negative {unit} balance (posted {posted}, held {held})"
+                )
+            }
+            Self::CachedBalanceDrift {
+                member_id,
+                unit,
+                cached,
+                ledger,
+            } => write!(
                 f,
                 "member {member_id}: stored {unit} balance (posted, held) {cached:?} differs from the ledger {ledger:?}"
             ),
-            Self::LotOverdrawn { lot_id, earned, consumed } => {
-                write!(f, "lot {lot_id} earned {earned} but {consumed} were taken from it")
+            Self::LotOverdrawn {
+                lot_id,
+                earned,
+                consumed,
+            } => {
+                write!(
+                    f,
+                    "lot {lot_id} earned {earned} but {consumed} were taken from it"
+                )
             }
-            Self::ConsumptionOfUnknownLot { transfer_id, lot_id } => {
-                write!(f, "transfer {transfer_id} takes from lot {lot_id}, which is not a points credit of the same member")
+            Self::ConsumptionOfUnknownLot {
+                transfer_id,
+                lot_id,
+            } => {
+                write!(
+                    f,
+                    "transfer {transfer_id} takes from lot {lot_id}, which is not a points credit of the same member"
+                )
             }
-            Self::LotsDisagreeWithBalance { member_id, lots, available } => {
-                write!(f, "member {member_id}: lots hold {lots} points but {available} are available")
+            Self::LotsDisagreeWithBalance {
+                member_id,
+                lots,
+                available,
+            } => {
+                write!(
+                    f,
+                    "member {member_id}: lots hold {lots} points but {available} are available"
+                )
             }
-            Self::OverReversed { transfer_id, original, reversed } => {
-                write!(f, "transfer {transfer_id} of {original} was reversed by {reversed} in total")
+            Self::OverReversed {
+                transfer_id,
+                original,
+                reversed,
+            } => {
+                write!(
+                    f,
+                    "transfer {transfer_id} of {original} was reversed by {reversed} in total"
+                )
             }
         }
     }
@@ -105,7 +181,9 @@ pub fn verify(facts: &LedgerFacts<'_>) -> Vec<Violation> {
     check_transfers(facts.transfers, &mut violations);
     let derived = balances(facts.transfers);
     for ((account, unit), balance) in &derived {
-        if account.member().is_some() && (balance.posted < 0 || balance.posted - balance.held < 0 || balance.held < 0) {
+        if account.member().is_some()
+            && (balance.posted < 0 || balance.posted - balance.held < 0 || balance.held < 0)
+        {
             violations.push(Violation::NegativeBalance {
                 account: *account,
                 unit: unit.clone(),
@@ -150,11 +228,20 @@ fn check_transfers(transfers: &[Transfer], violations: &mut Vec<Violation>) {
             *reversed.entry(original).or_default() += transfer.amount;
         }
     }
-    violations.extend(resolutions.into_iter().filter(|(_, n)| *n > 1).map(|(id, _)| Violation::ResolvedTwice(id)));
+    violations.extend(
+        resolutions
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(id, _)| Violation::ResolvedTwice(id)),
+    );
     for (original, total) in reversed {
         let amount = by_id.get(&original).map_or(0, |t| t.amount);
         if total > amount {
-            violations.push(Violation::OverReversed { transfer_id: original, original: amount, reversed: total });
+            violations.push(Violation::OverReversed {
+                transfer_id: original,
+                original: amount,
+                reversed: total,
+            });
         }
     }
 }
@@ -167,28 +254,62 @@ fn check_cached_balances(
     for member in members {
         let account = Account::Member(member.member_id);
         let mut units: Vec<&Unit> = member.by_unit.keys().collect();
-        units.extend(derived.keys().filter(|(a, _)| *a == account).map(|(_, unit)| unit));
+        units.extend(
+            derived
+                .keys()
+                .filter(|(a, _)| *a == account)
+                .map(|(_, unit)| unit),
+        );
         units.sort();
         units.dedup();
         for unit in units {
             let cached = member.by_unit.get(unit).copied().unwrap_or((0, 0));
-            let ledger = derived.get(&(account, unit.clone())).map_or((0, 0), |b| (b.posted, b.held));
+            let ledger = derived
+                .get(&(account, unit.clone()))
+                .map_or((0, 0), |b| (b.posted, b.held));
             if cached != ledger {
-                violations.push(Violation::CachedBalanceDrift { member_id: member.member_id, unit: unit.clone(), cached, ledger });
+                violations.push(Violation::CachedBalanceDrift {
+                    member_id: member.member_id,
+                    unit: unit.clone(),
+                    cached,
+                    ledger,
+                });
             }
         }
     }
 }
 
-fn check_lots(facts: &LedgerFacts<'_>, derived: &BTreeMap<(Account, Unit), AccountBalance>, violations: &mut Vec<Violation>) {
-    let is_lot = |t: &Transfer| t.unit == Unit::Points && t.phase == Phase::Posted && t.credit.member().is_some();
-    let lots: HashMap<TransferId, &Transfer> = facts.transfers.iter().filter(|t| is_lot(t)).map(|t| (t.id, t)).collect();
-    let debtor: HashMap<TransferId, Option<MemberId>> = facts.transfers.iter().map(|t| (t.id, t.debit.member())).collect();
+fn check_lots(
+    facts: &LedgerFacts<'_>,
+    derived: &BTreeMap<(Account, Unit), AccountBalance>,
+    violations: &mut Vec<Violation>,
+) {
+    let is_lot = |t: &Transfer| {
+        t.unit == Unit::Points && t.phase == Phase::Posted && t.credit.member().is_some()
+    };
+    let lots: HashMap<TransferId, &Transfer> = facts
+        .transfers
+        .iter()
+        .filter(|t| is_lot(t))
+        .map(|t| (t.id, t))
+        .collect();
+    let debtor: HashMap<TransferId, Option<MemberId>> = facts
+        .transfers
+        .iter()
+        .map(|t| (t.id, t.debit.member()))
+        .collect();
     let mut consumed: HashMap<TransferId, i64> = HashMap::new();
     for consumption in facts.consumptions {
-        let lot_owner = lots.get(&consumption.lot_id).and_then(|lot| lot.credit.member());
-        if lot_owner.is_none() || debtor.get(&consumption.transfer_id).copied().flatten() != lot_owner {
-            violations.push(Violation::ConsumptionOfUnknownLot { transfer_id: consumption.transfer_id, lot_id: consumption.lot_id });
+        let lot_owner = lots
+            .get(&consumption.lot_id)
+            .and_then(|lot| lot.credit.member());
+        if lot_owner.is_none()
+            || debtor.get(&consumption.transfer_id).copied().flatten() != lot_owner
+        {
+            violations.push(Violation::ConsumptionOfUnknownLot {
+                transfer_id: consumption.transfer_id,
+                lot_id: consumption.lot_id,
+            });
         }
         *consumed.entry(consumption.lot_id).or_default() += consumption.amount;
     }
@@ -196,17 +317,27 @@ fn check_lots(facts: &LedgerFacts<'_>, derived: &BTreeMap<(Account, Unit), Accou
     for (lot_id, lot) in &lots {
         let taken = consumed.get(lot_id).copied().unwrap_or(0);
         if taken < 0 || taken > lot.amount {
-            violations.push(Violation::LotOverdrawn { lot_id: *lot_id, earned: lot.amount, consumed: taken });
+            violations.push(Violation::LotOverdrawn {
+                lot_id: *lot_id,
+                earned: lot.amount,
+                consumed: taken,
+            });
         }
         if let Some(member) = lot.credit.member() {
             *remaining_by_member.entry(member).or_default() += lot.amount - taken;
         }
     }
     for ((account, unit), balance) in derived {
-        let (Some(member_id), Unit::Points) = (account.member(), unit) else { continue };
+        let (Some(member_id), Unit::Points) = (account.member(), unit) else {
+            continue;
+        };
         let lots_total = remaining_by_member.get(&member_id).copied().unwrap_or(0);
         if lots_total != balance.posted - balance.held {
-            violations.push(Violation::LotsDisagreeWithBalance { member_id, lots: lots_total, available: balance.posted - balance.held });
+            violations.push(Violation::LotsDisagreeWithBalance {
+                member_id,
+                lots: lots_total,
+                available: balance.posted - balance.held,
+            });
         }
     }
 }

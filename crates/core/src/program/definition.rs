@@ -63,7 +63,10 @@ pub struct PointsSettings {
 
 impl Default for PointsSettings {
     fn default() -> Self {
-        Self { expiry: Expiry::Never, value_per_100_points: default_value_per_100_points() }
+        Self {
+            expiry: Expiry::Never,
+            value_per_100_points: default_value_per_100_points(),
+        }
     }
 }
 
@@ -173,7 +176,9 @@ impl TryFrom<String> for ClockTime {
         if hours > 24 || minutes > 59 || (hours == 24 && minutes > 0) {
             return Err(problem());
         }
-        Ok(Self { minutes: hours * 60 + minutes })
+        Ok(Self {
+            minutes: hours * 60 + minutes,
+        })
     }
 }
 
@@ -260,9 +265,16 @@ impl Multiplier {
 impl TryFrom<String> for Multiplier {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        let problem = || format!("\"{text}\" is not a multiplier like \"1.5\" (more than 0, at most 100)");
+        let problem =
+            || format!("\"{text}\" is not a multiplier like \"1.5\" (more than 0, at most 100)");
         let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-        if fraction.len() > 3 || whole.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        if fraction.len() > 3
+            || whole.is_empty()
+            || !whole
+                .bytes()
+                .chain(fraction.bytes())
+                .all(|b| b.is_ascii_digit())
+        {
             return Err(problem());
         }
         let whole: i64 = whole.parse().map_err(|_| problem())?;
@@ -277,7 +289,11 @@ impl TryFrom<String> for Multiplier {
 
 impl From<Multiplier> for String {
     fn from(multiplier: Multiplier) -> String {
-        let text = format!("{}.{:03}", multiplier.thousandths / 1000, multiplier.thousandths % 1000);
+        let text = format!(
+            "{}.{:03}",
+            multiplier.thousandths / 1000,
+            multiplier.thousandths % 1000
+        );
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }

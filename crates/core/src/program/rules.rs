@@ -28,15 +28,29 @@ pub struct Earning {
 /// Evaluates every rule on the event. Points from matching rules add up, multipliers (rule
 /// and tier) multiply the sum, then caps apply; stamps respect each card's daily limit.
 pub fn evaluate(program: &Program, event: &Event, member: &MemberFacts) -> Earning {
-    let local = event.occurred_at.with_timezone(&program.time_zone()).naive_local();
+    let local = event
+        .occurred_at
+        .with_timezone(&program.time_zone())
+        .naive_local();
     let mut earning = Earning::default();
     let mut base_points = 0_i64;
     let mut multipliers: Vec<(Multiplier, String)> = Vec::new();
     let below_minimum = matches!(event.kind, EventKind::Purchase { .. })
-        && program.caps.min_purchase.is_some_and(|min| event.kind.amount() < min);
+        && program
+            .caps
+            .min_purchase
+            .is_some_and(|min| event.kind.amount() < min);
 
-    for rule in program.rules.iter().filter(|rule| matches(&rule.when, event, member, local)) {
-        let label = if rule.name.is_empty() { rule.id.to_string() } else { rule.name.clone() };
+    for rule in program
+        .rules
+        .iter()
+        .filter(|rule| matches(&rule.when, event, member, local))
+    {
+        let label = if rule.name.is_empty() {
+            rule.id.to_string()
+        } else {
+            rule.name.clone()
+        };
         if !below_minimum {
             base_points += rule_points(rule, event, &label, &mut earning.explanation);
         }
@@ -47,32 +61,53 @@ pub fn evaluate(program: &Program, event: &Event, member: &MemberFacts) -> Earni
             let count = stamp_count(stamps, &rule.when, &event.kind);
             if count > 0 {
                 *earning.stamps.entry(stamps.card.clone()).or_default() += count;
-                earning.explanation.push(format!("+{count} stamps on {}: {label}", stamps.card));
+                earning
+                    .explanation
+                    .push(format!("+{count} stamps on {}: {label}", stamps.card));
             }
         }
         if let Some(reward) = &rule.then.coupon {
             earning.coupons.push(reward.clone());
-            earning.explanation.push(format!("coupon {reward}: {label}"));
+            earning
+                .explanation
+                .push(format!("coupon {reward}: {label}"));
         }
     }
     if below_minimum {
-        let min = program.caps.min_purchase.map(|m| m.to_string()).unwrap_or_default();
-        earning.explanation.push(format!("no points: purchases below {min} {} earn none", program.currency));
+        let min = program
+            .caps
+            .min_purchase
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        earning.explanation.push(format!(
+            "no points: purchases below {min} {} earn none",
+            program.currency
+        ));
     }
-    if let Some(level) = tier_level(program, member.tier.as_ref()) {
-        if let Some(multiplier) = level.multiplier {
-            multipliers.push((multiplier, format!("tier {}", level.name)));
-        }
+    if let Some(level) = tier_level(program, member.tier.as_ref())
+        && let Some(multiplier) = level.multiplier
+    {
+        multipliers.push((multiplier, format!("tier {}", level.name)));
     }
     earning.points = apply_multipliers(base_points, &multipliers, &mut earning.explanation);
-    earning.points = apply_caps(earning.points, &program.caps, member.points_today, &mut earning.explanation);
+    earning.points = apply_caps(
+        earning.points,
+        &program.caps,
+        member.points_today,
+        &mut earning.explanation,
+    );
     apply_daily_stamp_limits(program, member, &mut earning);
     earning
 }
 
 fn tier_level<'a>(program: &'a Program, tier: Option<&Slug>) -> Option<&'a TierLevel> {
     let tier = tier?;
-    program.tiers.as_ref()?.levels.iter().find(|level| &level.id == tier)
+    program
+        .tiers
+        .as_ref()?
+        .levels
+        .iter()
+        .find(|level| &level.id == tier)
 }
 
 fn matches(when: &Conditions, event: &Event, member: &MemberFacts, local: NaiveDateTime) -> bool {
@@ -81,7 +116,9 @@ fn matches(when: &Conditions, event: &Event, member: &MemberFacts, local: NaiveD
         (EventType::Purchase, EventKind::Purchase { .. })
         | (EventType::Visit, EventKind::Visit)
         | (EventType::Signup, EventKind::Signup) => true,
-        (EventType::Custom, EventKind::Custom { name }) => when.custom_event.as_ref().is_none_or(|n| n == name),
+        (EventType::Custom, EventKind::Custom { name }) => {
+            when.custom_event.as_ref().is_none_or(|n| n == name)
+        }
         _ => false,
     });
     let amount = kind.amount();
@@ -89,26 +126,50 @@ fn matches(when: &Conditions, event: &Event, member: &MemberFacts, local: NaiveD
     type_ok
         && when.min_amount.is_none_or(|min| amount >= min)
         && when.max_amount.is_none_or(|max| amount <= max)
-        && (when.skus_any.is_empty() && when.categories_any.is_empty() || kind.items().iter().any(|i| item_matches(when, i)))
-        && (when.tiers_any.is_empty() || member.tier.as_ref().is_some_and(|t| when.tiers_any.contains(t)))
-        && (when.locations_any.is_empty() || event.location_id.is_some_and(|l| when.locations_any.contains(&l)))
+        && (when.skus_any.is_empty() && when.categories_any.is_empty()
+            || kind.items().iter().any(|i| item_matches(when, i)))
+        && (when.tiers_any.is_empty()
+            || member
+                .tier
+                .as_ref()
+                .is_some_and(|t| when.tiers_any.contains(t)))
+        && (when.locations_any.is_empty()
+            || event
+                .location_id
+                .is_some_and(|l| when.locations_any.contains(&l)))
         && (when.weekdays.is_empty() || when.weekdays.contains(&Weekday::of(local.weekday())))
         && when.time.is_none_or(|window| in_window(window, minutes))
         && when.dates.is_none_or(|range| {
-            range.from.is_none_or(|from| local.date() >= from) && range.to.is_none_or(|to| local.date() <= to)
+            range.from.is_none_or(|from| local.date() >= from)
+                && range.to.is_none_or(|to| local.date() <= to)
         })
-        && when.every_nth_visit.is_none_or(|n| kind.is_visit() && member.visit_number > 0 && member.visit_number % i64::from(n) == 0)
+        && when.every_nth_visit.is_none_or(|n| {
+            kind.is_visit() && member.visit_number > 0 && member.visit_number % i64::from(n) == 0
+        })
 }
 
 fn in_window(window: TimeWindow, minutes: u32) -> bool {
-    let (from, to) = (window.from.minutes_since_midnight(), window.to.minutes_since_midnight());
-    if from < to { (from..to).contains(&minutes) } else { minutes >= from || minutes < to }
+    let (from, to) = (
+        window.from.minutes_since_midnight(),
+        window.to.minutes_since_midnight(),
+    );
+    if from < to {
+        (from..to).contains(&minutes)
+    } else {
+        minutes >= from || minutes < to
+    }
 }
 
 /// Without sku or category conditions every item qualifies.
 fn item_matches(when: &Conditions, item: &Item) -> bool {
-    let sku_ok = item.sku.as_ref().is_some_and(|sku| when.skus_any.contains(sku));
-    let category_ok = item.category.as_ref().is_some_and(|c| when.categories_any.contains(c));
+    let sku_ok = item
+        .sku
+        .as_ref()
+        .is_some_and(|sku| when.skus_any.contains(sku));
+    let category_ok = item
+        .category
+        .as_ref()
+        .is_some_and(|c| when.categories_any.contains(c));
     (when.skus_any.is_empty() && when.categories_any.is_empty()) || sku_ok || category_ok
 }
 
@@ -122,7 +183,10 @@ fn rule_points(rule: &Rule, event: &Event, label: &str, explanation: &mut Vec<St
         let amount = event.kind.amount();
         let earned = per_amount(amount.get(), rate);
         points += earned;
-        explanation.push(format!("+{earned} points: {label} ({} per {} on {amount})", rate.points, rate.per));
+        explanation.push(format!(
+            "+{earned} points: {label} ({} per {} on {amount})",
+            rate.points, rate.per
+        ));
     }
     points
 }
@@ -142,7 +206,12 @@ fn stamp_count(effect: &StampEffect, when: &Conditions, kind: &EventKind) -> i64
     match effect.per {
         StampBasis::Visit => effect.count,
         StampBasis::Item => {
-            let items: i64 = kind.items().iter().filter(|i| item_matches(when, i)).map(|i| i64::from(i.quantity)).sum();
+            let items: i64 = kind
+                .items()
+                .iter()
+                .filter(|i| item_matches(when, i))
+                .map(|i| i64::from(i.quantity))
+                .sum();
             items * effect.count
         }
         StampBasis::Amount => {
@@ -152,7 +221,11 @@ fn stamp_count(effect: &StampEffect, when: &Conditions, kind: &EventKind) -> i64
     }
 }
 
-fn apply_multipliers(points: i64, multipliers: &[(Multiplier, String)], explanation: &mut Vec<String>) -> i64 {
+fn apply_multipliers(
+    points: i64,
+    multipliers: &[(Multiplier, String)],
+    explanation: &mut Vec<String>,
+) -> i64 {
     let mut scaled = i128::from(points);
     for (multiplier, label) in multipliers {
         scaled = scaled * i128::from(multiplier.thousandths()) / 1000;
@@ -179,11 +252,18 @@ fn apply_caps(points: i64, caps: &Caps, points_today: i64, explanation: &mut Vec
 
 fn apply_daily_stamp_limits(program: &Program, member: &MemberFacts, earning: &mut Earning) {
     for (card_id, count) in earning.stamps.iter_mut() {
-        let Some(limit) = program.stamp_card(card_id).and_then(|card| card.daily_limit) else { continue };
+        let Some(limit) = program
+            .stamp_card(card_id)
+            .and_then(|card| card.daily_limit)
+        else {
+            continue;
+        };
         let room = (limit - member.stamps_today.get(card_id).copied().unwrap_or(0)).max(0);
         if *count > room {
             *count = room;
-            earning.explanation.push(format!("stamps on {card_id} limited to {limit} per day"));
+            earning
+                .explanation
+                .push(format!("stamps on {card_id} limited to {limit} per day"));
         }
     }
     earning.stamps.retain(|_, count| *count > 0);
@@ -223,45 +303,88 @@ mod tests {
         Event {
             id: EventId::from_uuid(Uuid::nil()),
             member_id: MemberId::from_uuid(Uuid::nil()),
-            kind: EventKind::Purchase { amount: Cents::parse(amount).unwrap_or_default(), items },
+            kind: EventKind::Purchase {
+                amount: Cents::parse(amount).unwrap_or_default(),
+                items,
+            },
             location_id: None,
             occurred_at: utc.parse::<DateTime<Utc>>().unwrap_or_default(),
         }
     }
 
     fn coffee(quantity: u32) -> Item {
-        Item { sku: None, category: Some("coffee".into()), quantity, amount: None }
+        Item {
+            sku: None,
+            category: Some("coffee".into()),
+            quantity,
+            amount: None,
+        }
     }
 
     #[test]
     fn points_per_euro_round_down_and_are_explained() {
-        let earning = evaluate(&program(), &purchase("12.40", "2026-11-24T09:00:00Z", vec![]), &MemberFacts::default());
+        let earning = evaluate(
+            &program(),
+            &purchase("12.40", "2026-11-24T09:00:00Z", vec![]),
+            &MemberFacts::default(),
+        );
         assert_eq!(earning.points, 12);
-        assert_eq!(earning.explanation, vec!["+12 points: 1 point per euro (1 per 1.00 on 12.40)"]);
+        assert_eq!(
+            earning.explanation,
+            vec!["+12 points: 1 point per euro (1 per 1.00 on 12.40)"]
+        );
     }
 
     #[test]
     fn happy_hour_is_judged_in_local_time() {
         // 13:30 UTC is 14:30 in Berlin: inside the window.
-        let inside = evaluate(&program(), &purchase("10.00", "2026-11-23T13:30:00Z", vec![]), &MemberFacts::default());
+        let inside = evaluate(
+            &program(),
+            &purchase("10.00", "2026-11-23T13:30:00Z", vec![]),
+            &MemberFacts::default(),
+        );
         assert_eq!(inside.points, 20);
-        let before = evaluate(&program(), &purchase("10.00", "2026-11-23T12:30:00Z", vec![]), &MemberFacts::default());
+        let before = evaluate(
+            &program(),
+            &purchase("10.00", "2026-11-23T12:30:00Z", vec![]),
+            &MemberFacts::default(),
+        );
         assert_eq!(before.points, 10);
     }
 
     #[test]
     fn tier_multiplier_and_transaction_cap_apply_after_the_sum() {
-        let gold = MemberFacts { tier: Slug::parse("gold").ok(), ..MemberFacts::default() };
-        let earning = evaluate(&program(), &purchase("50.00", "2026-11-24T09:00:00Z", vec![]), &gold);
+        let gold = MemberFacts {
+            tier: Slug::parse("gold").ok(),
+            ..MemberFacts::default()
+        };
+        let earning = evaluate(
+            &program(),
+            &purchase("50.00", "2026-11-24T09:00:00Z", vec![]),
+            &gold,
+        );
         assert_eq!(earning.points, 75);
-        let capped = evaluate(&program(), &purchase("80.00", "2026-11-24T09:00:00Z", vec![]), &gold);
+        let capped = evaluate(
+            &program(),
+            &purchase("80.00", "2026-11-24T09:00:00Z", vec![]),
+            &gold,
+        );
         assert_eq!(capped.points, 100);
-        assert!(capped.explanation.iter().any(|line| line == "capped at 100 points per transaction"));
+        assert!(
+            capped
+                .explanation
+                .iter()
+                .any(|line| line == "capped at 100 points per transaction")
+        );
     }
 
     #[test]
     fn purchases_below_the_minimum_earn_no_points_but_still_stamps() {
-        let earning = evaluate(&program(), &purchase("0.90", "2026-11-24T09:00:00Z", vec![coffee(1)]), &MemberFacts::default());
+        let earning = evaluate(
+            &program(),
+            &purchase("0.90", "2026-11-24T09:00:00Z", vec![coffee(1)]),
+            &MemberFacts::default(),
+        );
         assert_eq!(earning.points, 0);
         assert_eq!(earning.stamps.values().sum::<i64>(), 1);
     }
@@ -269,24 +392,56 @@ mod tests {
     #[test]
     fn stamps_per_item_respect_the_daily_limit() {
         let facts = MemberFacts {
-            stamps_today: [(Slug::parse("coffee").unwrap_or_else(|e| panic!("{e}")), 2)].into_iter().collect(),
+            stamps_today: [(Slug::parse("coffee").unwrap_or_else(|e| panic!("{e}")), 2)]
+                .into_iter()
+                .collect(),
             ..MemberFacts::default()
         };
-        let earning = evaluate(&program(), &purchase("9.00", "2026-11-24T09:00:00Z", vec![coffee(3)]), &facts);
+        let earning = evaluate(
+            &program(),
+            &purchase("9.00", "2026-11-24T09:00:00Z", vec![coffee(3)]),
+            &facts,
+        );
         assert_eq!(earning.stamps.values().sum::<i64>(), 1);
     }
 
     #[test]
     fn every_tenth_visit_earns_a_bonus() {
-        let tenth = MemberFacts { visit_number: 10, ..MemberFacts::default() };
-        assert_eq!(evaluate(&program(), &purchase("2.00", "2026-11-24T09:00:00Z", vec![]), &tenth).points, 52);
-        let ninth = MemberFacts { visit_number: 9, ..MemberFacts::default() };
-        assert_eq!(evaluate(&program(), &purchase("2.00", "2026-11-24T09:00:00Z", vec![]), &ninth).points, 2);
+        let tenth = MemberFacts {
+            visit_number: 10,
+            ..MemberFacts::default()
+        };
+        assert_eq!(
+            evaluate(
+                &program(),
+                &purchase("2.00", "2026-11-24T09:00:00Z", vec![]),
+                &tenth
+            )
+            .points,
+            52
+        );
+        let ninth = MemberFacts {
+            visit_number: 9,
+            ..MemberFacts::default()
+        };
+        assert_eq!(
+            evaluate(
+                &program(),
+                &purchase("2.00", "2026-11-24T09:00:00Z", vec![]),
+                &ninth
+            )
+            .points,
+            2
+        );
     }
 
     #[test]
     fn rounding_modes_differ_only_on_fractions() {
-        let rate = |rounding| PointsPerAmount { points: 1, per: Cents::parse("2.00").unwrap_or_default(), rounding };
+        let rate = |rounding| PointsPerAmount {
+            points: 1,
+            per: Cents::parse("2.00").unwrap_or_default(),
+            rounding,
+        };
         assert_eq!(per_amount(300, rate(Rounding::Down)), 1);
         assert_eq!(per_amount(300, rate(Rounding::Nearest)), 2);
         assert_eq!(per_amount(250, rate(Rounding::Nearest)), 1);
