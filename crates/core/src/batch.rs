@@ -292,10 +292,7 @@ fn apply_one(
         };
     }
     let Some(Some(program)) = snapshot.programs.get(&business).cloned() else {
-        return Err(DomainError::MemberNotFound(
-            member_of(&request.command, snapshot, business)
-                .unwrap_or(MemberId::from_uuid(uuid::Uuid::nil())),
-        ));
+        return Err(DomainError::BusinessNotFound(business));
     };
     let mut draft = Draft {
         snapshot,
@@ -333,29 +330,6 @@ fn apply_one(
             .push((business, key.clone(), outcome.clone()));
     }
     Ok(outcome)
-}
-
-fn member_of(command: &Command, snapshot: &Snapshot, business: BusinessId) -> Option<MemberId> {
-    match command {
-        Command::Join { member, .. } => Some(member.id),
-        Command::Record { event } => Some(event.member_id),
-        Command::Redeem { member_id, .. }
-        | Command::Adjust { member_id, .. }
-        | Command::Expire { member_id }
-        | Command::EvaluateTier { member_id } => Some(*member_id),
-        Command::Void { event_id, .. } | Command::Refund { event_id, .. } => snapshot
-            .events
-            .get(&(business, *event_id))
-            .cloned()
-            .flatten()
-            .map(|r| r.event.member_id),
-        Command::UseCoupon { code } | Command::CancelCoupon { code } => snapshot
-            .coupons
-            .get(&(business, code.clone()))
-            .cloned()
-            .flatten()
-            .map(|c| c.member_id),
-    }
 }
 
 /// One request's working copy: nothing reaches the snapshot unless the command succeeds.

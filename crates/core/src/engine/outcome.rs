@@ -89,6 +89,8 @@ pub struct MaintenanceOutcome {
 /// Why an operation was refused. Each variant is a case a caller acts on differently.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum DomainError {
+    #[error("there is no business {0}")]
+    BusinessNotFound(crate::ids::BusinessId),
     #[error("there is no member {0}")]
     MemberNotFound(MemberId),
     #[error("there is no transaction {0}")]
