@@ -576,24 +576,28 @@ fn a_key_reused_for_a_different_request_is_refused_and_changes_nothing() {
     assert_eq!(world.memory.transfers.len(), transfers);
 }
 
+/// A request from `business` to adjust the points of the world's first member.
+fn adjust_first_member_as(world: &World, business: BusinessId) -> Request {
+    Request {
+        business_id: business,
+        key: None,
+        now: world.now,
+        seed: 9,
+        command: Command::Adjust {
+            member_id: world.members[0],
+            unit: Unit::Points,
+            delta: 5,
+            reason: "x".into(),
+        },
+    }
+}
+
 #[test]
 fn a_request_for_an_unknown_business_is_refused_and_changes_nothing() {
     let mut world = World::new();
     let _ = world.run(&[Step::Join]);
     let stranger = BusinessId::from_uuid(Uuid::from_u128(2));
-    let member_id = world.members[0];
-    let request = Request {
-        business_id: stranger,
-        key: None,
-        now: world.now,
-        seed: 9,
-        command: Command::Adjust {
-            member_id,
-            unit: Unit::Points,
-            delta: 5,
-            reason: "x".into(),
-        },
-    };
+    let request = adjust_first_member_as(&world, stranger);
     let transfers = world.memory.transfers.len();
     assert_eq!(
         world.memory.apply(&[request]).remove(0),
@@ -611,23 +615,13 @@ fn one_business_cannot_touch_another_business_member() {
     let other = BusinessId::from_uuid(Uuid::from_u128(3));
     let program = parse_program("{}").unwrap_or_else(|e| panic!("{e:?}"));
     world.memory.programs.insert(other, Arc::new(program));
-    let member_id = world.members[0];
-    let request = Request {
-        business_id: other,
-        key: None,
-        now: world.now,
-        seed: 9,
-        command: Command::Adjust {
-            member_id,
-            unit: Unit::Points,
-            delta: 5,
-            reason: "x".into(),
-        },
-    };
+    let request = adjust_first_member_as(&world, other);
+    let transfers = world.memory.transfers.len();
     assert_eq!(
         world.memory.apply(&[request]).remove(0),
         Err(stammgast_core::engine::DomainError::MemberNotFound(
-            member_id
+            world.members[0]
         ))
     );
+    assert_eq!(world.memory.transfers.len(), transfers);
 }
