@@ -138,3 +138,20 @@ pub struct RecordedEvent {
     pub voided_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coupon_statuses_read_back_from_their_stored_names() {
+        for status in [
+            CouponStatus::Issued,
+            CouponStatus::Redeemed,
+            CouponStatus::Cancelled,
+        ] {
+            assert_eq!(CouponStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(CouponStatus::parse("expired"), None);
+    }
+}

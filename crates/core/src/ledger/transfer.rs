@@ -200,3 +200,60 @@ pub struct Transfer {
     pub created_at: DateTime<Utc>,
     pub memo: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn stored_text_forms_read_back_unchanged() {
+        let member = MemberId::from_uuid(Uuid::from_u128(7));
+        for account in [
+            Account::Member(member),
+            Account::Issuance,
+            Account::Redemption,
+            Account::Expiry,
+            Account::Adjustment,
+        ] {
+            assert_eq!(Account::try_from(account.to_string()), Ok(account));
+        }
+        for unit in [
+            Unit::Points,
+            Unit::Stamps(Slug::parse("coffee").unwrap_or_else(|e| panic!("{e}"))),
+        ] {
+            assert_eq!(Unit::try_from(unit.to_string()), Ok(unit.clone()));
+        }
+        let kinds = [
+            TransferKind::Earn,
+            TransferKind::Redeem,
+            TransferKind::CardCompletion,
+            TransferKind::Expire,
+            TransferKind::Adjust,
+            TransferKind::Reverse,
+        ];
+        for kind in kinds {
+            assert_eq!(TransferKind::parse(kind.as_str()), Some(kind));
+        }
+        let pending = TransferId::from_uuid(Uuid::from_u128(9));
+        for phase in [
+            Phase::Posted,
+            Phase::Pending,
+            Phase::PostPending(pending),
+            Phase::VoidPending(pending),
+        ] {
+            assert_eq!(
+                Phase::from_parts(phase.name(), phase.pending_id()),
+                Some(phase)
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_stored_text_is_rejected() {
+        assert!(Account::try_from("member:not-a-uuid".to_owned()).is_err());
+        assert!(Unit::try_from("stamps:".to_owned()).is_err());
+        assert_eq!(Phase::from_parts("post_pending", None), None);
+        assert_eq!(TransferKind::parse("gift"), None);
+    }
+}
