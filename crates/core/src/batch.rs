@@ -76,6 +76,8 @@ pub struct IdempotencyKey {
 pub struct Request {
     pub business_id: BusinessId,
     pub key: Option<IdempotencyKey>,
+    /// Who asks (`api_key:…`, `staff:…`, `worker`), for the audit log.
+    pub actor: String,
     pub now: DateTime<Utc>,
     /// Fresh randomness from the caller for the transfer ids and coupon codes this request mints.
     pub seed: u128,
@@ -260,6 +262,41 @@ pub struct BatchWrites {
     /// The final state of every member the batch touched (new members included).
     pub members: BTreeMap<Keyed<MemberId>, MemberState>,
     pub outcomes: Vec<(BusinessId, IdempotencyKey, Outcome)>,
+    /// Staff actions to record in the audit log (manual adjustments).
+    pub audit: Vec<AuditEntry>,
+}
+
+/// One line of a business's audit log: who did what to whom, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub business_id: BusinessId,
+    pub id: uuid::Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: serde_json::Value,
+}
+
+fn audit_entry(request: &Request, ids: &mut IdSequence) -> Option<AuditEntry> {
+    let Command::Adjust {
+        member_id,
+        unit,
+        delta,
+        reason,
+    } = &request.command
+    else {
+        return None;
+    };
+    Some(AuditEntry {
+        business_id: request.business_id,
+        id: uuid::Uuid::from_u128(ids.next_u128()),
+        at: request.now,
+        actor: request.actor.clone(),
+        action: "adjust".into(),
+        subject: format!("member:{member_id}"),
+        detail: serde_json::json!({"unit": unit.to_string(), "delta": delta, "reason": reason}),
+    })
 }
 
 /// Applies every request in order. A refused request changes nothing; a request whose key
@@ -303,6 +340,7 @@ fn apply_one(
     };
     let mut ids = IdSequence::new(request.seed);
     let outcome = run_command(&mut draft, &program, request, &mut ids)?;
+    writes.audit.extend(audit_entry(request, &mut ids));
     let Draft {
         changes,
         touched,

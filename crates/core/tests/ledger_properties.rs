@@ -432,6 +432,7 @@ impl World {
                             key,
                             fingerprint: format!("{command:?}"),
                         }),
+                        actor: "test".into(),
                         now: self.now,
                         seed: self.fresh() * 0x9E37_79B9,
                         command,
@@ -534,7 +535,7 @@ proptest! {
                 one_by_one.command(step);
                 let seed = batched.fresh();
                 one_by_one.fresh();
-                requests.push(Request { business_id: batched.business, key: None, now: batched.now, seed, command });
+                requests.push(Request { business_id: batched.business, key: None, actor: "test".into(), now: batched.now, seed, command });
             }
         }
         let singles: Vec<_> = requests.iter().flat_map(|r| one_by_one.memory.apply(std::slice::from_ref(r))).collect();
@@ -556,6 +557,7 @@ fn a_key_reused_for_a_different_request_is_refused_and_changes_nothing() {
             key: "same".into(),
             fingerprint: format!("adjust {delta}"),
         }),
+        actor: "test".into(),
         now: world.now,
         seed: 5,
         command: Command::Adjust {
@@ -581,6 +583,7 @@ fn adjust_first_member_as(world: &World, business: BusinessId) -> Request {
     Request {
         business_id: business,
         key: None,
+        actor: "test".into(),
         now: world.now,
         seed: 9,
         command: Command::Adjust {

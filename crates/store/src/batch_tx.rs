@@ -1,0 +1,463 @@
+//! The core's batch protocol on SQL: load what `Snapshot::missing` asks for, let
+//! `apply_batch` decide, write what it returns — all inside the caller's transaction.
+
+use crate::StoreError;
+use crate::sql::{Columns, Connection, Value, text, to_json};
+use stammgast_core::batch::{BatchWrites, Needs, Request, Snapshot, StoredOutcome, apply_batch};
+use stammgast_core::engine::{Changes, Coupon, MemberState};
+use stammgast_core::ids::{BusinessId, Code, MemberId, TransferId};
+use stammgast_core::ledger::{Lot, Transfer};
+use stammgast_core::program::{Program, parse_program};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::Decision;
+
+/// Loading converges in three rounds (events and coupons lead to members, members to
+/// lots); one more proves it.
+const LOAD_ROUNDS_MAX: usize = 4;
+
+/// Parsed programs by business and version, so a batch does not re-parse JSON.
+#[derive(Default)]
+pub struct ProgramCache {
+    programs: HashMap<BusinessId, (i64, Arc<Program>)>,
+}
+
+/// Runs the requests against the database inside an open transaction.
+pub fn decide(
+    connection: &mut dyn Connection,
+    cache: &mut ProgramCache,
+    requests: &[Request],
+) -> Result<Vec<Decision>, StoreError> {
+    let mut snapshot = Snapshot::default();
+    for _ in 0..LOAD_ROUNDS_MAX {
+        let needs = snapshot.missing(requests);
+        if needs.is_empty() {
+            break;
+        }
+        load(connection, cache, needs, &mut snapshot)?;
+    }
+    if !snapshot.missing(requests).is_empty() {
+        return Err(StoreError::Other("loading a batch did not converge".into()));
+    }
+    let (decisions, writes) = apply_batch(&mut snapshot, requests);
+    write(connection, &writes)?;
+    Ok(decisions)
+}
+
+fn load(
+    connection: &mut dyn Connection,
+    cache: &mut ProgramCache,
+    needs: Needs,
+    snapshot: &mut Snapshot,
+) -> Result<(), StoreError> {
+    for business in needs.programs {
+        let program = load_program(connection, cache, business)?;
+        snapshot.programs.insert(business, program);
+    }
+    let lock = connection.dialect().lock_rows();
+    for key in needs.members {
+        let sql = format!("SELECT state FROM members WHERE business_id = $1 AND id = $2{lock}");
+        let rows = connection.query(&sql, &[text(key.0), text(key.1)])?;
+        let state = rows
+            .first()
+            .map(|row| Columns::of(row).json::<MemberState>(0))
+            .transpose()?;
+        snapshot.members.insert(key, state);
+    }
+    for (key, include) in needs.lots {
+        let lots = load_lots(connection, key.0, key.1, &include)?;
+        if let Some(Some(state)) = snapshot.members.get_mut(&key) {
+            state.lots = Some(lots);
+        }
+    }
+    for key in needs.events {
+        let rows = connection.query(
+            "SELECT record FROM events WHERE business_id = $1 AND id = $2",
+            &[text(key.0), text(key.1)],
+        )?;
+        let record = rows
+            .first()
+            .map(|row| Columns::of(row).json(0))
+            .transpose()?;
+        snapshot.events.insert(key, record);
+    }
+    for key in needs.coupons {
+        let coupon = load_coupon(connection, key.0, &key.1)?;
+        snapshot.coupons.insert(key, coupon);
+    }
+    for key in needs.outcomes {
+        let rows = connection.query(
+            "SELECT fingerprint, outcome FROM idempotency WHERE business_id = $1 AND key = $2",
+            &[text(key.0), key.1.as_str().into()],
+        )?;
+        let stored = rows
+            .first()
+            .map(|row| -> Result<StoredOutcome, StoreError> {
+                let columns = Columns::of(row);
+                Ok(StoredOutcome {
+                    fingerprint: columns.text(0)?.to_owned(),
+                    outcome: columns.json(1)?,
+                })
+            })
+            .transpose()?;
+        snapshot.outcomes.insert(key, stored);
+    }
+    for key in needs.identifiers {
+        let taken = identifier_taken(connection, key.0, &key.1)?;
+        snapshot.identifiers.insert(key, taken);
+    }
+    for key in needs.reward_usage {
+        let count = count(
+            connection,
+            "SELECT COUNT(*) FROM coupons WHERE business_id = $1 AND reward_id = $2",
+            &[text(key.0), text(&key.1)],
+        )?;
+        snapshot.reward_usage.insert(key, count);
+    }
+    for key in needs.member_reward_usage {
+        let (business, (member, reward)) = &key;
+        let count = count(
+            connection,
+            "SELECT COUNT(*) FROM coupons WHERE business_id = $1 AND reward_id = $2 AND member_id = $3",
+            &[text(business), text(reward), text(member)],
+        )?;
+        snapshot.member_reward_usage.insert(key, count);
+    }
+    Ok(())
+}
+
+pub fn load_program(
+    connection: &mut dyn Connection,
+    cache: &mut ProgramCache,
+    business: BusinessId,
+) -> Result<Option<Arc<Program>>, StoreError> {
+    let rows = connection.query(
+        "SELECT MAX(version) FROM programs WHERE business_id = $1",
+        &[text(business)],
+    )?;
+    let Some(version) = rows
+        .first()
+        .map(|row| Columns::of(row).opt_int(0))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    if let Some((cached, program)) = cache.programs.get(&business)
+        && *cached == version
+    {
+        return Ok(Some(Arc::clone(program)));
+    }
+    let rows = connection.query(
+        "SELECT definition FROM programs WHERE business_id = $1 AND version = $2",
+        &[text(business), version.into()],
+    )?;
+    let definition = rows
+        .first()
+        .map(|row| Columns::of(row).text(0).map(str::to_owned))
+        .transpose()?;
+    let definition = definition.ok_or(StoreError::NotFound)?;
+    let program = parse_program(&definition).map_err(|errors| {
+        StoreError::Corrupt(format!(
+            "stored program of {business} is invalid: {errors:?}"
+        ))
+    })?;
+    let program = Arc::new(program);
+    cache
+        .programs
+        .insert(business, (version, Arc::clone(&program)));
+    Ok(Some(program))
+}
+
+/// A member's points lots: posted points credits to the member, minus what has been
+/// consumed from each; used-up lots only where the batch asks for them.
+fn load_lots(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    member: MemberId,
+    include: &BTreeSet<TransferId>,
+) -> Result<Vec<Lot>, StoreError> {
+    let rows = connection.query(
+        "SELECT t.id, t.amount, t.created_at, t.expires_at, \
+         COALESCE((SELECT CAST(SUM(c.amount) AS BIGINT) FROM lot_consumptions c \
+                   WHERE c.business_id = t.business_id AND c.lot_id = t.id), 0) \
+         FROM transfers t \
+         WHERE t.business_id = $1 AND t.member_id = $2 AND t.credit = $3 \
+           AND t.unit = 'points' AND t.phase = 'posted'",
+        &[
+            text(business),
+            text(member),
+            format!("member:{member}").into(),
+        ],
+    )?;
+    let mut lots = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let columns = Columns::of(row);
+        let earned = columns.int(1)?;
+        let lot = Lot {
+            id: columns.parsed(0, |raw| TransferId::parse(raw))?,
+            earned,
+            remaining: earned - columns.int(4)?,
+            earned_at: columns.time(2)?,
+            expires_at: columns.opt_time(3)?,
+        };
+        if lot.remaining > 0 || include.contains(&lot.id) {
+            lots.push(lot);
+        }
+    }
+    Ok(lots)
+}
+
+pub fn load_coupon(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    code: &Code,
+) -> Result<Option<Coupon>, StoreError> {
+    let lock = connection.dialect().lock_rows();
+    let sql = format!("SELECT record FROM coupons WHERE business_id = $1 AND code = $2{lock}");
+    let rows = connection.query(&sql, &[text(business), text(code)])?;
+    let Some(mut coupon) = rows
+        .first()
+        .map(|row| Columns::of(row).json::<Coupon>(0))
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    if let Some(hold) = &coupon.hold {
+        let rows = connection.query(
+            "SELECT lot_id, amount FROM lot_consumptions WHERE business_id = $1 AND transfer_id = $2",
+            &[text(business), text(hold.transfer_id)],
+        )?;
+        for row in &rows {
+            let columns = Columns::of(row);
+            coupon
+                .hold_consumptions
+                .push(stammgast_core::ledger::LotConsumption {
+                    transfer_id: hold.transfer_id,
+                    lot_id: columns.parsed(0, |raw| TransferId::parse(raw))?,
+                    amount: columns.int(1)?,
+                });
+        }
+    }
+    Ok(Some(coupon))
+}
+
+fn identifier_taken(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    identifier: &str,
+) -> Result<bool, StoreError> {
+    let (column, value) = match identifier.split_once(':') {
+        Some(("email", value)) => ("email", value),
+        Some(("phone", value)) => ("phone", value),
+        Some(("code", value)) => ("code", value),
+        _ => {
+            return Err(StoreError::Other(format!(
+                "unknown identifier {identifier}"
+            )));
+        }
+    };
+    let sql = format!("SELECT COUNT(*) FROM members WHERE business_id = $1 AND {column} = $2");
+    Ok(count(connection, &sql, &[text(business), value.into()])? > 0)
+}
+
+pub fn count(
+    connection: &mut dyn Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<i64, StoreError> {
+    let rows = connection.query(sql, params)?;
+    rows.first()
+        .map(|row| Columns::of(row).int(0))
+        .transpose()
+        .map(|c| c.unwrap_or(0))
+}
+
+fn write(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
+    for (business, member, joined_at) in &writes.new_members {
+        connection.execute(
+            "INSERT INTO members (business_id, id, code, first_name, email, phone, birthday, language, \
+             joined_at, points, points_held, visits, spend_cents, points_earned, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, 0, 0, 0, '{}')",
+            &[
+                text(business),
+                text(member.id),
+                text(&member.code),
+                text(&member.first_name),
+                member.contact.email().map(|e| e.as_str()).into(),
+                member.contact.phone().map(|p| p.as_str()).into(),
+                member.birthday.map(|b| b.to_string()).into(),
+                member.language.as_str().into(),
+                (*joined_at).into(),
+            ],
+        )?;
+    }
+    for ((business, _), state) in &writes.members {
+        write_member(connection, *business, state)?;
+    }
+    for (business, changes) in &writes.changes {
+        write_changes(connection, *business, changes)?;
+    }
+    for (business, key, outcome) in &writes.outcomes {
+        connection.execute(
+            "INSERT INTO idempotency (business_id, key, fingerprint, outcome, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                text(business),
+                key.key.as_str().into(),
+                key.fingerprint.as_str().into(),
+                to_json(outcome)?,
+                chrono::Utc::now().into(),
+            ],
+        )?;
+    }
+    write_audit(connection, writes)
+}
+
+fn write_member(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    state: &MemberState,
+) -> Result<(), StoreError> {
+    let lifetime = &state.activity.lifetime;
+    connection.execute(
+        "UPDATE members SET points = $3, points_held = $4, visits = $5, spend_cents = $6, \
+         points_earned = $7, last_visit_at = $8, tier = $9, state = $10 \
+         WHERE business_id = $1 AND id = $2",
+        &[
+            text(business),
+            text(state.id),
+            state.points.posted.into(),
+            state.points.held.into(),
+            lifetime.visits.into(),
+            lifetime.spend_cents.into(),
+            lifetime.points_earned.into(),
+            state.last_visit_at.into(),
+            state.tier.as_ref().map(|t| t.to_string()).into(),
+            to_json(state)?,
+        ],
+    )?;
+    Ok(())
+}
+
+fn write_changes(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    for transfer in &changes.transfers {
+        insert_transfer(connection, business, transfer)?;
+    }
+    for consumption in &changes.consumptions {
+        connection.execute(
+            "INSERT INTO lot_consumptions (business_id, transfer_id, lot_id, amount) VALUES ($1, $2, $3, $4)",
+            &[text(business), text(consumption.transfer_id), text(consumption.lot_id), consumption.amount.into()],
+        )?;
+    }
+    for coupon in &changes.new_coupons {
+        connection.execute(
+            "INSERT INTO coupons (business_id, code, member_id, reward_id, status, expires_at, record) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                text(business),
+                text(&coupon.code),
+                text(coupon.member_id),
+                text(&coupon.reward_id),
+                coupon.status.as_str().into(),
+                coupon.expires_at.into(),
+                to_json(coupon)?,
+            ],
+        )?;
+    }
+    for coupon in &changes.updated_coupons {
+        connection.execute(
+            "UPDATE coupons SET status = $3, record = $4 WHERE business_id = $1 AND code = $2",
+            &[
+                text(business),
+                text(&coupon.code),
+                coupon.status.as_str().into(),
+                to_json(coupon)?,
+            ],
+        )?;
+    }
+    for record in &changes.new_events {
+        let event = &record.event;
+        connection.execute(
+            "INSERT INTO events (business_id, id, member_id, type, amount_cents, location_id, occurred_at, voided_at, record) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                text(business),
+                text(event.id),
+                text(event.member_id),
+                event.kind.type_name().into(),
+                event.kind.amount().get().into(),
+                event.location_id.map(text).unwrap_or(Value::Null),
+                event.occurred_at.into(),
+                record.voided_at.into(),
+                to_json(record)?,
+            ],
+        )?;
+    }
+    for record in &changes.updated_events {
+        connection.execute(
+            "UPDATE events SET voided_at = $3, record = $4 WHERE business_id = $1 AND id = $2",
+            &[
+                text(business),
+                text(record.event.id),
+                record.voided_at.into(),
+                to_json(record)?,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn insert_transfer(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    transfer: &Transfer,
+) -> Result<(), StoreError> {
+    let member = transfer.credit.member().or(transfer.debit.member());
+    connection.execute(
+        "INSERT INTO transfers (business_id, id, member_id, unit, debit, credit, amount, kind, phase, \
+         pending_id, event_id, reverses, expires_at, created_at, memo) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &[
+            text(business),
+            text(transfer.id),
+            member.map(text).unwrap_or(Value::Null),
+            text(&transfer.unit),
+            text(transfer.debit),
+            text(transfer.credit),
+            transfer.amount.into(),
+            transfer.kind.as_str().into(),
+            transfer.phase.name().into(),
+            transfer.phase.pending_id().map(text).unwrap_or(Value::Null),
+            transfer.event_id.map(text).unwrap_or(Value::Null),
+            transfer.reverses.map(text).unwrap_or(Value::Null),
+            transfer.expires_at.into(),
+            transfer.created_at.into(),
+            transfer.memo.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn write_audit(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
+    for entry in &writes.audit {
+        connection.execute(
+            "INSERT INTO audit_log (business_id, id, at, actor, action, subject, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                text(entry.business_id),
+                text(entry.id),
+                entry.at.into(),
+                entry.actor.as_str().into(),
+                entry.action.as_str().into(),
+                entry.subject.as_str().into(),
+                to_json(&entry.detail)?,
+            ],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! The behavioural suite every backend runs, through [`conformance_suite!`]: the same
+//! cases, the same expectations, so SQLite and PostgreSQL cannot drift apart.
+//!
+//! Each case gets a fresh, empty store from the backend's `open` function.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::{NewApiKey, NewBusiness, Store, StoreError};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};
+use stammgast_core::engine::{CouponStatus, DomainError};
+use stammgast_core::event::{Event, EventKind};
+use stammgast_core::ids::{ApiKeyId, BusinessId, Code, EventId, MemberId, Slug};
+use stammgast_core::ledger::{LedgerFacts, Unit, verify};
+use stammgast_core::member::{Contact, Email, FirstName, Language, NewMember};
+use stammgast_core::money::Cents;
+use uuid::Uuid;
+
+/// Generates one `#[tokio::test]` per conformance case, each on a store from `$open`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($open:path) => {
+        $crate::conformance_suite!(@cases $open;
+            a_business_reads_back_with_its_program_and_key,
+            a_joined_member_has_the_signup_bonus_and_can_be_found_by_code,
+            a_purchase_earns_points_and_appears_in_history,
+            a_replayed_request_returns_the_stored_outcome_and_changes_nothing,
+            a_key_reused_for_another_request_is_refused,
+            a_second_member_with_the_same_email_is_refused,
+            a_coupon_is_used_exactly_once_under_concurrency,
+            a_void_takes_back_what_the_event_earned,
+            one_business_cannot_read_or_change_anothers_members,
+            concurrent_submissions_are_group_committed_and_reconcile,
+            member_lists_page_through_every_member_once,
+            expired_points_are_found_and_expired,
+            a_bad_cursor_is_refused
+        );
+    };
+    (@cases $open:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let store = $open().await;
+                $crate::conformance::$case(store).await;
+            }
+        )*
+    };
+}
+
+pub const PROGRAM: &str = r#"{
+  "points": {"expiry": {"policy": "after_days", "days": 30}},
+  "stamp_cards": [{"id": "coffee", "name": "Kaffee", "stamps_required": 5, "reward": "free-coffee"}],
+  "rewards": [
+    {"id": "free-coffee", "name": "Kaffee", "cost": {}, "kind": {"type": "free_product", "product": "Kaffee"}},
+    {"id": "cake", "name": "Kuchen", "cost": {"points": 20}, "kind": {"type": "free_product", "product": "Kuchen"}}
+  ],
+  "rules": [
+    {"id": "welcome", "when": {"event": "signup"}, "then": {"points": 10}},
+    {"id": "euro", "when": {"event": "purchase"}, "then": {"points_per_amount": {"points": 1, "per": "1.00"}}},
+    {"id": "coffee", "when": {"event": "visit"}, "then": {"stamps": {"card": "coffee"}}}
+  ]}"#;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 4, 9, 30, 0).unwrap()
+}
+
+fn fresh() -> u128 {
+    Uuid::new_v4().as_u128()
+}
+
+pub async fn new_business(store: &Store) -> BusinessId {
+    let id = BusinessId::from_uuid(Uuid::new_v4());
+    store
+        .create_business(NewBusiness {
+            id,
+            name: "Café Morgenrot".into(),
+            program: PROGRAM.into(),
+            api_key: NewApiKey {
+                id: ApiKeyId::from_uuid(Uuid::new_v4()),
+                secret_hash: "hash".into(),
+                scopes: vec!["members:write".into(), "events:write".into()],
+                label: "test".into(),
+            },
+            created_at: now(),
+        })
+        .await
+        .unwrap();
+    id
+}
+
+fn request(business: BusinessId, command: Command) -> Request {
+    Request {
+        business_id: business,
+        key: None,
+        actor: "conformance".into(),
+        now: now(),
+        seed: fresh(),
+        command,
+    }
+}
+
+fn join_command(email: &str) -> Command {
+    Command::Join {
+        member: NewMember {
+            id: MemberId::from_uuid(Uuid::new_v4()),
+            code: Code::from_entropy(fresh(), 8),
+            first_name: FirstName::parse("Anna").unwrap(),
+            contact: Contact::new(Some(Email::parse(email).unwrap()), None).unwrap(),
+            birthday: None,
+            language: Language::De,
+        },
+        signup_event: EventId::from_uuid(Uuid::new_v4()),
+    }
+}
+
+fn purchase(member: MemberId, euros: i64, at: DateTime<Utc>) -> Command {
+    Command::Record {
+        event: Event {
+            id: EventId::from_uuid(Uuid::new_v4()),
+            member_id: member,
+            kind: EventKind::Purchase {
+                amount: Cents::new(euros * 100).unwrap(),
+                items: vec![],
+            },
+            location_id: None,
+            occurred_at: at,
+        },
+    }
+}
+
+async fn submit_one(store: &Store, request: Request) -> Result<Outcome, DomainError> {
+    store.submit(vec![request]).await.unwrap().remove(0)
+}
+
+pub async fn join(store: &Store, business: BusinessId, email: &str) -> MemberId {
+    match submit_one(store, request(business, join_command(email))).await {
+        Ok(Outcome::Joined { member_id, .. }) => member_id,
+        other => panic!("join failed: {other:?}"),
+    }
+}
+
+async fn points(store: &Store, business: BusinessId, member: MemberId) -> i64 {
+    let record = store.member(business, member).await.unwrap().unwrap();
+    record.state.points.available()
+}
+
+async fn assert_ledger_consistent(store: &Store, business: BusinessId) {
+    let snapshot = store.ledger_snapshot(business).await.unwrap();
+    let violations = verify(&LedgerFacts {
+        transfers: &snapshot.transfers,
+        consumptions: &snapshot.consumptions,
+        members: &snapshot.members,
+    });
+    assert!(violations.is_empty(), "ledger violations: {violations:?}");
+}
+
+pub async fn a_business_reads_back_with_its_program_and_key(store: Store) {
+    let business = new_business(&store).await;
+    let record = store.business(business).await.unwrap().unwrap();
+    assert_eq!(record.name, "Café Morgenrot");
+    assert_eq!(record.program_version, 1);
+    let version = store
+        .publish_program(business, PROGRAM.into(), now())
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    assert!(store.businesses().await.unwrap().contains(&business));
+    assert!(store.program(business).await.unwrap().is_some());
+}
+
+pub async fn a_joined_member_has_the_signup_bonus_and_can_be_found_by_code(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let record = store.member(business, member).await.unwrap().unwrap();
+    assert_eq!(record.state.points.available(), 10);
+    assert_eq!(record.email.as_deref(), Some("anna@example.com"));
+    let by_code = store
+        .member_by_code(business, record.code.clone())
+        .await
+        .unwrap();
+    assert_eq!(by_code.map(|m| m.id), Some(member));
+}
+
+pub async fn a_purchase_earns_points_and_appears_in_history(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let outcome = submit_one(
+        &store,
+        request(business, purchase(member, 12, now() + Duration::minutes(5))),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Event(ref e)) if e.points_earned == 12),
+        "{outcome:?}"
+    );
+    assert_eq!(points(&store, business, member).await, 22);
+    let events = store
+        .member_events(business, member, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 2, "signup and purchase");
+    assert_eq!(events.items[0].points_earned, 12, "newest first");
+    let transfers = store
+        .member_transfers(business, member, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(transfers.items.iter().map(|t| t.amount).sum::<i64>(), 22);
+    assert_ledger_consistent(&store, business).await;
+}
+
+fn keyed(mut request: Request, key: &str, fingerprint: &str) -> Request {
+    request.key = Some(IdempotencyKey {
+        key: key.into(),
+        fingerprint: fingerprint.into(),
+    });
+    request
+}
+
+pub async fn a_replayed_request_returns_the_stored_outcome_and_changes_nothing(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let command = purchase(member, 7, now());
+    let first = submit_one(&store, keyed(request(business, command.clone()), "k1", "f")).await;
+    let again = submit_one(&store, keyed(request(business, command), "k1", "f")).await;
+    assert_eq!(first, again);
+    assert_eq!(points(&store, business, member).await, 17);
+    let events = store
+        .member_events(business, member, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 2);
+}
+
+pub async fn a_key_reused_for_another_request_is_refused(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let first = submit_one(
+        &store,
+        keyed(request(business, purchase(member, 7, now())), "k", "a"),
+    )
+    .await;
+    assert!(first.is_ok());
+    let other = submit_one(
+        &store,
+        keyed(request(business, purchase(member, 9, now())), "k", "b"),
+    )
+    .await;
+    assert_eq!(other, Err(DomainError::IdempotencyKeyReused));
+    assert_eq!(points(&store, business, member).await, 17);
+}
+
+pub async fn a_second_member_with_the_same_email_is_refused(store: Store) {
+    let business = new_business(&store).await;
+    join(&store, business, "anna@example.com").await;
+    let again = submit_one(&store, request(business, join_command("ANNA@example.com"))).await;
+    assert_eq!(again, Err(DomainError::ContactTaken("email".into())));
+    let other_business = new_business(&store).await;
+    join(&store, other_business, "anna@example.com").await;
+}
+
+pub async fn a_coupon_is_used_exactly_once_under_concurrency(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    submit_one(&store, request(business, purchase(member, 15, now())))
+        .await
+        .unwrap();
+    let redeemed = submit_one(
+        &store,
+        request(
+            business,
+            Command::Redeem {
+                member_id: member,
+                reward_id: Slug::parse("cake").unwrap(),
+            },
+        ),
+    )
+    .await;
+    let Ok(Outcome::Coupon(coupon)) = redeemed else {
+        panic!("redeem failed: {redeemed:?}")
+    };
+    assert_eq!(
+        points(&store, business, member).await,
+        5,
+        "25 earned, 20 held"
+    );
+    let attempts = (0..50).map(|_| {
+        let store = store.clone();
+        let command = Command::UseCoupon {
+            code: coupon.code.clone(),
+        };
+        tokio::spawn(async move { submit_one(&store, request(business, command)).await })
+    });
+    let mut used = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => used += 1,
+            Err(error) => assert_eq!(error, DomainError::CouponAlreadyUsed(coupon.code.clone())),
+        }
+    }
+    assert_eq!(used, 1);
+    let stored = store
+        .coupon(business, coupon.code.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, CouponStatus::Redeemed);
+    assert_eq!(points(&store, business, member).await, 5);
+    assert_ledger_consistent(&store, business).await;
+}
+
+pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let Ok(Outcome::Event(event)) =
+        submit_one(&store, request(business, purchase(member, 30, now()))).await
+    else {
+        panic!("purchase failed")
+    };
+    let void = Command::Void {
+        event_id: event.event_id,
+        reason: "wrong member".into(),
+    };
+    let voided = submit_one(&store, request(business, void.clone())).await;
+    assert!(
+        matches!(voided, Ok(Outcome::Reversal(ref r)) if r.points_reversed == 30),
+        "{voided:?}"
+    );
+    assert_eq!(points(&store, business, member).await, 10);
+    let twice = submit_one(&store, request(business, void)).await;
+    assert_eq!(twice, Err(DomainError::EventAlreadyVoided(event.event_id)));
+    assert_ledger_consistent(&store, business).await;
+}
+
+pub async fn one_business_cannot_read_or_change_anothers_members(store: Store) {
+    let owner = new_business(&store).await;
+    let intruder = new_business(&store).await;
+    let member = join(&store, owner, "anna@example.com").await;
+    let code = store.member(owner, member).await.unwrap().unwrap().code;
+    assert_eq!(store.member(intruder, member).await.unwrap(), None);
+    assert_eq!(store.member_by_code(intruder, code).await.unwrap(), None);
+    assert!(
+        store
+            .member_events(intruder, member, None, 10)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let taken = submit_one(&store, request(intruder, purchase(member, 50, now()))).await;
+    assert_eq!(taken, Err(DomainError::MemberNotFound(member)));
+    let adjust = Command::Adjust {
+        member_id: member,
+        unit: Unit::Points,
+        delta: -10,
+        reason: "x".into(),
+    };
+    assert_eq!(
+        submit_one(&store, request(intruder, adjust)).await,
+        Err(DomainError::MemberNotFound(member))
+    );
+    assert_eq!(points(&store, owner, member).await, 10);
+}
+
+pub async fn concurrent_submissions_are_group_committed_and_reconcile(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            let command = if i % 2 == 0 {
+                purchase(member, 1, now())
+            } else {
+                join_command(&format!("m{i}@example.com"))
+            };
+            tokio::spawn(async move { submit_one(&store, request(business, command)).await })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap().is_ok());
+    }
+    assert_eq!(points(&store, business, member).await, 110);
+    let members = store.members(business, None, 500).await.unwrap();
+    assert_eq!(members.items.len(), 101);
+    assert_ledger_consistent(&store, business).await;
+}
+
+pub async fn member_lists_page_through_every_member_once(store: Store) {
+    let business = new_business(&store).await;
+    let batch: Vec<_> = (0..25)
+        .map(|i| request(business, join_command(&format!("p{i}@example.com"))))
+        .collect();
+    assert!(store.submit(batch).await.unwrap().iter().all(Result::is_ok));
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.members(business, cursor, 10).await.unwrap();
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.into_iter().map(|m| m.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 25);
+}
+
+pub async fn expired_points_are_found_and_expired(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let later = now() + Duration::days(40);
+    let due = store
+        .members_with_expired_points(business, later, 100)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![member]);
+    let mut expire = request(business, Command::Expire { member_id: member });
+    expire.now = later;
+    let outcome = submit_one(&store, expire).await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Maintenance(ref m)) if m.points_expired == 10),
+        "{outcome:?}"
+    );
+    assert_eq!(points(&store, business, member).await, 0);
+    assert!(
+        store
+            .members_with_expired_points(business, later, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_ledger_consistent(&store, business).await;
+}
+
+pub async fn a_bad_cursor_is_refused(store: Store) {
+    let business = new_business(&store).await;
+    let result = store.members(business, Some("nonsense".into()), 10).await;
+    assert!(
+        matches!(result, Err(StoreError::BadCursor(_))),
+        "{result:?}"
+    );
+}

@@ -1,0 +1,186 @@
+//! The narrow SQL interface a backend provides: one connection that runs statements with
+//! `$1, $2, …` placeholders over three value types. Every query of the store is written once
+//! in the portable subset of SQL both SQLite and PostgreSQL accept, so the two backends
+//! cannot drift apart; a backend only owns its connection, its dialect details and its
+//! migrations.
+
+use crate::StoreError;
+use chrono::{DateTime, Utc};
+
+/// A value bound to or read from a statement. Times are epoch milliseconds, ids and JSON
+/// are text: types both databases store the same way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<DateTime<Utc>> for Value {
+    fn from(value: DateTime<Utc>) -> Self {
+        Self::Int(value.timestamp_millis())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Self::Null, Into::into)
+    }
+}
+
+/// Turns anything displayable (ids, slugs, codes, accounts) into a text value.
+pub fn text(value: impl std::fmt::Display) -> Value {
+    Value::Text(value.to_string())
+}
+
+pub type Row = Vec<Value>;
+
+/// Reads typed columns from a row, with an error that names the column on a mismatch.
+pub struct Columns<'a> {
+    row: &'a [Value],
+}
+
+impl<'a> Columns<'a> {
+    pub fn of(row: &'a [Value]) -> Self {
+        Self { row }
+    }
+
+    pub fn int(&self, index: usize) -> Result<i64, StoreError> {
+        match self.row.get(index) {
+            Some(Value::Int(value)) => Ok(*value),
+            other => Err(mismatch(index, "an integer", other)),
+        }
+    }
+
+    pub fn opt_int(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        match self.row.get(index) {
+            Some(Value::Null) => Ok(None),
+            _ => self.int(index).map(Some),
+        }
+    }
+
+    pub fn text(&self, index: usize) -> Result<&'a str, StoreError> {
+        match self.row.get(index) {
+            Some(Value::Text(value)) => Ok(value),
+            other => Err(mismatch(index, "text", other)),
+        }
+    }
+
+    pub fn opt_text(&self, index: usize) -> Result<Option<&'a str>, StoreError> {
+        match self.row.get(index) {
+            Some(Value::Null) => Ok(None),
+            _ => self.text(index).map(Some),
+        }
+    }
+
+    pub fn time(&self, index: usize) -> Result<DateTime<Utc>, StoreError> {
+        millis_to_time(self.int(index)?)
+    }
+
+    pub fn opt_time(&self, index: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.opt_int(index)?.map(millis_to_time).transpose()
+    }
+
+    /// Parses a text column with the type's own parser (ids, slugs, codes, accounts).
+    pub fn parsed<T>(
+        &self,
+        index: usize,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, StoreError> {
+        let raw = self.text(index)?;
+        parse(raw)
+            .ok_or_else(|| StoreError::Corrupt(format!("column {index}: cannot read {raw:?}")))
+    }
+
+    pub fn opt_parsed<T>(
+        &self,
+        index: usize,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
+        match self.opt_text(index)? {
+            None => Ok(None),
+            Some(_) => self.parsed(index, parse).map(Some),
+        }
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T, StoreError> {
+        serde_json::from_str(self.text(index)?)
+            .map_err(|e| StoreError::Corrupt(format!("column {index}: {e}")))
+    }
+}
+
+fn mismatch(index: usize, expected: &str, found: Option<&Value>) -> StoreError {
+    StoreError::Corrupt(format!(
+        "column {index}: expected {expected}, found {found:?}"
+    ))
+}
+
+fn millis_to_time(millis: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| StoreError::Corrupt(format!("{millis} is not a time")))
+}
+
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, StoreError> {
+    serde_json::to_string(value)
+        .map(Value::Text)
+        .map_err(|e| StoreError::Other(format!("cannot encode JSON: {e}")))
+}
+
+/// Where the two SQL dialects differ in what the store's queries need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The suffix that locks rows read inside a write transaction. SQLite has one writer
+    /// (the transaction holds the database lock), PostgreSQL locks the rows.
+    pub fn lock_rows(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// One database connection. Statements use `$n` placeholders; the backend translates them
+/// where its database wants another form, and caches prepared statements.
+pub trait Connection: Send {
+    fn dialect(&self) -> Dialect;
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+    /// Starts a transaction that writes (SQLite: `BEGIN IMMEDIATE`).
+    fn begin(&mut self) -> Result<(), StoreError>;
+    fn commit(&mut self) -> Result<(), StoreError>;
+    fn rollback(&mut self) -> Result<(), StoreError>;
+    /// Runs a script of several statements without parameters (migrations).
+    fn execute_script(&mut self, script: &str) -> Result<(), StoreError>;
+}
+
+/// A database: how to open connections and which migrations bring its schema up to date.
+pub trait Backend: Send + Sync + 'static {
+    fn connect(&self) -> Result<Box<dyn Connection>, StoreError>;
+    /// The schema's migrations in order, as (version, SQL of several statements).
+    fn migrations(&self) -> &'static [(i64, &'static str)];
+    /// How many connections may read at once.
+    fn readers_max(&self) -> usize;
+}

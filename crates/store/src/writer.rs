@@ -1,0 +1,141 @@
+//! The single writer: one thread owns the write connection, gathers every request that has
+//! queued up (up to a bound) and commits them in one transaction — group commit. Durability
+//! is the database's (`synchronous=FULL`, PostgreSQL's default commit); the batching is what
+//! spreads each disk flush over many requests.
+//!
+//! A transaction that fails as a whole (a uniqueness conflict with another app server, say)
+//! is retried one submission at a time, so one bad submission never fails its neighbours.
+
+use crate::batch_tx::{ProgramCache, decide};
+use crate::sql::{Backend, Connection};
+use crate::{Decision, StoreError};
+use stammgast_core::batch::Request;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Requests gathered into one transaction at most. The batch endpoint's own limit is the
+/// same, so one full batch is one transaction.
+pub const REQUESTS_PER_TRANSACTION_MAX: usize = 10_000;
+/// Submissions that may wait for the writer before senders wait for room.
+const QUEUE_DEPTH: usize = 4_096;
+
+struct Submission {
+    requests: Vec<Request>,
+    reply: oneshot::Sender<Result<Vec<Decision>, StoreError>>,
+}
+
+#[derive(Clone)]
+pub struct Handle {
+    queue: mpsc::Sender<Submission>,
+}
+
+impl Handle {
+    pub fn start(
+        connection: Box<dyn Connection>,
+        backend: Arc<dyn Backend>,
+    ) -> Result<Self, StoreError> {
+        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let writer = Writer {
+            connection,
+            backend,
+            programs: ProgramCache::default(),
+        };
+        std::thread::Builder::new()
+            .name("stammgast-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| StoreError::Other(format!("cannot start the writer: {e}")))?;
+        Ok(Self { queue })
+    }
+
+    pub async fn submit(&self, requests: Vec<Request>) -> Result<Vec<Decision>, StoreError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Submission { requests, reply })
+            .await
+            .map_err(|_| StoreError::Other("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Other("the writer dropped a request".into()))?
+    }
+}
+
+struct Writer {
+    connection: Box<dyn Connection>,
+    backend: Arc<dyn Backend>,
+    programs: ProgramCache,
+}
+
+impl Writer {
+    /// Runs until every handle is dropped.
+    fn run(mut self, mut receiver: mpsc::Receiver<Submission>) {
+        while let Some(first) = receiver.blocking_recv() {
+            let mut gathered = first.requests.len();
+            let mut submissions = vec![first];
+            while gathered < REQUESTS_PER_TRANSACTION_MAX {
+                let Ok(next) = receiver.try_recv() else { break };
+                gathered += next.requests.len();
+                submissions.push(next);
+            }
+            self.commit(submissions);
+        }
+    }
+
+    fn commit(&mut self, submissions: Vec<Submission>) {
+        if submissions.len() == 1 {
+            for submission in submissions {
+                let result = self.transact(&submission.requests);
+                let _ = submission.reply.send(result);
+            }
+            return;
+        }
+        let requests: Vec<Request> = submissions
+            .iter()
+            .flat_map(|s| s.requests.iter().cloned())
+            .collect();
+        match self.transact(&requests) {
+            Ok(decisions) => {
+                let mut decisions = decisions.into_iter();
+                for submission in submissions {
+                    let own = decisions.by_ref().take(submission.requests.len()).collect();
+                    let _ = submission.reply.send(Ok(own));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "group commit failed; retrying its submissions one by one");
+                for submission in submissions {
+                    let result = self.transact(&submission.requests);
+                    let _ = submission.reply.send(result);
+                }
+            }
+        }
+    }
+
+    fn transact(&mut self, requests: &[Request]) -> Result<Vec<Decision>, StoreError> {
+        let result = self.try_transact(requests);
+        if let Err(error) = &result {
+            tracing::warn!(%error, "write transaction failed");
+            if self.connection.rollback().is_err() {
+                self.reconnect();
+            }
+        }
+        result
+    }
+
+    fn try_transact(&mut self, requests: &[Request]) -> Result<Vec<Decision>, StoreError> {
+        self.connection.begin()?;
+        let decisions = decide(self.connection.as_mut(), &mut self.programs, requests)?;
+        self.connection.commit()?;
+        Ok(decisions)
+    }
+
+    /// A connection that cannot even roll back is broken (the server restarted, say).
+    fn reconnect(&mut self) {
+        match self.backend.connect() {
+            Ok(connection) => self.connection = connection,
+            Err(error) => tracing::error!(%error, "cannot reconnect the writer"),
+        }
+    }
+}
