@@ -1,1 +1,244 @@
-//! placeholder
+//! The scale-out backend: PostgreSQL through the synchronous `postgres` client, which the
+//! store drives from its writer thread and blocking readers. Commits use the server's
+//! default `synchronous_commit`, so an acknowledged write is on disk. Rows a write
+//! transaction reads are locked (`FOR UPDATE`), so several app servers can share one
+//! database; uniqueness conflicts between them surface as `StoreError::Conflict` and the
+//! writer retries the affected submissions on their own.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, Config, NoTls, Statement};
+use stammgast_store::StoreError;
+use stammgast_store::sql::{Backend, Connection, Dialect, Row, Value};
+use std::collections::HashMap;
+use std::error::Error;
+use std::str::FromStr;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_backbone.sql"))];
+const READERS_MAX: usize = 8;
+/// The database every server has, used to create the configured one when it is missing.
+const MAINTENANCE_DATABASE: &str = "postgres";
+
+#[derive(Clone, Debug)]
+pub struct PostgresBackend {
+    config: Config,
+}
+
+impl PostgresBackend {
+    /// Reads a `postgres://` or `postgresql://` URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        Config::from_str(url)
+            .map(|config| Self { config })
+            .map_err(|e| StoreError::Other(format!("not a PostgreSQL URL: {e}")))
+    }
+
+    /// Creates the configured database if it does not exist yet.
+    fn create_database(&self) -> Result<(), StoreError> {
+        let name = self
+            .config
+            .get_dbname()
+            .ok_or_else(|| StoreError::Other("the PostgreSQL URL names no database".into()))?
+            .to_owned();
+        let mut maintenance = self.config.clone();
+        maintenance.dbname(MAINTENANCE_DATABASE);
+        let mut client = maintenance.connect(NoTls).map_err(error)?;
+        let quoted = name.replace('"', "\"\"");
+        match client.batch_execute(&format!("CREATE DATABASE \"{quoted}\"")) {
+            Ok(()) => Ok(()),
+            // Another process created it first.
+            Err(e) if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE) => Ok(()),
+            Err(e) => Err(error(e)),
+        }
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn connect(&self) -> Result<Box<dyn Connection>, StoreError> {
+        let client = match self.config.connect(NoTls) {
+            Ok(client) => client,
+            Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_CATALOG_NAME) => {
+                self.create_database()?;
+                self.config.connect(NoTls).map_err(error)?
+            }
+            Err(e) => return Err(error(e)),
+        };
+        Ok(Box::new(PostgresConnection {
+            client: Some(client),
+            statements: HashMap::new(),
+        }))
+    }
+
+    fn migrations(&self) -> &'static [(i64, &'static str)] {
+        MIGRATIONS
+    }
+
+    fn readers_max(&self) -> usize {
+        READERS_MAX
+    }
+}
+
+struct PostgresConnection {
+    /// Always present; taken only on drop.
+    client: Option<Client>,
+    /// Prepared statements by SQL text: each query is parsed by the server once.
+    statements: HashMap<String, Statement>,
+}
+
+/// The synchronous client blocks on its own runtime when it closes, which tokio forbids on
+/// an async thread (where the store's reader pool may be dropped); close it on a thread of
+/// its own instead.
+impl Drop for PostgresConnection {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("stammgast-pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
+}
+
+impl PostgresConnection {
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Other("the PostgreSQL connection is closed".into()))
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client()?.prepare(sql).map_err(error)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn params(values: &[Value]) -> Vec<Param<'_>> {
+    values.iter().map(Param).collect()
+}
+
+fn refs<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Connection for PostgresConnection {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        let params = params(values);
+        self.client()?
+            .execute(&statement, &refs(&params))
+            .map_err(error)
+    }
+
+    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        let params = params(values);
+        let rows = self
+            .client()?
+            .query(&statement, &refs(&params))
+            .map_err(error)?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|index| {
+                        row.try_get::<_, Cell>(index)
+                            .map(|cell| cell.0)
+                            .map_err(error)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.client()?.batch_execute("BEGIN").map_err(error)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.client()?.batch_execute("COMMIT").map_err(error)
+    }
+
+    fn rollback(&mut self) -> Result<(), StoreError> {
+        let client = self.client()?;
+        if client.is_closed() {
+            return Err(StoreError::Other(
+                "the PostgreSQL connection is closed".into(),
+            ));
+        }
+        client.batch_execute("ROLLBACK").map_err(error)
+    }
+
+    fn execute_script(&mut self, script: &str) -> Result<(), StoreError> {
+        self.client()?.batch_execute(script).map_err(error)
+    }
+}
+
+#[derive(Debug)]
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match (self.0, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(value), &Type::INT4) => i32::try_from(*value)?.to_sql(ty, out),
+            (Value::Int(value), _) => value.to_sql(ty, out),
+            (Value::Text(value), _) => value.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [Type::INT8, Type::INT4, Type::TEXT, Type::VARCHAR].contains(ty)
+    }
+
+    to_sql_checked!();
+}
+
+/// One column value as the store's [`Value`].
+struct Cell(Value);
+
+impl<'a> FromSql<'a> for Cell {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        Ok(Cell(match *ty {
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Value::Int(i32::from_sql(ty, raw)?.into()),
+            _ => Value::Text(String::from_sql(ty, raw)?),
+        }))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        Ok(Cell(Value::Null))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [
+            Type::INT8,
+            Type::INT4,
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::NAME,
+        ]
+        .contains(ty)
+    }
+}
+
+fn error(error: postgres::Error) -> StoreError {
+    match error.code() {
+        Some(code) if *code == postgres::error::SqlState::UNIQUE_VIOLATION => {
+            StoreError::Conflict(error.to_string())
+        }
+        _ => StoreError::Other(format!("PostgreSQL: {error}")),
+    }
+}
