@@ -1,1 +1,104 @@
-//! placeholder
+//! The use cases: join a member, record purchases and visits, void and refund, redeem
+//! rewards and use coupons, adjust balances, read balances and history, create businesses
+//! and check their ledgers. The only caller of the store; it owns the clock, fresh ids and
+//! randomness, and what each operation means. No HTTP here: callers are the API, the
+//! pages, the worker and the CLI.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod business;
+mod error;
+mod events;
+mod fresh;
+mod keys;
+mod members;
+mod rewards;
+
+pub use business::{CheckReport, CreatedBusiness, DEFAULT_PROGRAM};
+pub use error::AppError;
+pub use events::{NewEvent, NewEventKind};
+pub use keys::{Caller, Scope};
+pub use members::JoinMember;
+pub use stammgast_store::{Decision, Page, Store, StoreError};
+
+use chrono::{DateTime, Utc};
+use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};
+use stammgast_core::ids::BusinessId;
+use stammgast_core::money::Currency;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Where the app reads the time: the system clock, or a fixed one in tests and simulations.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(Utc::now))
+    }
+
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Self(Arc::new(move || at))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+/// The application: cheap to clone, shared by every handler.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    clock: Clock,
+    /// Each business's currency, so a purchase in another currency is refused before it
+    /// reaches the writer. Refreshed when this process publishes a program.
+    currencies: Arc<RwLock<HashMap<BusinessId, Currency>>>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self {
+            store,
+            clock,
+            currencies: Arc::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn request(&self, caller: &Caller, key: Option<IdempotencyKey>, command: Command) -> Request {
+        Request {
+            business_id: caller.business_id,
+            key,
+            actor: caller.actor(),
+            now: self.now(),
+            seed: fresh::seed(),
+            command,
+        }
+    }
+
+    /// Submits one command and returns its outcome, or the domain's refusal as an error.
+    async fn submit(
+        &self,
+        caller: &Caller,
+        key: Option<IdempotencyKey>,
+        command: Command,
+    ) -> Result<Outcome, AppError> {
+        let request = self.request(caller, key, command);
+        let mut decisions = self.store.submit(vec![request]).await?;
+        let decision = decisions
+            .pop()
+            .ok_or_else(|| StoreError::Other("the store returned no decision".into()))?;
+        Ok(decision?)
+    }
+}
