@@ -37,7 +37,10 @@ impl App {
     ) -> Result<CreatedBusiness, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(AppError::invalid("name", "give the business a name of 1 to 200 characters"));
+            return Err(AppError::invalid(
+                "name",
+                "give the business a name of 1 to 200 characters",
+            ));
         }
         let program = program.unwrap_or(DEFAULT_PROGRAM);
         parse_program(program).map_err(AppError::InvalidProgram)?;
@@ -59,9 +62,16 @@ impl App {
     }
 
     /// Publishes a new version of the program; requests after it earn by the new rules.
-    pub async fn publish_program(&self, business: BusinessId, program: &str) -> Result<i64, AppError> {
+    pub async fn publish_program(
+        &self,
+        business: BusinessId,
+        program: &str,
+    ) -> Result<i64, AppError> {
         let parsed = parse_program(program).map_err(AppError::InvalidProgram)?;
-        let version = self.store.publish_program(business, program.to_owned(), self.now()).await?;
+        let version = self
+            .store
+            .publish_program(business, program.to_owned(), self.now())
+            .await?;
         if let Ok(mut currencies) = self.currencies.write() {
             currencies.insert(business, parsed.currency);
         }

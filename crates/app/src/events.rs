@@ -59,7 +59,10 @@ impl App {
         if events.len() > BATCH_EVENTS_MAX {
             return Err(AppError::invalid(
                 "events",
-                format!("send at most {BATCH_EVENTS_MAX} events per request, not {}", events.len()),
+                format!(
+                    "send at most {BATCH_EVENTS_MAX} events per request, not {}",
+                    events.len()
+                ),
             ));
         }
         let mut requests = Vec::with_capacity(events.len());
@@ -73,14 +76,22 @@ impl App {
         Ok(self.store.submit(requests).await?)
     }
 
-    async fn record_command(&self, business: BusinessId, event: NewEvent) -> Result<Command, AppError> {
+    async fn record_command(
+        &self,
+        business: BusinessId,
+        event: NewEvent,
+    ) -> Result<Command, AppError> {
         let now = self.now();
         let occurred_at = event.occurred_at.unwrap_or(now);
         if occurred_at > now + FUTURE_TOLERANCE {
             return Err(AppError::invalid("occurred_at", "lies in the future"));
         }
         let kind = match event.kind {
-            NewEventKind::Purchase { amount, currency, items } => {
+            NewEventKind::Purchase {
+                amount,
+                currency,
+                items,
+            } => {
                 let expected = self.currency_of(business).await?;
                 if currency != expected {
                     return Err(AppError::invalid(
@@ -105,10 +116,19 @@ impl App {
     }
 
     async fn currency_of(&self, business: BusinessId) -> Result<Currency, AppError> {
-        if let Some(currency) = self.currencies.read().ok().and_then(|c| c.get(&business).copied()) {
+        if let Some(currency) = self
+            .currencies
+            .read()
+            .ok()
+            .and_then(|c| c.get(&business).copied())
+        {
             return Ok(currency);
         }
-        let program = self.store.program(business).await?.ok_or(AppError::NotFound)?;
+        let program = self
+            .store
+            .program(business)
+            .await?
+            .ok_or(AppError::NotFound)?;
         if let Ok(mut currencies) = self.currencies.write() {
             currencies.insert(business, program.currency);
         }
@@ -124,7 +144,8 @@ impl App {
     ) -> Result<Outcome, AppError> {
         caller.require(Scope::EventsWrite)?;
         let reason = required_reason(reason)?;
-        self.submit(caller, key, Command::Void { event_id, reason }).await
+        self.submit(caller, key, Command::Void { event_id, reason })
+            .await
     }
 
     pub async fn refund_event(
@@ -140,7 +161,16 @@ impl App {
             return Err(AppError::invalid("amount", "a refund must be more than 0"));
         }
         let reason = required_reason(reason)?;
-        self.submit(caller, key, Command::Refund { event_id, amount, reason }).await
+        self.submit(
+            caller,
+            key,
+            Command::Refund {
+                event_id,
+                amount,
+                reason,
+            },
+        )
+        .await
     }
 
     /// A manual correction by staff, with the reason recorded in the audit log.
@@ -155,17 +185,39 @@ impl App {
     ) -> Result<Outcome, AppError> {
         caller.require(Scope::LedgerAdjust)?;
         let reason = required_reason(reason)?;
-        self.submit(caller, key, Command::Adjust { member_id, unit, delta, reason }).await
+        self.submit(
+            caller,
+            key,
+            Command::Adjust {
+                member_id,
+                unit,
+                delta,
+                reason,
+            },
+        )
+        .await
     }
 
     /// Expires the due points of these members.
-    pub async fn expire_points(&self, business: BusinessId, members: &[MemberId]) -> Result<Vec<Decision>, AppError> {
-        self.maintain(business, members, |member_id| Command::Expire { member_id }).await
+    pub async fn expire_points(
+        &self,
+        business: BusinessId,
+        members: &[MemberId],
+    ) -> Result<Vec<Decision>, AppError> {
+        self.maintain(business, members, |member_id| Command::Expire { member_id })
+            .await
     }
 
     /// Re-evaluates these members' tiers (downgrades happen here, after the grace period).
-    pub async fn evaluate_tiers(&self, business: BusinessId, members: &[MemberId]) -> Result<Vec<Decision>, AppError> {
-        self.maintain(business, members, |member_id| Command::EvaluateTier { member_id }).await
+    pub async fn evaluate_tiers(
+        &self,
+        business: BusinessId,
+        members: &[MemberId],
+    ) -> Result<Vec<Decision>, AppError> {
+        self.maintain(business, members, |member_id| Command::EvaluateTier {
+            member_id,
+        })
+        .await
     }
 
     async fn maintain(
@@ -192,7 +244,10 @@ impl App {
 fn required_reason(reason: String) -> Result<String, AppError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::invalid("reason", "give a reason of 1 to 500 characters"));
+        return Err(AppError::invalid(
+            "reason",
+            "give a reason of 1 to 500 characters",
+        ));
     }
     Ok(reason.to_owned())
 }
@@ -200,7 +255,10 @@ fn required_reason(reason: String) -> Result<String, AppError> {
 /// Names the event in a bulk request that a validation error belongs to.
 fn within_batch(index: usize, error: AppError) -> AppError {
     match error {
-        AppError::Invalid { field, reason } => AppError::Invalid { field: format!("events[{index}].{field}"), reason },
+        AppError::Invalid { field, reason } => AppError::Invalid {
+            field: format!("events[{index}].{field}"),
+            reason,
+        },
         other => other,
     }
 }

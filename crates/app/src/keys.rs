@@ -94,7 +94,11 @@ impl App {
     /// same answer, so a guesser learns nothing.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AppError> {
         let (id, secret) = split(token).ok_or(AppError::Unauthenticated)?;
-        let record = self.store.api_key(id).await?.ok_or(AppError::Unauthenticated)?;
+        let record = self
+            .store
+            .api_key(id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if !constant_time_eq(hash(secret).as_bytes(), record.secret_hash.as_bytes()) {
             return Err(AppError::Unauthenticated);
         }
@@ -138,6 +142,9 @@ mod tests {
             scopes: vec!["members:read".into()],
         };
         assert!(caller.require(Scope::MembersRead).is_ok());
-        assert!(matches!(caller.require(Scope::EventsWrite), Err(AppError::Forbidden("events:write"))));
+        assert!(matches!(
+            caller.require(Scope::EventsWrite),
+            Err(AppError::Forbidden("events:write"))
+        ));
     }
 }

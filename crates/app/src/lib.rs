@@ -22,7 +22,7 @@ pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
 pub use keys::{Caller, Scope};
 pub use members::JoinMember;
-pub use stammgast_store::{Decision, Page, Store, StoreError};
+pub use stammgast_store::{Decision, MemberRecord, Page, Store, StoreError};
 
 use chrono::{DateTime, Utc};
 use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};

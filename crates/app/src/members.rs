@@ -65,14 +65,24 @@ impl App {
 
     pub async fn member(&self, caller: &Caller, id: MemberId) -> Result<MemberRecord, AppError> {
         caller.require(Scope::MembersRead)?;
-        self.store.member(caller.business_id, id).await?.ok_or(AppError::NotFound)
+        self.store
+            .member(caller.business_id, id)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// Finds a member by the code on their card or QR code (typos forgiven).
-    pub async fn member_by_code(&self, caller: &Caller, code: &str) -> Result<MemberRecord, AppError> {
+    pub async fn member_by_code(
+        &self,
+        caller: &Caller,
+        code: &str,
+    ) -> Result<MemberRecord, AppError> {
         caller.require(Scope::MembersRead)?;
         let code = Code::parse(code).map_err(|e| AppError::invalid("code", e))?;
-        self.store.member_by_code(caller.business_id, code).await?.ok_or(AppError::NotFound)
+        self.store
+            .member_by_code(caller.business_id, code)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     pub async fn members(
@@ -82,7 +92,10 @@ impl App {
         limit: usize,
     ) -> Result<Page<MemberRecord>, AppError> {
         caller.require(Scope::MembersRead)?;
-        Ok(self.store.members(caller.business_id, cursor, limit).await?)
+        Ok(self
+            .store
+            .members(caller.business_id, cursor, limit)
+            .await?)
     }
 
     /// A member's events, newest first. Unknown members are not found, not an empty list.
@@ -94,7 +107,10 @@ impl App {
         limit: usize,
     ) -> Result<Page<RecordedEvent>, AppError> {
         self.member(caller, member).await?;
-        Ok(self.store.member_events(caller.business_id, member, cursor, limit).await?)
+        Ok(self
+            .store
+            .member_events(caller.business_id, member, cursor, limit)
+            .await?)
     }
 
     pub async fn member_transfers(
@@ -105,11 +121,21 @@ impl App {
         limit: usize,
     ) -> Result<Page<Transfer>, AppError> {
         self.member(caller, member).await?;
-        Ok(self.store.member_transfers(caller.business_id, member, cursor, limit).await?)
+        Ok(self
+            .store
+            .member_transfers(caller.business_id, member, cursor, limit)
+            .await?)
     }
 
-    pub async fn member_coupons(&self, caller: &Caller, member: MemberId) -> Result<Vec<Coupon>, AppError> {
+    pub async fn member_coupons(
+        &self,
+        caller: &Caller,
+        member: MemberId,
+    ) -> Result<Vec<Coupon>, AppError> {
         self.member(caller, member).await?;
-        Ok(self.store.member_coupons(caller.business_id, member).await?)
+        Ok(self
+            .store
+            .member_coupons(caller.business_id, member)
+            .await?)
     }
 }

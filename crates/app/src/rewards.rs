@@ -15,7 +15,15 @@ impl App {
     ) -> Result<Outcome, AppError> {
         caller.require(Scope::RewardsWrite)?;
         let reward_id = Slug::parse(reward_id).map_err(|e| AppError::invalid("reward_id", e))?;
-        self.submit(caller, key, Command::Redeem { member_id, reward_id }).await
+        self.submit(
+            caller,
+            key,
+            Command::Redeem {
+                member_id,
+                reward_id,
+            },
+        )
+        .await
     }
 
     /// Uses a coupon at the counter. A coupon is used at most once, however many requests
@@ -39,7 +47,8 @@ impl App {
     ) -> Result<Outcome, AppError> {
         caller.require(Scope::RewardsWrite)?;
         let code = parse_code(code)?;
-        self.submit(caller, key, Command::CancelCoupon { code }).await
+        self.submit(caller, key, Command::CancelCoupon { code })
+            .await
     }
 }
 

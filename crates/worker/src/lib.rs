@@ -1,1 +1,93 @@
-//! placeholder
+//! Background maintenance: a bounded loop that expires due points and re-evaluates tiers
+//! (downgrades happen only here, after the grace period). Each pass handles at most
+//! `batch_size` members per business and kind of work, so one pass has a bounded cost;
+//! what is left waits for the next pass. Both kinds of work are idempotent, so several
+//! app servers running the loop at once change nothing twice.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+use stammgast_app::{App, AppError};
+use stammgast_core::ids::{BusinessId, MemberId};
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug)]
+pub struct WorkerSettings {
+    pub interval: Duration,
+    pub batch_size: usize,
+}
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub members_expired: usize,
+    pub tiers_evaluated: usize,
+}
+
+/// Runs passes every `interval` until `shutdown` resolves.
+pub async fn run(
+    app: App,
+    settings: WorkerSettings,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut worker = Worker::new(app, settings.batch_size);
+    let mut ticks = tokio::time::interval(settings.interval);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return,
+            _ = ticks.tick() => match worker.pass().await {
+                Ok(report) if report != PassReport::default() => tracing::info!(?report, "maintenance pass"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "maintenance pass failed"),
+            },
+        }
+    }
+}
+
+pub struct Worker {
+    app: App,
+    batch_size: usize,
+    /// Where each business's tier evaluation goes on next pass (it walks members in id order).
+    tier_cursors: HashMap<BusinessId, MemberId>,
+}
+
+impl Worker {
+    pub fn new(app: App, batch_size: usize) -> Self {
+        Self {
+            app,
+            batch_size,
+            tier_cursors: HashMap::new(),
+        }
+    }
+
+    /// One pass over every business.
+    pub async fn pass(&mut self) -> Result<PassReport, AppError> {
+        let mut report = PassReport::default();
+        let store = self.app.store().clone();
+        let now = self.app.now();
+        for business in store.businesses().await? {
+            let due = store
+                .members_with_expired_points(business, now, self.batch_size)
+                .await?;
+            self.app.expire_points(business, &due).await?;
+            report.members_expired += due.len();
+            let after = self.tier_cursors.get(&business).copied();
+            let tiered = store
+                .members_with_tier(business, after, self.batch_size)
+                .await?;
+            self.app.evaluate_tiers(business, &tiered).await?;
+            report.tiers_evaluated += tiered.len();
+            match tiered.last() {
+                Some(last) if tiered.len() == self.batch_size => {
+                    self.tier_cursors.insert(business, *last)
+                }
+                _ => self.tier_cursors.remove(&business),
+            };
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,155 @@
+//! The OpenAPI 3.1 document at `/api/v1/openapi.json`, generated from the DTO types (their
+//! JSON Schemas, via schemars) and the operation table below. A test walks the table
+//! against the router, so every documented operation exists.
+
+use super::dto::*;
+use crate::problem::Problem;
+use axum::routing::get;
+use axum::{Json, Router};
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value, json};
+use stammgast_app::App;
+
+pub fn router() -> Router<App> {
+    Router::new().route("/openapi.json", get(|| async { Json(document()) }))
+}
+
+/// Whether an operation takes an `Idempotency-Key` header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    None,
+    Optional,
+    Required,
+}
+
+pub struct Operation {
+    pub method: &'static str,
+    /// Relative to `/api/v1`.
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub key: KeyUse,
+    pub status: u16,
+    request: Option<fn(&mut SchemaGenerator) -> Schema>,
+    response: fn(&mut SchemaGenerator) -> Schema,
+}
+
+fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+macro_rules! op {
+    ($method:literal, $path:literal, $summary:literal, $key:ident, $status:literal, none => $res:ty) => {
+        Operation {
+            method: $method,
+            path: $path,
+            summary: $summary,
+            key: KeyUse::$key,
+            status: $status,
+            request: None,
+            response: schema::<$res>,
+        }
+    };
+    ($method:literal, $path:literal, $summary:literal, $key:ident, $status:literal, $req:ty => $res:ty) => {
+        Operation {
+            method: $method,
+            path: $path,
+            summary: $summary,
+            key: KeyUse::$key,
+            status: $status,
+            request: Some(schema::<$req>),
+            response: schema::<$res>,
+        }
+    };
+}
+
+pub fn operations() -> Vec<Operation> {
+    vec![
+        op!("post", "/members", "Enrol a member (sign-up bonus included)", Optional, 201, JoinMemberRequest => Joined),
+        op!("get", "/members", "List members in join order (cursor pagination: cursor, limit)", None, 200, none => List<Member>),
+        op!("get", "/members/{id}", "A member with balances and tier", None, 200, none => Member),
+        op!("get", "/members/by-code/{code}", "Find a member by the code on their card", None, 200, none => Member),
+        op!("get", "/members/{id}/events", "A member's purchases and visits, newest first", None, 200, none => List<HistoryEvent>),
+        op!("get", "/members/{id}/ledger", "A member's ledger transfers, newest first", None, 200, none => List<LedgerEntry>),
+        op!("post", "/members/{id}/adjustments", "Correct a balance by hand, with a reason (audited)", Required, 201, AdjustmentRequest => AdjustmentResult),
+        op!("post", "/members/{id}/redemptions", "Redeem a reward: reserves its cost and issues a coupon", Required, 201, RedeemRequest => CouponResult),
+        op!("get", "/members/{id}/coupons", "A member's coupons", None, 200, none => Vec<CouponResult>),
+        op!("post", "/purchases", "Record a purchase: rules, ledger, stamp cards and tier in one step", Required, 201, PurchaseRequest => EventResult),
+        op!("post", "/visits", "Record a visit", Required, 201, VisitRequest => EventResult),
+        op!("post", "/events", "Record a custom event", Required, 201, CustomEventRequest => EventResult),
+        op!("post", "/events:batch", "Record up to 10,000 events in one transaction", Optional, 200, BatchRequest => BatchResult),
+        op!("post", "/events/{id}/void", "Void a transaction: takes back what it earned", Required, 200, VoidRequest => ReversalResult),
+        op!("post", "/events/{id}/refunds", "Refund part of a purchase: takes back points in proportion", Required, 200, RefundRequest => ReversalResult),
+        op!("post", "/coupons/{code}/redeem", "Use a coupon (exactly once; later attempts get 409)", Optional, 200, NoBody => CouponResult),
+        op!("post", "/coupons/{code}/cancel", "Cancel a coupon and release its reserved cost", Optional, 200, NoBody => CouponResult),
+        op!("get", "/openapi.json", "This document", None, 200, none => Value),
+    ]
+}
+
+pub fn document() -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|settings| settings.definitions_path = "#/components/schemas/".into())
+        .into_generator();
+    let problem = generator.subschema_for::<Problem>();
+    let mut paths = Map::new();
+    for operation in operations() {
+        let entry = paths
+            .entry(format!("/api/v1{}", operation.path))
+            .or_insert_with(|| json!({}));
+        entry[operation.method] = describe(&operation, &mut generator, &problem);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Stammgast API",
+            "version": "1",
+            "description": "Loyalty programs for small businesses. Authenticate with `Authorization: Bearer <API key>`. \
+                Every request that changes balances takes an `Idempotency-Key` header: a retry with the same key and body \
+                returns the original result and changes nothing. Errors are RFC 9457 problem documents."
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": generator.take_definitions(true),
+        }
+    })
+}
+
+fn describe(operation: &Operation, generator: &mut SchemaGenerator, problem: &Schema) -> Value {
+    let mut parameters: Vec<Value> = path_parameters(operation.path)
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    if operation.key != KeyUse::None {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": operation.key == KeyUse::Required,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "Makes a retry safe: the same key with the same request returns the stored result."
+        }));
+    }
+    if operation.method == "get" && operation.summary.contains("newest first")
+        || operation.path == "/members" && operation.method == "get"
+    {
+        parameters.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}}));
+        parameters.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}));
+    }
+    let problem_response = json!({"description": "A problem document", "content": {"application/problem+json": {"schema": problem}}});
+    let mut described = json!({
+        "summary": operation.summary,
+        "parameters": parameters,
+        "responses": {
+            operation.status.to_string(): {"description": "Success", "content": {"application/json": {"schema": (operation.response)(generator)}}},
+            "4XX": problem_response,
+        }
+    });
+    if let Some(request) = operation.request {
+        described["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": request(generator)}}});
+    }
+    described
+}
+
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+}

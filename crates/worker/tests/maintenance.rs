@@ -1,0 +1,49 @@
+//! The maintenance pass on a real SQLite store with a clock moved past the expiry date.
+
+use chrono::{Duration, TimeZone, Utc};
+use stammgast_app::{App, Clock, JoinMember};
+use stammgast_store::Store;
+use stammgast_store_sqlite::SqliteBackend;
+use stammgast_worker::{PassReport, Worker};
+
+const PROGRAM: &str = r#"{"points": {"expiry": {"policy": "after_days", "days": 30}},
+  "rules": [{"id": "welcome", "when": {"event": "signup"}, "then": {"points": 25}}]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_expires_points_that_are_due_and_nothing_else() {
+    let path = std::env::temp_dir().join(format!("stammgast-worker-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(SqliteBackend::new(&path)).await.unwrap();
+    let joined_at = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+    let app = App::new(store.clone(), Clock::fixed(joined_at));
+    let created = app
+        .create_business("Bäckerei Kranz", Some(PROGRAM))
+        .await
+        .unwrap();
+    let caller = app.authenticate(&created.api_key).await.unwrap();
+    let join = JoinMember {
+        first_name: "Ida".into(),
+        email: Some("ida@example.com".into()),
+        ..JoinMember::default()
+    };
+    app.join_member(&caller, None, join).await.unwrap();
+
+    let mut early = Worker::new(
+        App::new(store.clone(), Clock::fixed(joined_at + Duration::days(10))),
+        100,
+    );
+    assert_eq!(early.pass().await.unwrap(), PassReport::default());
+
+    let mut late = Worker::new(
+        App::new(store.clone(), Clock::fixed(joined_at + Duration::days(40))),
+        100,
+    );
+    assert_eq!(late.pass().await.unwrap().members_expired, 1);
+    assert_eq!(
+        late.pass().await.unwrap().members_expired,
+        0,
+        "nothing is expired twice"
+    );
+    let members = store.members(created.business_id, None, 10).await.unwrap();
+    assert_eq!(members.items[0].state.points.available(), 0);
+}
