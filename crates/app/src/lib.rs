@@ -29,6 +29,7 @@ use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};
 use stammgast_core::ids::BusinessId;
 use stammgast_core::money::Currency;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Where the app reads the time: the system clock, or a fixed one in tests and simulations.
@@ -44,8 +45,30 @@ impl Clock {
         Self(Arc::new(move || at))
     }
 
+    /// A clock that reads whatever `hand` was last set to (simulations, replays).
+    pub fn manual(hand: &ClockHand) -> Self {
+        let millis = Arc::clone(&hand.0);
+        Self(Arc::new(move || {
+            DateTime::from_timestamp_millis(millis.load(Ordering::Relaxed)).unwrap_or_default()
+        }))
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         (self.0)()
+    }
+}
+
+/// Sets the time of the clocks made with [`Clock::manual`].
+#[derive(Clone, Debug)]
+pub struct ClockHand(Arc<AtomicI64>);
+
+impl ClockHand {
+    pub fn at(time: DateTime<Utc>) -> Self {
+        Self(Arc::new(AtomicI64::new(time.timestamp_millis())))
+    }
+
+    pub fn set(&self, time: DateTime<Utc>) {
+        self.0.store(time.timestamp_millis(), Ordering::Relaxed);
     }
 }
 

@@ -1,1 +1,231 @@
-fn main() {}
+//! `stammgast`: the command line. Wires configuration, a storage backend, the app, the HTTP
+//! server and the worker together; the only crate that names a concrete backend.
+
+mod bench;
+mod config;
+mod database;
+mod demo;
+mod history;
+mod serve;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::Overrides;
+use stammgast_app::{App, Clock};
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "stammgast",
+    version,
+    about = "Customer loyalty for small businesses"
+)]
+struct Cli {
+    /// A TOML configuration file (see `stammgast config example`).
+    #[arg(long, global = true, env = "STAMMGAST_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct DatabaseFlag {
+    /// `sqlite:///path/to/file.db` or `postgres://user@host/db`; created when missing.
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and run the maintenance worker).
+    Serve {
+        #[command(flatten)]
+        database: DatabaseFlag,
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Start a demo café with 18 months of simulated customers and serve it.
+    Demo {
+        #[command(flatten)]
+        database: DatabaseFlag,
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// How many customers to simulate.
+        #[arg(long, default_value_t = 1_500)]
+        customers: usize,
+    },
+    /// Create the database if needed and bring its schema up to date.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseFlag,
+    },
+    /// Verify every ledger invariant; exits non-zero with a report if one fails.
+    Check {
+        #[command(flatten)]
+        database: DatabaseFlag,
+    },
+    /// Manage businesses.
+    Business {
+        #[command(subcommand)]
+        command: BusinessCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Measure ingestion and HTTP throughput and print the figures.
+    Bench(bench::BenchOptions),
+}
+
+#[derive(Subcommand)]
+enum BusinessCommand {
+    /// Create a business; prints `{"business_id": …, "api_key": …}`.
+    Create {
+        #[command(flatten)]
+        database: DatabaseFlag,
+        #[arg(long)]
+        name: String,
+        /// The program as a JSON file; the café template when not given.
+        #[arg(long)]
+        program: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration.
+    Example,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = |database: DatabaseFlag, listen: Option<SocketAddr>| {
+        config::load(
+            cli.config.as_deref(),
+            Overrides {
+                database: database.database,
+                listen,
+            },
+        )
+    };
+    match cli.command {
+        Command::Serve { database, listen } => serve::serve(settings(database, listen)?).await?,
+        Command::Demo {
+            database,
+            listen,
+            customers,
+        } => {
+            let mut settings = settings(database.clone(), listen)?;
+            if database.database.is_none() {
+                settings.database = "sqlite://stammgast-demo.db".into();
+            }
+            demo::demo(settings, customers).await?
+        }
+        Command::Migrate { database } => {
+            let settings = settings(database, None)?;
+            database::open(&settings.database).await?;
+            println!(
+                "the database {} is up to date",
+                config::redact(&settings.database)
+            );
+        }
+        Command::Check { database } => return check(&settings(database, None)?.database).await,
+        Command::Business {
+            command:
+                BusinessCommand::Create {
+                    database,
+                    name,
+                    program,
+                },
+        } => {
+            let settings = settings(database, None)?;
+            let program = program
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))
+                })
+                .transpose()?;
+            let app = App::new(database::open(&settings.database).await?, Clock::system());
+            let created = app
+                .create_business(&name, program.as_deref())
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"business_id": created.business_id, "api_key": created.api_key})
+            );
+        }
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => print!("{}", config::EXAMPLE),
+        Command::Bench(options) => bench::run(options).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check(database: &str) -> anyhow::Result<ExitCode> {
+    let app = App::new(database::open(database).await?, Clock::system());
+    let reports = app.check().await.map_err(describe)?;
+    let mut failed = false;
+    for report in &reports {
+        let verdict = if report.violations.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        println!(
+            "business {}: {} members, {} transfers: {verdict}",
+            report.business_id, report.members, report.transfers
+        );
+        for violation in &report.violations {
+            println!("  - {violation}");
+        }
+        failed |= !report.violations.is_empty();
+    }
+    println!("{} business(es) checked", reports.len());
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// App errors for a person at a terminal, with every program error listed.
+fn describe(error: stammgast_app::AppError) -> anyhow::Error {
+    match error {
+        stammgast_app::AppError::InvalidProgram(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("the program is not valid:\n  {}", lines.join("\n  "))
+        }
+        other => anyhow::anyhow!(other),
+    }
+}

@@ -1,0 +1,5 @@
+#[derive(clap::Args)]
+pub struct BenchOptions {}
+pub async fn run(_: BenchOptions) -> anyhow::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! One typed configuration, layered: defaults → file (`--config` or `STAMMGAST_CONFIG`) →
+//! `STAMMGAST_*` environment variables → command-line flags. Validated once into
+//! [`Settings`] and passed explicitly.
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite:///path/to/file.db` or `postgres://user:password@host/database`.
+    pub database: String,
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// Seconds between maintenance passes (point expiry, tier evaluation).
+    pub worker_interval_seconds: u64,
+    /// Members handled per business and kind of work in one maintenance pass.
+    pub worker_batch_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: "sqlite://stammgast.db".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            worker_interval_seconds: 60,
+            worker_batch_size: 500,
+        }
+    }
+}
+
+/// The database URL may carry a password: never print it.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &redact(&self.database))
+            .field("listen", &self.listen)
+            .field("worker_interval_seconds", &self.worker_interval_seconds)
+            .field("worker_batch_size", &self.worker_batch_size)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Flags that override the other layers when given.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Settings> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(file) = file {
+        anyhow::ensure!(
+            file.exists(),
+            "the configuration file {} does not exist",
+            file.display()
+        );
+        figment = figment.merge(Toml::file(file));
+    }
+    figment
+        .merge(Env::prefixed("STAMMGAST_").ignore(&["config"]))
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .context("the configuration is not valid")
+}
+
+pub const EXAMPLE: &str = r#"# Stammgast configuration. Every setting can also be given as an environment variable
+# (STAMMGAST_DATABASE, STAMMGAST_LISTEN, …) or, where it exists, as a flag; flags win over
+# the environment, the environment over this file, this file over the defaults shown here.
+
+# Where the data lives: an embedded SQLite file (created when missing) or PostgreSQL.
+database = "sqlite://stammgast.db"
+# database = "postgres://stammgast:secret@127.0.0.1:5432/stammgast"
+
+# Where the HTTP server listens.
+listen = "127.0.0.1:8080"
+
+# Seconds between maintenance passes (expiring points, re-evaluating tiers).
+worker_interval_seconds = 60
+
+# Members handled per business and kind of work in one maintenance pass.
+worker_batch_size = 500
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+        let settings = Settings {
+            database: "postgres://u:pw@h/db".into(),
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains("pw"));
+    }
+
+    #[test]
+    fn the_example_is_a_valid_configuration_equal_to_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("stammgast-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stammgast.toml");
+        std::fs::write(&file, EXAMPLE).unwrap();
+        let settings = load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!(settings.listen, Settings::default().listen);
+        assert_eq!(settings.worker_batch_size, 500);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir =
+            std::env::temp_dir().join(format!("stammgast-config-flags-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stammgast.toml");
+        std::fs::write(&file, "database = \"sqlite://from-file.db\"\n").unwrap();
+        let overrides = Overrides {
+            database: Some("sqlite://from-flag.db".into()),
+            listen: None,
+        };
+        assert_eq!(
+            load(Some(&file), overrides).unwrap().database,
+            "sqlite://from-flag.db"
+        );
+        assert_eq!(
+            load(Some(&file), Overrides::default()).unwrap().database,
+            "sqlite://from-file.db"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! `stammgast demo`: a fresh database with "Café Morgenrot" and 18 months of simulated
+//! customers, replayed day by day through the real use cases, then served.
+
+use crate::config::Settings;
+use crate::history::{self, Customer, MENU};
+use crate::{database, serve};
+use chrono::{DateTime, Duration, Utc};
+use stammgast_app::{App, Caller, Clock, ClockHand, JoinMember, NewEvent, NewEventKind};
+use stammgast_core::batch::Outcome;
+use stammgast_core::event::Item;
+use stammgast_core::ids::MemberId;
+use stammgast_core::money::{Cents, Currency};
+use std::collections::BTreeMap;
+
+const DEMO_MONTHS: i64 = 18;
+
+pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
+    if let Some(path) = settings.database.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    let store = database::open(&settings.database).await?;
+    let now = Utc::now();
+    let start = now - Duration::days(DEMO_MONTHS * 30);
+    let hand = ClockHand::at(start);
+    let app = App::new(store.clone(), Clock::manual(&hand));
+    let created = app.create_business("Café Morgenrot", None).await?;
+    let caller = app.authenticate(&created.api_key).await?;
+    eprintln!("simulating {customers} customers over {DEMO_MONTHS} months …");
+    let simulated = history::simulate(customers, start, now, 2026);
+    let count = |habit| simulated.iter().filter(|c| c.habit == habit).count();
+    eprintln!(
+        "{} regulars, {} occasional guests, {} who stop coming",
+        count(history::Habit::Regular),
+        count(history::Habit::Occasional),
+        count(history::Habit::Churner)
+    );
+    let recorded = replay(&app, &hand, &caller, &simulated, start, now).await?;
+    eprintln!("recorded {recorded} visits");
+    println!("Stammgast demo: Café Morgenrot");
+    println!("  API key:  {}", created.api_key);
+    println!("  business: {}", created.business_id);
+    println!(
+        "  try:      curl -H 'Authorization: Bearer {}' http://{}/api/v1/members",
+        created.api_key, settings.listen
+    );
+    println!("  API docs: http://{}/api/v1/openapi.json", settings.listen);
+    let live = App::new(store, Clock::system());
+    serve::serve_app(live, &settings).await
+}
+
+/// Replays the simulation one day at a time: that day's sign-ups, then its visits.
+async fn replay(
+    app: &App,
+    hand: &ClockHand,
+    caller: &Caller,
+    customers: &[Customer],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut joins: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    let mut visits: BTreeMap<i64, Vec<(usize, usize)>> = BTreeMap::new();
+    let day_of = |at: DateTime<Utc>| (at - start).num_days();
+    for (index, customer) in customers.iter().enumerate() {
+        joins
+            .entry(day_of(customer.joined_at))
+            .or_default()
+            .push(index);
+        for (visit, at) in customer.visits.iter().map(|v| v.at).enumerate() {
+            visits.entry(day_of(at)).or_default().push((index, visit));
+        }
+    }
+    let mut members: Vec<Option<MemberId>> = vec![None; customers.len()];
+    let mut recorded = 0;
+    for day in 0..=(end - start).num_days() {
+        for &index in joins.get(&day).into_iter().flatten() {
+            let customer = &customers[index];
+            hand.set(customer.joined_at);
+            let join = JoinMember {
+                first_name: customer.first_name.into(),
+                email: Some(customer.email.clone()),
+                ..JoinMember::default()
+            };
+            if let Outcome::Joined { member_id, .. } = app.join_member(caller, None, join).await? {
+                members[index] = Some(member_id);
+            }
+        }
+        hand.set((start + Duration::days(day + 1)).min(end));
+        let events: Vec<_> = visits
+            .get(&day)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(index, visit)| {
+                let member_id = members[index]?;
+                Some((None, purchase(member_id, &customers[index].visits[visit])))
+            })
+            .collect();
+        recorded += app
+            .record_events(caller, events)
+            .await?
+            .iter()
+            .filter(|d| d.is_ok())
+            .count();
+    }
+    Ok(recorded)
+}
+
+pub fn purchase(member_id: MemberId, visit: &history::Visit) -> NewEvent {
+    let items = visit
+        .basket
+        .iter()
+        .map(|&(product, quantity)| Item {
+            sku: Some(MENU[product].sku.into()),
+            category: Some(MENU[product].category.into()),
+            quantity,
+            amount: Cents::new(MENU[product].price_cents * i64::from(quantity)).ok(),
+        })
+        .collect();
+    NewEvent {
+        member_id,
+        kind: NewEventKind::Purchase {
+            amount: Cents::new(visit.amount_cents()).unwrap_or(Cents::ZERO),
+            currency: Currency::EUR,
+            items,
+        },
+        location_id: None,
+        occurred_at: Some(visit.at),
+    }
+}
