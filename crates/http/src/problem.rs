@@ -87,23 +87,23 @@ impl IntoResponse for Problem {
 
 /// Failures of a handler; converts from the app's errors.
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Box<Problem>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.0.into_response()
+        (*self.0).into_response()
     }
 }
 
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
-        Self(problem)
+        Self(Box::new(problem))
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
-        Self(app_problem(error))
+        Self(Box::new(app_problem(error)))
     }
 }
 

@@ -204,7 +204,7 @@ mod tests {
             customers
                 .iter()
                 .flat_map(|c| &c.visits)
-                .all(|v| v.at <= end && v.amount_cents > 0)
+                .all(|v| v.at <= end && v.amount_cents() > 0)
         );
     }
 }

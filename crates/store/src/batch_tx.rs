@@ -196,7 +196,7 @@ fn load_lots(
         let columns = Columns::of(row);
         let earned = columns.int(1)?;
         let lot = Lot {
-            id: columns.parsed(0, |raw| TransferId::parse(raw))?,
+            id: columns.parsed(0, TransferId::parse)?,
             earned,
             remaining: earned - columns.int(4)?,
             earned_at: columns.time(2)?,
@@ -235,7 +235,7 @@ pub fn load_coupon(
                 .hold_consumptions
                 .push(stammgast_core::ledger::LotConsumption {
                     transfer_id: hold.transfer_id,
-                    lot_id: columns.parsed(0, |raw| TransferId::parse(raw))?,
+                    lot_id: columns.parsed(0, TransferId::parse)?,
                     amount: columns.int(1)?,
                 });
         }

@@ -157,7 +157,7 @@ impl Store {
                 "SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1 AND {column} = $2"
             );
             let rows = connection.query(&sql, &[text(business), value.into()])?;
-            rows.first().map(|row| member_record(row)).transpose()
+            rows.first().map(member_record).transpose()
         })
         .await
     }
@@ -188,7 +188,7 @@ impl Store {
             )?;
             let members = rows
                 .iter()
-                .map(|row| member_record(row))
+                .map(member_record)
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(paginate(members, limit, |m| {
                 encode_cursor(m.joined_at.timestamp_millis(), &m.id.to_string())
@@ -260,7 +260,7 @@ impl Store {
                 &sql,
                 &[text(business), text(member), before_time.into(), before_id.into(), (limit as i64 + 1).into()],
             )?;
-            let transfers = rows.iter().map(|row| transfer(row)).collect::<Result<Vec<_>, _>>()?;
+            let transfers = rows.iter().map(transfer).collect::<Result<Vec<_>, _>>()?;
             Ok(paginate(transfers, limit, |t| encode_cursor(t.created_at.timestamp_millis(), &t.id.to_string())))
         })
         .await
@@ -339,7 +339,7 @@ impl Store {
             let transfers = connection
                 .query(&sql, &[text(business)])?
                 .iter()
-                .map(|row| transfer(row))
+                .map(transfer)
                 .collect::<Result<Vec<_>, _>>()?;
             let consumptions = connection
                 .query("SELECT transfer_id, lot_id, amount FROM lot_consumptions WHERE business_id = $1", &[text(business)])?
@@ -356,7 +356,7 @@ impl Store {
             let members = connection
                 .query("SELECT points, points_held, state FROM members WHERE business_id = $1", &[text(business)])?
                 .iter()
-                .map(|row| member_balances(row))
+                .map(member_balances)
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(LedgerSnapshot { transfers, consumptions, members })
         })

@@ -190,7 +190,7 @@ async fn batch(
                 index,
                 status: "refused",
                 event: None,
-                problem: Some(unexpected(&other).0),
+                problem: Some(*unexpected(&other).0),
             },
             Err(error) => BatchItemResult {
                 index,

@@ -128,9 +128,7 @@ fn describe(operation: &Operation, generator: &mut SchemaGenerator, problem: &Sc
             "description": "Makes a retry safe: the same key with the same request returns the stored result."
         }));
     }
-    if operation.method == "get" && operation.summary.contains("newest first")
-        || operation.path == "/members" && operation.method == "get"
-    {
+    if operation.method == "get" && PAGINATED.contains(&operation.path) {
         parameters.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}}));
         parameters.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}));
     }
@@ -148,6 +146,9 @@ fn describe(operation: &Operation, generator: &mut SchemaGenerator, problem: &Sc
     }
     described
 }
+
+/// The lists that take `cursor` and `limit`.
+const PAGINATED: [&str; 3] = ["/members", "/members/{id}/events", "/members/{id}/ledger"];
 
 fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
     path.split('/')

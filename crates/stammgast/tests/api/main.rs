@@ -1,0 +1,13 @@
+//! The one integration-test binary: the HTTP API end to end on real databases, the CLI,
+//! and the crash test against the real binary.
+
+mod helpers;
+
+mod batch;
+mod cli;
+mod coupons;
+mod crash;
+mod isolation;
+mod members;
+mod openapi;
+mod purchases;
