@@ -1,5 +1,319 @@
+//! `stammgast bench`: ingestion and HTTP figures on SQLite and PostgreSQL, printed.
+//!
+//! The workload is the demo's simulated café history (regulars, occasional guests,
+//! churners; baskets of coffee and pastries). Ingestion runs through the same use case as
+//! the bulk endpoint (rules, ledger, stamp cards, tiers, aggregates; 10,000 events per
+//! transaction) and is set next to a bare SQLite insert of the same event rows. HTTP load
+//! comes from `wrk` (64 connections) posting single purchases, each with its own
+//! Idempotency-Key.
+
+use crate::demo::purchase;
+use crate::history::{self, Customer};
+use anyhow::Context;
+use chrono::{Duration, Utc};
+use stammgast_app::{App, Caller, Clock, ClockHand, JoinMember};
+use stammgast_core::batch::Outcome;
+use stammgast_core::ids::MemberId;
+use stammgast_store::Store;
+use stammgast_store_postgres::PostgresBackend;
+use stammgast_store_sqlite::SqliteBackend;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tokio::task::JoinSet;
+
 #[derive(clap::Args)]
-pub struct BenchOptions {}
-pub async fn run(_: BenchOptions) -> anyhow::Result<()> {
+pub struct BenchOptions {
+    /// Purchases to ingest per backend.
+    #[arg(long, default_value_t = 200_000)]
+    events: usize,
+    /// Customers to simulate (members to enrol).
+    #[arg(long, default_value_t = 20_000)]
+    customers: usize,
+    /// Seconds of HTTP load per backend.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// PostgreSQL server for its figures; a fresh database is created on it.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres: String,
+    /// Measure SQLite only.
+    #[arg(long)]
+    sqlite_only: bool,
+}
+
+const EVENTS_PER_REQUEST: usize = 10_000;
+const HTTP_CONNECTIONS: usize = 64;
+/// Members the HTTP load spreads its purchases over.
+const HTTP_MEMBERS: usize = 1_000;
+
+struct Workload {
+    customers: Vec<Customer>,
+    /// (customer, visit) in time order.
+    purchases: Vec<(usize, usize)>,
+}
+
+pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    let workload = workload(&options);
+    println!(
+        "workload: {} customers, {} purchases over 18 months (simulated café history)",
+        workload.customers.len(),
+        workload.purchases.len()
+    );
+    let scratch = std::env::temp_dir().join(format!("stammgast-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let bare = bare_sqlite_insert(&workload, &scratch.join("bare.db"))?;
+    println!(
+        "bare SQLite insert of the same event rows: {:.0} rows/s",
+        bare
+    );
+    let sqlite = Store::open(SqliteBackend::new(scratch.join("stammgast.db"))).await?;
+    measure("SQLite", sqlite, &workload, &options, Some(bare)).await?;
+    if !options.sqlite_only {
+        let url = format!(
+            "{}/stammgast_bench_{}",
+            options.postgres,
+            uuid::Uuid::new_v4().simple()
+        );
+        let postgres = Store::open(PostgresBackend::from_url(&url)?).await?;
+        measure("PostgreSQL", postgres, &workload, &options, None).await?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+fn workload(options: &BenchOptions) -> Workload {
+    let end = Utc::now();
+    let customers = history::simulate(options.customers, end - Duration::days(540), end, 42);
+    let mut purchases: Vec<(usize, usize)> = customers
+        .iter()
+        .enumerate()
+        .flat_map(|(c, customer)| (0..customer.visits.len()).map(move |v| (c, v)))
+        .collect();
+    purchases.sort_by_key(|&(c, v)| customers[c].visits[v].at);
+    purchases.truncate(options.events);
+    Workload {
+        customers,
+        purchases,
+    }
+}
+
+async fn measure(
+    name: &str,
+    store: Store,
+    workload: &Workload,
+    options: &BenchOptions,
+    bare_rows_per_second: Option<f64>,
+) -> anyhow::Result<()> {
+    let hand = ClockHand::at(Utc::now());
+    let app = App::new(store.clone(), Clock::manual(&hand));
+    let created = app.create_business("Café Morgenrot", None).await?;
+    let caller = app.authenticate(&created.api_key).await?;
+    let started = Instant::now();
+    let members = enrol(&app, &caller, &workload.customers).await?;
+    let joins_per_second = members.len() as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "{name}: {} concurrent sign-ups at {joins_per_second:.0}/s (group commit)",
+        members.len()
+    );
+
+    let started = Instant::now();
+    let mut recorded = 0;
+    for chunk in workload.purchases.chunks(EVENTS_PER_REQUEST) {
+        let events = chunk
+            .iter()
+            .map(|&(c, v)| (None, purchase(members[c], &workload.customers[c].visits[v])))
+            .collect();
+        recorded += app
+            .record_events(&caller, events)
+            .await?
+            .iter()
+            .filter(|d| d.is_ok())
+            .count();
+    }
+    let ingest_per_second = recorded as f64 / started.elapsed().as_secs_f64();
+    print!("{name}: batch ingestion {recorded} events at {ingest_per_second:.0} events/s");
+    match bare_rows_per_second {
+        Some(bare) => println!(
+            " ({:.2}× the time of the bare insert)",
+            bare / ingest_per_second
+        ),
+        None => println!(),
+    }
+    let live = App::new(store, Clock::system());
+    http_load(
+        name,
+        live,
+        &created.api_key,
+        &members[..members.len().min(HTTP_MEMBERS)],
+        options.seconds,
+    )
+    .await
+}
+
+/// Enrols every customer through the join use case, many at once.
+async fn enrol(
+    app: &App,
+    caller: &Caller,
+    customers: &[Customer],
+) -> anyhow::Result<Vec<MemberId>> {
+    let mut members = vec![None; customers.len()];
+    let mut joins = JoinSet::new();
+    for (index, customer) in customers.iter().enumerate() {
+        let (app, caller) = (app.clone(), caller.clone());
+        let join = JoinMember {
+            first_name: customer.first_name.into(),
+            email: Some(customer.email.clone()),
+            ..JoinMember::default()
+        };
+        joins.spawn(async move { (index, app.join_member(&caller, None, join).await) });
+        if joins.len() >= 256 {
+            collect_join(joins.join_next().await, &mut members)?;
+        }
+    }
+    while let Some(joined) = joins.join_next().await {
+        collect_join(Some(joined), &mut members)?;
+    }
+    members
+        .into_iter()
+        .map(|m| m.context("a member did not join"))
+        .collect()
+}
+
+type Joined = Result<(usize, Result<Outcome, stammgast_app::AppError>), tokio::task::JoinError>;
+
+fn collect_join(joined: Option<Joined>, members: &mut [Option<MemberId>]) -> anyhow::Result<()> {
+    if let Some(joined) = joined {
+        let (index, outcome) = joined?;
+        if let Outcome::Joined { member_id, .. } = outcome? {
+            members[index] = Some(member_id);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts the workload's event rows into a bare table shaped like `events`, with the same
+/// durability (WAL, synchronous=FULL) and the same 10,000 rows per transaction.
+fn bare_sqlite_insert(workload: &Workload, path: &Path) -> anyhow::Result<f64> {
+    let connection = rusqlite::Connection::open(path)?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE events (business_id TEXT NOT NULL, id TEXT NOT NULL, member_id TEXT NOT NULL,
+           type TEXT NOT NULL, amount_cents BIGINT NOT NULL, location_id TEXT, occurred_at BIGINT NOT NULL,
+           voided_at BIGINT, record TEXT NOT NULL, PRIMARY KEY (business_id, id)) WITHOUT ROWID;
+         CREATE INDEX events_by_member ON events (business_id, member_id, occurred_at);",
+    )?;
+    let business = uuid::Uuid::now_v7().to_string();
+    let members: Vec<MemberId> = (0..workload.customers.len())
+        .map(|_| MemberId::from_uuid(uuid::Uuid::now_v7()))
+        .collect();
+    let started = Instant::now();
+    for chunk in workload.purchases.chunks(EVENTS_PER_REQUEST) {
+        let transaction = connection.unchecked_transaction()?;
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO events (business_id, id, member_id, type, amount_cents, location_id, occurred_at, voided_at, record)
+                 VALUES (?1, ?2, ?3, 'purchase', ?4, NULL, ?5, NULL, ?6)",
+            )?;
+            for &(c, v) in chunk {
+                let visit = &workload.customers[c].visits[v];
+                let record = serde_json::json!({"member_id": members[c], "amount": visit.amount_cents(), "basket": visit.basket});
+                insert.execute(rusqlite::params![
+                    business,
+                    uuid::Uuid::now_v7().to_string(),
+                    members[c].to_string(),
+                    visit.amount_cents(),
+                    visit.at.timestamp_millis(),
+                    record.to_string(),
+                ])?;
+            }
+        }
+        transaction.commit()?;
+    }
+    Ok(workload.purchases.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn http_load(
+    name: &str,
+    app: App,
+    api_key: &str,
+    members: &[MemberId],
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(stammgast_http::serve(
+        listener,
+        stammgast_http::router(app),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let script = wrk_script(api_key, members)?;
+    let output = tokio::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{HTTP_CONNECTIONS}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(format!("http://{address}/api/v1/purchases"))
+        .output()
+        .await
+        .context("cannot run wrk (install it: apt-get install wrk, or use scripts/bench)")?;
+    let _ = stop.send(());
+    let _ = server.await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    let figure = |label: &str| {
+        report
+            .lines()
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix(label)
+                    .map(|rest| rest.trim().to_owned())
+            })
+            .unwrap_or_else(|| "?".into())
+    };
+    println!(
+        "{name}: HTTP single purchases, {HTTP_CONNECTIONS} connections, {seconds} s: {} req/s, p50 {}, p99 {}{}",
+        figure("Requests/sec:"),
+        figure("50%"),
+        figure("99%"),
+        report
+            .lines()
+            .find(|l| l.contains("Non-2xx"))
+            .map(|l| format!(" — {}", l.trim()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// A wrk script that posts purchases for random members, each with a unique key.
+fn wrk_script(api_key: &str, members: &[MemberId]) -> anyhow::Result<PathBuf> {
+    let ids: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+    let script = format!(
+        r#"local members = {{{ids}}}
+local counter = 0
+local next_thread = 0
+setup = function(thread)
+  next_thread = next_thread + 1
+  thread:set("thread_id", next_thread)
+end
+request = function()
+  counter = counter + 1
+  local member = members[math.random(#members)]
+  local body = '{{"member_id":"' .. member .. '","amount":"4.20","currency":"EUR","items":[{{"category":"coffee"}}]}}'
+  local headers = {{}}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer {api_key}"
+  headers["Idempotency-Key"] = "bench-" .. thread_id .. "-" .. counter
+  return wrk.format("POST", nil, headers, body)
+end
+"#,
+        ids = ids.join(",")
+    );
+    let path = std::env::temp_dir().join(format!("stammgast-bench-{}.lua", std::process::id()));
+    std::fs::write(&path, script)?;
+    Ok(path)
 }
