@@ -5,6 +5,9 @@ use crate::{App, AppError, fresh};
 use sha2::{Digest, Sha256};
 use stammgast_core::ids::{ApiKeyId, BusinessId};
 use stammgast_store::NewApiKey;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const PREFIX: &str = "sg_";
@@ -89,10 +92,47 @@ fn split(token: &str) -> Option<(ApiKeyId, &str)> {
     Some((ApiKeyId::from_uuid(id), secret))
 }
 
+/// How long a verified key is trusted without asking the database again. Bounds how long a
+/// revoked key keeps working; saves a database read on every API request.
+const VERIFIED_FOR: Duration = Duration::from_secs(10);
+/// Verified keys remembered at most; the cache is emptied when it is full.
+const VERIFIED_KEYS_MAX: usize = 10_000;
+
+/// Recently verified tokens, by the hash of the whole token.
+#[derive(Default)]
+pub struct VerifiedKeys(RwLock<HashMap<String, (Caller, Instant)>>);
+
+impl VerifiedKeys {
+    fn get(&self, token_hash: &str) -> Option<Caller> {
+        let verified = self.0.read().ok()?;
+        let (caller, at) = verified.get(token_hash)?;
+        (at.elapsed() < VERIFIED_FOR).then(|| caller.clone())
+    }
+
+    fn remember(&self, token_hash: String, caller: &Caller) {
+        if let Ok(mut verified) = self.0.write() {
+            if verified.len() >= VERIFIED_KEYS_MAX {
+                verified.clear();
+            }
+            verified.insert(token_hash, (caller.clone(), Instant::now()));
+        }
+    }
+}
+
 impl App {
     /// The caller a bearer token belongs to. Unknown, revoked and wrong tokens all get the
     /// same answer, so a guesser learns nothing.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AppError> {
+        let token_hash = hash(token);
+        if let Some(caller) = self.verified_keys.get(&token_hash) {
+            return Ok(caller);
+        }
+        let caller = self.verify_token(token).await?;
+        self.verified_keys.remember(token_hash, &caller);
+        Ok(caller)
+    }
+
+    async fn verify_token(&self, token: &str) -> Result<Caller, AppError> {
         let (id, secret) = split(token).ok_or(AppError::Unauthenticated)?;
         let record = self
             .store

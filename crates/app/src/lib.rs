@@ -80,6 +80,7 @@ pub struct App {
     /// Each business's currency, so a purchase in another currency is refused before it
     /// reaches the writer. Refreshed when this process publishes a program.
     currencies: Arc<RwLock<HashMap<BusinessId, Currency>>>,
+    verified_keys: Arc<keys::VerifiedKeys>,
 }
 
 impl App {
@@ -88,6 +89,7 @@ impl App {
             store,
             clock,
             currencies: Arc::default(),
+            verified_keys: Arc::default(),
         }
     }
 

@@ -338,7 +338,8 @@ fn apply_one(
         touched: BTreeMap::new(),
         new_member: None,
     };
-    let mut ids = IdSequence::new(request.seed);
+    let millis = u64::try_from(request.now.timestamp_millis()).unwrap_or(0);
+    let mut ids = IdSequence::at(request.seed, millis);
     let outcome = run_command(&mut draft, &program, request, &mut ids)?;
     writes.audit.extend(audit_entry(request, &mut ids));
     let Draft {
@@ -351,7 +352,8 @@ fn apply_one(
     writes
         .new_members
         .extend(new_member.map(|m| (business, m, request.now)));
-    for (id, state) in touched {
+    for (id, mut state) in touched {
+        state.recompute_next_expiry();
         snapshot.members.insert((business, id), Some(state.clone()));
         writes.members.insert((business, id), state);
     }

@@ -154,13 +154,23 @@ impl fmt::Display for Code {
 pub struct IdSequence {
     state: u64,
     salt: u64,
+    /// Milliseconds since the epoch that lead each transfer id (UUIDv7 layout).
+    millis: u64,
 }
 
 impl IdSequence {
     pub fn new(seed: u128) -> Self {
+        Self::at(seed, 0)
+    }
+
+    /// A sequence whose transfer ids start with `millis` (the request's time), so they are
+    /// ordered by time like UUIDv7 and new rows land at the end of the ledger's indexes
+    /// instead of on random pages.
+    pub fn at(seed: u128, millis: u64) -> Self {
         Self {
             state: seed as u64,
             salt: (seed >> 64) as u64,
+            millis,
         }
     }
 
@@ -178,8 +188,11 @@ impl IdSequence {
     }
 
     pub fn transfer_id(&mut self) -> TransferId {
+        let bytes = self.next_u128().to_be_bytes();
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&bytes[..10]);
         TransferId::from_uuid(
-            uuid::Builder::from_random_bytes(self.next_u128().to_be_bytes()).into_uuid(),
+            uuid::Builder::from_unix_timestamp_millis(self.millis, &random).into_uuid(),
         )
     }
 
@@ -191,6 +204,15 @@ impl IdSequence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transfer_ids_are_ordered_by_the_time_of_their_request() {
+        let earlier = IdSequence::at(99, 1_000).transfer_id();
+        let later = IdSequence::at(7, 2_000).transfer_id();
+        assert!(earlier.as_uuid() < later.as_uuid());
+        let mut same = IdSequence::at(5, 1_000);
+        assert_ne!(same.transfer_id(), same.transfer_id());
+    }
 
     #[test]
     fn codes_forgive_what_people_type() {

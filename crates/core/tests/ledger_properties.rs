@@ -207,6 +207,25 @@ impl Memory {
         results
     }
 
+    /// Members whose `next_expiry_at` is later than the earliest expiry of a lot that still
+    /// holds points (the worker would miss their expiry).
+    fn late_expiry_bounds(&self, business: BusinessId) -> Vec<MemberId> {
+        self.members
+            .iter()
+            .filter(|((b, _), _)| *b == business)
+            .filter(|((_, id), state)| {
+                let truth = self
+                    .lots(business, *id, &Default::default())
+                    .iter()
+                    .filter(|lot| lot.remaining > 0)
+                    .filter_map(|lot| lot.expires_at)
+                    .min();
+                truth.is_some_and(|truth| state.next_expiry_at.is_none_or(|bound| bound > truth))
+            })
+            .map(|((_, id), _)| *id)
+            .collect()
+    }
+
     fn violations(&self, business: BusinessId) -> Vec<Violation> {
         let transfers: Vec<Transfer> = self
             .transfers
@@ -444,6 +463,11 @@ impl World {
                     self.sent.push(request);
                 }
             }
+            let late = self.memory.late_expiry_bounds(self.business);
+            prop_assert!(
+                late.is_empty(),
+                "after {step:?}: next_expiry_at too late for {late:?}"
+            );
             let violations = self.memory.violations(self.business);
             prop_assert!(
                 violations.is_empty(),

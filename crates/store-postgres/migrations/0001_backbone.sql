@@ -28,6 +28,8 @@ CREATE TABLE api_keys (
 );
 CREATE UNIQUE INDEX api_keys_by_id ON api_keys (id);
 
+-- A member's profile: personal data, kept apart from the hot state so that it can be
+-- erased on request while the ledger stays.
 CREATE TABLE members (
     business_id TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -38,6 +40,13 @@ CREATE TABLE members (
     birthday TEXT,
     language TEXT NOT NULL,
     joined_at BIGINT NOT NULL,
+    PRIMARY KEY (business_id, id)
+);
+-- A member's balances and aggregates, rewritten by every transaction that touches the
+-- member (the full engine state is the JSON column; the others are for queries).
+CREATE TABLE member_states (
+    business_id TEXT NOT NULL,
+    id TEXT NOT NULL,
     points BIGINT NOT NULL,
     points_held BIGINT NOT NULL,
     visits BIGINT NOT NULL,
@@ -45,9 +54,12 @@ CREATE TABLE members (
     points_earned BIGINT NOT NULL,
     last_visit_at BIGINT,
     tier TEXT,
+    next_expiry_at BIGINT,
     state TEXT NOT NULL,
     PRIMARY KEY (business_id, id)
 );
+-- The worker finds members with points to expire here, not by scanning every lot.
+CREATE INDEX member_states_by_next_expiry ON member_states (business_id, next_expiry_at);
 CREATE UNIQUE INDEX members_by_code ON members (business_id, code);
 CREATE UNIQUE INDEX members_by_email ON members (business_id, email);
 CREATE UNIQUE INDEX members_by_phone ON members (business_id, phone);
@@ -85,7 +97,6 @@ CREATE TABLE transfers (
     PRIMARY KEY (business_id, id)
 );
 CREATE INDEX transfers_by_member ON transfers (business_id, member_id, created_at);
-CREATE INDEX transfers_by_expiry ON transfers (business_id, expires_at);
 
 CREATE TABLE lot_consumptions (
     business_id TEXT NOT NULL,

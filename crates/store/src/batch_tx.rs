@@ -2,7 +2,7 @@
 //! `apply_batch` decide, write what it returns — all inside the caller's transaction.
 
 use crate::StoreError;
-use crate::sql::{Columns, Connection, Value, text, to_json};
+use crate::sql::{Columns, Connection, Row, Value, insert_rows, text, to_json};
 use stammgast_core::batch::{BatchWrites, Needs, Request, Snapshot, StoredOutcome, apply_batch};
 use stammgast_core::engine::{Changes, Coupon, MemberState};
 use stammgast_core::ids::{BusinessId, Code, MemberId, TransferId};
@@ -57,7 +57,8 @@ fn load(
     }
     let lock = connection.dialect().lock_rows();
     for key in needs.members {
-        let sql = format!("SELECT state FROM members WHERE business_id = $1 AND id = $2{lock}");
+        let sql =
+            format!("SELECT state FROM member_states WHERE business_id = $1 AND id = $2{lock}");
         let rows = connection.query(&sql, &[text(key.0), text(key.1)])?;
         let state = rows
             .first()
@@ -275,12 +276,11 @@ pub fn count(
 }
 
 fn write(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
-    for (business, member, joined_at) in &writes.new_members {
-        connection.execute(
-            "INSERT INTO members (business_id, id, code, first_name, email, phone, birthday, language, \
-             joined_at, points, points_held, visits, spend_cents, points_earned, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, 0, 0, 0, '{}')",
-            &[
+    let profiles = writes
+        .new_members
+        .iter()
+        .map(|(business, member, joined_at)| {
+            vec![
                 text(business),
                 text(member.id),
                 text(&member.code),
@@ -290,54 +290,92 @@ fn write(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), St
                 member.birthday.map(|b| b.to_string()).into(),
                 member.language.as_str().into(),
                 (*joined_at).into(),
-            ],
-        )?;
-    }
-    for ((business, _), state) in &writes.members {
-        write_member(connection, *business, state)?;
-    }
+            ]
+        })
+        .collect();
+    insert_rows(connection, "members", &PROFILE_COLUMNS, "", profiles)?;
+    let states = writes
+        .members
+        .iter()
+        .map(|((business, _), state)| member_state_row(*business, state))
+        .collect::<Result<_, _>>()?;
+    insert_rows(
+        connection,
+        "member_states",
+        &STATE_COLUMNS,
+        STATE_UPSERT,
+        states,
+    )?;
     for (business, changes) in &writes.changes {
         write_changes(connection, *business, changes)?;
     }
-    for (business, key, outcome) in &writes.outcomes {
-        connection.execute(
-            "INSERT INTO idempotency (business_id, key, fingerprint, outcome, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[
+    let outcomes = writes
+        .outcomes
+        .iter()
+        .map(|(business, key, outcome)| {
+            Ok(vec![
                 text(business),
                 key.key.as_str().into(),
                 key.fingerprint.as_str().into(),
                 to_json(outcome)?,
                 chrono::Utc::now().into(),
-            ],
-        )?;
-    }
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "idempotency",
+        &["business_id", "key", "fingerprint", "outcome", "created_at"],
+        "",
+        outcomes,
+    )?;
     write_audit(connection, writes)
 }
 
-fn write_member(
-    connection: &mut dyn Connection,
-    business: BusinessId,
-    state: &MemberState,
-) -> Result<(), StoreError> {
+const PROFILE_COLUMNS: [&str; 9] = [
+    "business_id",
+    "id",
+    "code",
+    "first_name",
+    "email",
+    "phone",
+    "birthday",
+    "language",
+    "joined_at",
+];
+const STATE_COLUMNS: [&str; 11] = [
+    "business_id",
+    "id",
+    "points",
+    "points_held",
+    "visits",
+    "spend_cents",
+    "points_earned",
+    "last_visit_at",
+    "tier",
+    "next_expiry_at",
+    "state",
+];
+const STATE_UPSERT: &str = "ON CONFLICT (business_id, id) DO UPDATE SET points = excluded.points, \
+    points_held = excluded.points_held, visits = excluded.visits, spend_cents = excluded.spend_cents, \
+    points_earned = excluded.points_earned, last_visit_at = excluded.last_visit_at, \
+    tier = excluded.tier, next_expiry_at = excluded.next_expiry_at, state = excluded.state";
+
+fn member_state_row(business: BusinessId, state: &MemberState) -> Result<Row, StoreError> {
     let lifetime = &state.activity.lifetime;
-    connection.execute(
-        "UPDATE members SET points = $3, points_held = $4, visits = $5, spend_cents = $6, \
-         points_earned = $7, last_visit_at = $8, tier = $9, state = $10 \
-         WHERE business_id = $1 AND id = $2",
-        &[
-            text(business),
-            text(state.id),
-            state.points.posted.into(),
-            state.points.held.into(),
-            lifetime.visits.into(),
-            lifetime.spend_cents.into(),
-            lifetime.points_earned.into(),
-            state.last_visit_at.into(),
-            state.tier.as_ref().map(|t| t.to_string()).into(),
-            to_json(state)?,
-        ],
-    )?;
-    Ok(())
+    Ok(vec![
+        text(business),
+        text(state.id),
+        state.points.posted.into(),
+        state.points.held.into(),
+        lifetime.visits.into(),
+        lifetime.spend_cents.into(),
+        lifetime.points_earned.into(),
+        state.last_visit_at.into(),
+        state.tier.as_ref().map(|t| t.to_string()).into(),
+        state.next_expiry_at.into(),
+        to_json(state)?,
+    ])
 }
 
 fn write_changes(
@@ -345,20 +383,36 @@ fn write_changes(
     business: BusinessId,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    for transfer in &changes.transfers {
-        insert_transfer(connection, business, transfer)?;
-    }
-    for consumption in &changes.consumptions {
-        connection.execute(
-            "INSERT INTO lot_consumptions (business_id, transfer_id, lot_id, amount) VALUES ($1, $2, $3, $4)",
-            &[text(business), text(consumption.transfer_id), text(consumption.lot_id), consumption.amount.into()],
-        )?;
-    }
-    for coupon in &changes.new_coupons {
-        connection.execute(
-            "INSERT INTO coupons (business_id, code, member_id, reward_id, status, expires_at, record) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
+    let transfers = changes
+        .transfers
+        .iter()
+        .map(|t| transfer_row(business, t))
+        .collect();
+    insert_rows(connection, "transfers", &TRANSFER_COLUMNS, "", transfers)?;
+    let consumptions = changes
+        .consumptions
+        .iter()
+        .map(|c| {
+            vec![
+                text(business),
+                text(c.transfer_id),
+                text(c.lot_id),
+                c.amount.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        connection,
+        "lot_consumptions",
+        &["business_id", "transfer_id", "lot_id", "amount"],
+        "",
+        consumptions,
+    )?;
+    let coupons = changes
+        .new_coupons
+        .iter()
+        .map(|coupon| {
+            Ok(vec![
                 text(business),
                 text(&coupon.code),
                 text(coupon.member_id),
@@ -366,9 +420,24 @@ fn write_changes(
                 coupon.status.as_str().into(),
                 coupon.expires_at.into(),
                 to_json(coupon)?,
-            ],
-        )?;
-    }
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "coupons",
+        &[
+            "business_id",
+            "code",
+            "member_id",
+            "reward_id",
+            "status",
+            "expires_at",
+            "record",
+        ],
+        "",
+        coupons,
+    )?;
     for coupon in &changes.updated_coupons {
         connection.execute(
             "UPDATE coupons SET status = $3, record = $4 WHERE business_id = $1 AND code = $2",
@@ -380,12 +449,12 @@ fn write_changes(
             ],
         )?;
     }
-    for record in &changes.new_events {
-        let event = &record.event;
-        connection.execute(
-            "INSERT INTO events (business_id, id, member_id, type, amount_cents, location_id, occurred_at, voided_at, record) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
+    let events = changes
+        .new_events
+        .iter()
+        .map(|record| {
+            let event = &record.event;
+            Ok(vec![
                 text(business),
                 text(event.id),
                 text(event.member_id),
@@ -395,9 +464,26 @@ fn write_changes(
                 event.occurred_at.into(),
                 record.voided_at.into(),
                 to_json(record)?,
-            ],
-        )?;
-    }
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "events",
+        &[
+            "business_id",
+            "id",
+            "member_id",
+            "type",
+            "amount_cents",
+            "location_id",
+            "occurred_at",
+            "voided_at",
+            "record",
+        ],
+        "",
+        events,
+    )?;
     for record in &changes.updated_events {
         connection.execute(
             "UPDATE events SET voided_at = $3, record = $4 WHERE business_id = $1 AND id = $2",
@@ -412,43 +498,51 @@ fn write_changes(
     Ok(())
 }
 
-fn insert_transfer(
-    connection: &mut dyn Connection,
-    business: BusinessId,
-    transfer: &Transfer,
-) -> Result<(), StoreError> {
+const TRANSFER_COLUMNS: [&str; 15] = [
+    "business_id",
+    "id",
+    "member_id",
+    "unit",
+    "debit",
+    "credit",
+    "amount",
+    "kind",
+    "phase",
+    "pending_id",
+    "event_id",
+    "reverses",
+    "expires_at",
+    "created_at",
+    "memo",
+];
+
+fn transfer_row(business: BusinessId, transfer: &Transfer) -> Row {
     let member = transfer.credit.member().or(transfer.debit.member());
-    connection.execute(
-        "INSERT INTO transfers (business_id, id, member_id, unit, debit, credit, amount, kind, phase, \
-         pending_id, event_id, reverses, expires_at, created_at, memo) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        &[
-            text(business),
-            text(transfer.id),
-            member.map(text).unwrap_or(Value::Null),
-            text(&transfer.unit),
-            text(transfer.debit),
-            text(transfer.credit),
-            transfer.amount.into(),
-            transfer.kind.as_str().into(),
-            transfer.phase.name().into(),
-            transfer.phase.pending_id().map(text).unwrap_or(Value::Null),
-            transfer.event_id.map(text).unwrap_or(Value::Null),
-            transfer.reverses.map(text).unwrap_or(Value::Null),
-            transfer.expires_at.into(),
-            transfer.created_at.into(),
-            transfer.memo.as_str().into(),
-        ],
-    )?;
-    Ok(())
+    vec![
+        text(business),
+        text(transfer.id),
+        member.map(text).unwrap_or(Value::Null),
+        text(&transfer.unit),
+        text(transfer.debit),
+        text(transfer.credit),
+        transfer.amount.into(),
+        transfer.kind.as_str().into(),
+        transfer.phase.name().into(),
+        transfer.phase.pending_id().map(text).unwrap_or(Value::Null),
+        transfer.event_id.map(text).unwrap_or(Value::Null),
+        transfer.reverses.map(text).unwrap_or(Value::Null),
+        transfer.expires_at.into(),
+        transfer.created_at.into(),
+        transfer.memo.as_str().into(),
+    ]
 }
 
 fn write_audit(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
-    for entry in &writes.audit {
-        connection.execute(
-            "INSERT INTO audit_log (business_id, id, at, actor, action, subject, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
+    let entries = writes
+        .audit
+        .iter()
+        .map(|entry| {
+            Ok(vec![
                 text(entry.business_id),
                 text(entry.id),
                 entry.at.into(),
@@ -456,8 +550,22 @@ fn write_audit(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<
                 entry.action.as_str().into(),
                 entry.subject.as_str().into(),
                 to_json(&entry.detail)?,
-            ],
-        )?;
-    }
-    Ok(())
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "audit_log",
+        &[
+            "business_id",
+            "id",
+            "at",
+            "actor",
+            "action",
+            "subject",
+            "detail",
+        ],
+        "",
+        entries,
+    )
 }

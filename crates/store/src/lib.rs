@@ -61,7 +61,7 @@ impl Store {
         let backend: Arc<dyn Backend> = Arc::new(backend);
         let opened = Arc::clone(&backend);
         let connection = blocking(move || {
-            let mut connection = opened.connect()?;
+            let mut connection = opened.connect_writer()?;
             migrate::run(connection.as_mut(), opened.migrations())?;
             Ok(connection)
         })

@@ -20,7 +20,10 @@ use std::collections::BTreeMap;
 pub const PAGE_SIZE_MAX: usize = 500;
 
 const MEMBER_COLUMNS: &str =
-    "id, code, first_name, email, phone, birthday, language, joined_at, state";
+    "m.id, m.code, m.first_name, m.email, m.phone, m.birthday, m.language, m.joined_at, s.state";
+/// A member's profile joined with its state.
+const MEMBER_FROM: &str =
+    "members m JOIN member_states s ON s.business_id = m.business_id AND s.id = m.id";
 
 impl Store {
     /// Creates a business with its first program and API key, in one transaction.
@@ -154,7 +157,7 @@ impl Store {
     ) -> Result<Option<MemberRecord>, StoreError> {
         self.with_connection(move |connection| {
             let sql = format!(
-                "SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1 AND {column} = $2"
+                "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.business_id = $1 AND m.{column} = $2"
             );
             let rows = connection.query(&sql, &[text(business), value.into()])?;
             rows.first().map(member_record).transpose()
@@ -173,9 +176,9 @@ impl Store {
             let limit = limit.clamp(1, PAGE_SIZE_MAX);
             let (after_time, after_id) = decode_cursor(after.as_deref())?;
             let sql = format!(
-                "SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1 \
-                 AND (joined_at > $2 OR (joined_at = $2 AND id > $3)) \
-                 ORDER BY joined_at, id LIMIT $4"
+                "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.business_id = $1 \
+                 AND (m.joined_at > $2 OR (m.joined_at = $2 AND m.id > $3)) \
+                 ORDER BY m.joined_at, m.id LIMIT $4"
             );
             let rows = connection.query(
                 &sql,
@@ -290,7 +293,8 @@ impl Store {
             .await
     }
 
-    /// Members whose points have lots past their expiry with something left, up to `limit`.
+    /// Members who may have points past their expiry, up to `limit` (by the members'
+    /// `next_expiry_at`, which is never later than the truth).
     pub async fn members_with_expired_points(
         &self,
         business: BusinessId,
@@ -299,15 +303,13 @@ impl Store {
     ) -> Result<Vec<MemberId>, StoreError> {
         self.with_connection(move |connection| {
             let rows = connection.query(
-                "SELECT DISTINCT t.member_id FROM transfers t \
-                 WHERE t.business_id = $1 AND t.expires_at <= $2 AND t.unit = 'points' \
-                   AND t.phase = 'posted' AND t.member_id IS NOT NULL \
-                   AND t.amount > COALESCE((SELECT CAST(SUM(c.amount) AS BIGINT) FROM lot_consumptions c \
-                       WHERE c.business_id = t.business_id AND c.lot_id = t.id), 0) \
-                 LIMIT $3",
+                "SELECT id FROM member_states WHERE business_id = $1 AND next_expiry_at <= $2 \
+                 ORDER BY next_expiry_at LIMIT $3",
                 &[text(business), now.into(), (limit as i64).into()],
             )?;
-            rows.iter().map(|row| Columns::of(row).parsed(0, MemberId::parse)).collect()
+            rows.iter()
+                .map(|row| Columns::of(row).parsed(0, MemberId::parse))
+                .collect()
         })
         .await
     }
@@ -321,7 +323,7 @@ impl Store {
     ) -> Result<Vec<MemberId>, StoreError> {
         self.with_connection(move |connection| {
             let rows = connection.query(
-                "SELECT id FROM members WHERE business_id = $1 AND tier IS NOT NULL AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT id FROM member_states WHERE business_id = $1 AND tier IS NOT NULL AND id > $2 ORDER BY id LIMIT $3",
                 &[text(business), after.map(|a| a.to_string()).unwrap_or_default().into(), (limit as i64).into()],
             )?;
             rows.iter().map(|row| Columns::of(row).parsed(0, MemberId::parse)).collect()
@@ -354,7 +356,7 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             let members = connection
-                .query("SELECT points, points_held, state FROM members WHERE business_id = $1", &[text(business)])?
+                .query("SELECT points, points_held, state FROM member_states WHERE business_id = $1", &[text(business)])?
                 .iter()
                 .map(member_balances)
                 .collect::<Result<Vec<_>, _>>()?;

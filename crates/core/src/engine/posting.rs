@@ -33,6 +33,7 @@ pub(crate) fn credit(ctx: &mut Ctx<'_>, state: &mut MemberState, credit: Credit<
             expires_at: expires,
         });
     }
+    state.note_expiry(expires);
     state.balance_mut(&credit.unit).posted += credit.amount;
     ctx.changes.transfers.push(Transfer {
         id,

@@ -41,6 +41,11 @@ pub struct MemberState {
     pub tier: Option<Slug>,
     pub tier_reached_at: Option<DateTime<Utc>>,
     pub today: DayTally,
+    /// When the member's points may next expire: exact after any operation that loaded the
+    /// lots, otherwise never later than the truth (earning only moves it earlier). The
+    /// worker looks members up by it, so no index over every lot is needed.
+    #[serde(default)]
+    pub next_expiry_at: Option<DateTime<Utc>>,
     /// The member's points lots with something left; loaded only for operations that debit
     /// points (`None` otherwise, and then no debit of points may happen).
     #[serde(skip)]
@@ -58,6 +63,7 @@ impl MemberState {
             tier: None,
             tier_reached_at: None,
             today: DayTally::default(),
+            next_expiry_at: None,
             lots: Some(Vec::new()),
         }
     }
@@ -66,6 +72,27 @@ impl MemberState {
         match unit {
             Unit::Points => &mut self.points,
             Unit::Stamps(card) => self.stamps.entry(card.clone()).or_default(),
+        }
+    }
+
+    /// Notes a new lot's expiry (keeps `next_expiry_at` a lower bound).
+    pub fn note_expiry(&mut self, expires_at: Option<DateTime<Utc>>) {
+        if let Some(expires_at) = expires_at {
+            self.next_expiry_at = Some(
+                self.next_expiry_at
+                    .map_or(expires_at, |t| t.min(expires_at)),
+            );
+        }
+    }
+
+    /// Sets `next_expiry_at` exactly from the loaded lots (no change when they are not loaded).
+    pub fn recompute_next_expiry(&mut self) {
+        if let Some(lots) = &self.lots {
+            self.next_expiry_at = lots
+                .iter()
+                .filter(|lot| lot.remaining > 0)
+                .filter_map(|lot| lot.expires_at)
+                .min();
         }
     }
 
