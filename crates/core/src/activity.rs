@@ -36,11 +36,40 @@ impl Tally {
     }
 }
 
+/// One month's tally. Stored as `[month, visits, spend_cents, points_earned]`: a member's
+/// state is rewritten by every transaction, so its size is write volume.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    from = "(MonthIndex, i64, i64, i64)",
+    into = "(MonthIndex, i64, i64, i64)"
+)]
 pub struct MonthTally {
     pub month: MonthIndex,
-    #[serde(flatten)]
     pub tally: Tally,
+}
+
+impl From<(MonthIndex, i64, i64, i64)> for MonthTally {
+    fn from((month, visits, spend_cents, points_earned): (MonthIndex, i64, i64, i64)) -> Self {
+        Self {
+            month,
+            tally: Tally {
+                visits,
+                spend_cents,
+                points_earned,
+            },
+        }
+    }
+}
+
+impl From<MonthTally> for (MonthIndex, i64, i64, i64) {
+    fn from(m: MonthTally) -> Self {
+        (
+            m.month,
+            m.tally.visits,
+            m.tally.spend_cents,
+            m.tally.points_earned,
+        )
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,5 +135,21 @@ mod tests {
         assert_eq!(activity.months.len(), MONTHS_KEPT as usize);
         assert_eq!(activity.lifetime.visits, 30);
         assert_eq!(activity.between(18, 29).visits, 12);
+    }
+
+    #[test]
+    fn months_are_stored_as_compact_rows_and_read_back() {
+        let mut activity = Activity::default();
+        activity.add(
+            24_305,
+            Tally {
+                visits: 2,
+                spend_cents: 740,
+                points_earned: 7,
+            },
+        );
+        let json = serde_json::to_string(&activity).unwrap();
+        assert!(json.contains("\"months\":[[24305,2,740,7]]"), "{json}");
+        assert_eq!(serde_json::from_str::<Activity>(&json).unwrap(), activity);
     }
 }

@@ -41,6 +41,8 @@ pub struct BenchOptions {
 }
 
 const EVENTS_PER_REQUEST: usize = 10_000;
+/// Bulk requests a client keeps in flight (the writer may commit them together).
+const BULK_REQUESTS_IN_FLIGHT: usize = 4;
 const HTTP_CONNECTIONS: usize = 64;
 /// Members the HTTP load spreads its purchases over.
 const HTTP_MEMBERS: usize = 1_000;
@@ -122,17 +124,20 @@ async fn measure(
 
     let started = Instant::now();
     let mut recorded = 0;
+    let mut in_flight = JoinSet::new();
     for chunk in workload.purchases.chunks(EVENTS_PER_REQUEST) {
         let events = chunk
             .iter()
             .map(|&(c, v)| (None, purchase(members[c], &workload.customers[c].visits[v])))
             .collect();
-        recorded += app
-            .record_events(&caller, events)
-            .await?
-            .iter()
-            .filter(|d| d.is_ok())
-            .count();
+        let (app, caller) = (app.clone(), caller.clone());
+        in_flight.spawn(async move { app.record_events(&caller, events).await });
+        if in_flight.len() >= BULK_REQUESTS_IN_FLIGHT {
+            recorded += count_recorded(in_flight.join_next().await)?;
+        }
+    }
+    while let Some(done) = in_flight.join_next().await {
+        recorded += count_recorded(Some(done))?;
     }
     let ingest_per_second = recorded as f64 / started.elapsed().as_secs_f64();
     print!("{name}: batch ingestion {recorded} events at {ingest_per_second:.0} events/s");
@@ -182,6 +187,19 @@ async fn enrol(
         .into_iter()
         .map(|m| m.context("a member did not join"))
         .collect()
+}
+
+type Recorded =
+    Result<Result<Vec<stammgast_app::Decision>, stammgast_app::AppError>, tokio::task::JoinError>;
+
+fn count_recorded(done: Option<Recorded>) -> anyhow::Result<usize> {
+    Ok(done
+        .map(|d| d)
+        .transpose()?
+        .transpose()?
+        .map_or(0, |decisions| {
+            decisions.iter().filter(|d| d.is_ok()).count()
+        }))
 }
 
 type Joined = Result<(usize, Result<Outcome, stammgast_app::AppError>), tokio::task::JoinError>;

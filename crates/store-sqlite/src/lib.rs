@@ -137,6 +137,7 @@ impl Connection for SqliteConnection {
             .connection
             .prepare_cached(&numbered_placeholders(sql))
             .map_err(error)?;
+        check_parameter_count(&statement, params)?;
         let changed = statement
             .execute(rusqlite::params_from_iter(params.iter().map(Param)))
             .map_err(error)?;
@@ -148,6 +149,7 @@ impl Connection for SqliteConnection {
             .connection
             .prepare_cached(&numbered_placeholders(sql))
             .map_err(error)?;
+        check_parameter_count(&statement, params)?;
         let width = statement.column_count();
         let mut rows = statement
             .query(rusqlite::params_from_iter(params.iter().map(Param)))
@@ -181,6 +183,23 @@ impl Connection for SqliteConnection {
 
     fn execute_script(&mut self, script: &str) -> Result<(), StoreError> {
         self.connection.execute_batch(script).map_err(error)
+    }
+}
+
+/// A statement given more or fewer values than it has placeholders is a bug; SQLite itself
+/// would ignore surplus values.
+fn check_parameter_count(
+    statement: &rusqlite::Statement<'_>,
+    params: &[Value],
+) -> Result<(), StoreError> {
+    if statement.parameter_count() == params.len() {
+        Ok(())
+    } else {
+        Err(StoreError::Other(format!(
+            "a statement with {} placeholders was given {} values",
+            statement.parameter_count(),
+            params.len()
+        )))
     }
 }
 

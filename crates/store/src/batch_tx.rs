@@ -2,11 +2,12 @@
 //! `apply_batch` decide, write what it returns — all inside the caller's transaction.
 
 use crate::StoreError;
+use crate::codec::{OWN_ACCOUNT, TRANSFER_COLUMNS, transfer_row};
 use crate::sql::{Columns, Connection, Row, Value, insert_rows, text, to_json};
 use stammgast_core::batch::{BatchWrites, Needs, Request, Snapshot, StoredOutcome, apply_batch};
 use stammgast_core::engine::{Changes, Coupon, MemberState};
 use stammgast_core::ids::{BusinessId, Code, MemberId, TransferId};
-use stammgast_core::ledger::{Lot, Transfer};
+use stammgast_core::ledger::Lot;
 use stammgast_core::program::{Program, parse_program};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -186,11 +187,7 @@ fn load_lots(
          FROM transfers t \
          WHERE t.business_id = $1 AND t.member_id = $2 AND t.credit = $3 \
            AND t.unit = 'points' AND t.phase = 'posted'",
-        &[
-            text(business),
-            text(member),
-            format!("member:{member}").into(),
-        ],
+        &[text(business), text(member), OWN_ACCOUNT.into()],
     )?;
     let mut lots = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -496,45 +493,6 @@ fn write_changes(
         )?;
     }
     Ok(())
-}
-
-const TRANSFER_COLUMNS: [&str; 15] = [
-    "business_id",
-    "id",
-    "member_id",
-    "unit",
-    "debit",
-    "credit",
-    "amount",
-    "kind",
-    "phase",
-    "pending_id",
-    "event_id",
-    "reverses",
-    "expires_at",
-    "created_at",
-    "memo",
-];
-
-fn transfer_row(business: BusinessId, transfer: &Transfer) -> Row {
-    let member = transfer.credit.member().or(transfer.debit.member());
-    vec![
-        text(business),
-        text(transfer.id),
-        member.map(text).unwrap_or(Value::Null),
-        text(&transfer.unit),
-        text(transfer.debit),
-        text(transfer.credit),
-        transfer.amount.into(),
-        transfer.kind.as_str().into(),
-        transfer.phase.name().into(),
-        transfer.phase.pending_id().map(text).unwrap_or(Value::Null),
-        transfer.event_id.map(text).unwrap_or(Value::Null),
-        transfer.reverses.map(text).unwrap_or(Value::Null),
-        transfer.expires_at.into(),
-        transfer.created_at.into(),
-        transfer.memo.as_str().into(),
-    ]
 }
 
 fn write_audit(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@
 )]
 
 mod batch_tx;
+mod codec;
 pub mod conformance;
 mod migrate;
 mod reads;

@@ -3,6 +3,7 @@
 //! new program version), which go straight to the database in their own transaction.
 
 use crate::batch_tx::{ProgramCache, count, load_coupon, load_program};
+use crate::codec::{TRANSFER_SELECT, transfer};
 use crate::sql::{Columns, Connection, Row, text};
 use crate::{
     ApiKeyRecord, BusinessRecord, EventPage, LedgerSnapshot, MemberRecord, NewBusiness, Page,
@@ -11,9 +12,7 @@ use crate::{
 use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::engine::{Coupon, MemberState, RecordedEvent};
 use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId, TransferId};
-use stammgast_core::ledger::{
-    Account, LotConsumption, MemberBalances, Phase, Transfer, TransferKind, Unit,
-};
+use stammgast_core::ledger::{LotConsumption, MemberBalances, Transfer, Unit};
 use std::collections::BTreeMap;
 
 /// The largest page any list returns.
@@ -255,16 +254,24 @@ impl Store {
                 cursor => decode_cursor(cursor)?,
             };
             let sql = format!(
-                "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE business_id = $1 AND member_id = $2 \
+                "SELECT {TRANSFER_SELECT} FROM transfers WHERE business_id = $1 AND member_id = $2 \
                  AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
                  ORDER BY created_at DESC, id DESC LIMIT $5"
             );
             let rows = connection.query(
                 &sql,
-                &[text(business), text(member), before_time.into(), before_id.into(), (limit as i64 + 1).into()],
+                &[
+                    text(business),
+                    text(member),
+                    before_time.into(),
+                    before_id.into(),
+                    (limit as i64 + 1).into(),
+                ],
             )?;
             let transfers = rows.iter().map(transfer).collect::<Result<Vec<_>, _>>()?;
-            Ok(paginate(transfers, limit, |t| encode_cursor(t.created_at.timestamp_millis(), &t.id.to_string())))
+            Ok(paginate(transfers, limit, |t| {
+                encode_cursor(t.created_at.timestamp_millis(), &t.id.to_string())
+            }))
         })
         .await
     }
@@ -337,7 +344,7 @@ impl Store {
         business: BusinessId,
     ) -> Result<LedgerSnapshot, StoreError> {
         self.with_connection(move |connection| {
-            let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE business_id = $1 ORDER BY created_at, id");
+            let sql = format!("SELECT {TRANSFER_SELECT} FROM transfers WHERE business_id = $1 ORDER BY created_at, id");
             let transfers = connection
                 .query(&sql, &[text(business)])?
                 .iter()
@@ -375,28 +382,6 @@ impl Store {
         })
         .await
     }
-}
-
-const TRANSFER_COLUMNS: &str = "id, unit, debit, credit, amount, kind, phase, pending_id, \
-                                event_id, reverses, expires_at, created_at, memo";
-
-fn transfer(row: &Row) -> Result<Transfer, StoreError> {
-    let columns = Columns::of(row);
-    let pending = columns.opt_parsed(7, TransferId::parse)?;
-    Ok(Transfer {
-        id: columns.parsed(0, TransferId::parse)?,
-        unit: columns.parsed(1, |raw| Unit::try_from(raw.to_owned()).ok())?,
-        debit: columns.parsed(2, |raw| Account::try_from(raw.to_owned()).ok())?,
-        credit: columns.parsed(3, |raw| Account::try_from(raw.to_owned()).ok())?,
-        amount: columns.int(4)?,
-        kind: columns.parsed(5, TransferKind::parse)?,
-        phase: columns.parsed(6, |raw| Phase::from_parts(raw, pending))?,
-        event_id: columns.opt_parsed(8, stammgast_core::ids::EventId::parse)?,
-        reverses: columns.opt_parsed(9, TransferId::parse)?,
-        expires_at: columns.opt_time(10)?,
-        created_at: columns.time(11)?,
-        memo: columns.text(12)?.to_owned(),
-    })
 }
 
 fn member_record(row: &Row) -> Result<MemberRecord, StoreError> {

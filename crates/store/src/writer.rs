@@ -13,9 +13,9 @@ use stammgast_core::batch::Request;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
-/// Requests gathered into one transaction at most. The batch endpoint's own limit is the
-/// same, so one full batch is one transaction.
-pub const REQUESTS_PER_TRANSACTION_MAX: usize = 10_000;
+/// Requests gathered into one transaction at most (a few full bulk requests): the larger
+/// the transaction, the more of its page writes fall on pages it already dirtied.
+pub const REQUESTS_PER_TRANSACTION_MAX: usize = 40_000;
 /// Submissions that may wait for the writer before senders wait for room.
 const QUEUE_DEPTH: usize = 4_096;
 
