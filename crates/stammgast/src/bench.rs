@@ -193,13 +193,8 @@ type Recorded =
     Result<Result<Vec<stammgast_app::Decision>, stammgast_app::AppError>, tokio::task::JoinError>;
 
 fn count_recorded(done: Option<Recorded>) -> anyhow::Result<usize> {
-    Ok(done
-        .map(|d| d)
-        .transpose()?
-        .transpose()?
-        .map_or(0, |decisions| {
-            decisions.iter().filter(|d| d.is_ok()).count()
-        }))
+    let Some(done) = done else { return Ok(0) };
+    Ok(done??.iter().filter(|d| d.is_ok()).count())
 }
 
 type Joined = Result<(usize, Result<Outcome, stammgast_app::AppError>), tokio::task::JoinError>;
