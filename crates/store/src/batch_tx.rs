@@ -9,7 +9,7 @@ use stammgast_core::engine::{Changes, Coupon, MemberState};
 use stammgast_core::ids::{BusinessId, Code, MemberId, TransferId};
 use stammgast_core::ledger::Lot;
 use stammgast_core::program::{Program, parse_program};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::Decision;
@@ -57,13 +57,12 @@ fn load(
         snapshot.programs.insert(business, program);
     }
     let lock = connection.dialect().lock_rows();
-    for key in needs.members {
-        let sql =
-            format!("SELECT state FROM member_states WHERE business_id = $1 AND id = $2{lock}");
-        let rows = connection.query(&sql, &[text(key.0), text(key.1)])?;
-        let state = rows
-            .first()
-            .map(|row| Columns::of(row).json::<MemberState>(0))
+    let select = format!(
+        "SELECT id, state FROM member_states WHERE business_id = $1 AND id IN ({{keys}}){lock}"
+    );
+    for (key, row) in select_many(connection, &select, &needs.members, ToString::to_string)? {
+        let state = row
+            .map(|row| Columns::of(&row).json::<MemberState>(1))
             .transpose()?;
         snapshot.members.insert(key, state);
     }
@@ -73,41 +72,36 @@ fn load(
             state.lots = Some(lots);
         }
     }
-    for key in needs.events {
-        let rows = connection.query(
-            "SELECT record FROM events WHERE business_id = $1 AND id = $2",
-            &[text(key.0), text(key.1)],
-        )?;
-        let record = rows
-            .first()
-            .map(|row| Columns::of(row).json(0))
-            .transpose()?;
+    let select = "SELECT id, record FROM events WHERE business_id = $1 AND id IN ({keys})";
+    for (key, row) in select_many(connection, select, &needs.events, ToString::to_string)? {
+        let record = row.map(|row| Columns::of(&row).json(1)).transpose()?;
         snapshot.events.insert(key, record);
     }
     for key in needs.coupons {
         let coupon = load_coupon(connection, key.0, &key.1)?;
         snapshot.coupons.insert(key, coupon);
     }
-    for key in needs.outcomes {
-        let rows = connection.query(
-            "SELECT fingerprint, outcome FROM idempotency WHERE business_id = $1 AND key = $2",
-            &[text(key.0), key.1.as_str().into()],
-        )?;
-        let stored = rows
-            .first()
+    let select = "SELECT key, fingerprint, outcome FROM idempotency WHERE business_id = $1 AND key IN ({keys})";
+    for (key, row) in select_many(connection, select, &needs.outcomes, String::clone)? {
+        let stored = row
             .map(|row| -> Result<StoredOutcome, StoreError> {
-                let columns = Columns::of(row);
+                let columns = Columns::of(&row);
                 Ok(StoredOutcome {
-                    fingerprint: columns.text(0)?.to_owned(),
-                    outcome: columns.json(1)?,
+                    fingerprint: columns.text(1)?.to_owned(),
+                    outcome: columns.json(2)?,
                 })
             })
             .transpose()?;
         snapshot.outcomes.insert(key, stored);
     }
-    for key in needs.identifiers {
-        let taken = identifier_taken(connection, key.0, &key.1)?;
-        snapshot.identifiers.insert(key, taken);
+    for (kind, keys) in identifiers_by_kind(&needs.identifiers)? {
+        let select =
+            format!("SELECT {kind} FROM members WHERE business_id = $1 AND {kind} IN ({{keys}})");
+        for ((business, value), row) in select_many(connection, &select, &keys, String::clone)? {
+            snapshot
+                .identifiers
+                .insert((business, format!("{kind}:{value}")), row.is_some());
+        }
     }
     for key in needs.reward_usage {
         let count = count(
@@ -241,23 +235,63 @@ pub fn load_coupon(
     Ok(Some(coupon))
 }
 
-fn identifier_taken(
+/// Splits `email:…`, `phone:…` and `code:…` identifiers into their column and value.
+fn identifiers_by_kind(
+    identifiers: &BTreeSet<(BusinessId, String)>,
+) -> Result<BTreeMap<&'static str, BTreeSet<(BusinessId, String)>>, StoreError> {
+    let mut by_kind: BTreeMap<&'static str, BTreeSet<(BusinessId, String)>> = BTreeMap::new();
+    for (business, identifier) in identifiers {
+        let (kind, value) = match identifier.split_once(':') {
+            Some(("email", value)) => ("email", value),
+            Some(("phone", value)) => ("phone", value),
+            Some(("code", value)) => ("code", value),
+            _ => {
+                return Err(StoreError::Other(format!(
+                    "unknown identifier {identifier}"
+                )));
+            }
+        };
+        by_kind
+            .entry(kind)
+            .or_default()
+            .insert((*business, value.to_owned()));
+    }
+    Ok(by_kind)
+}
+
+/// Keys per `IN (…)` list.
+const KEYS_PER_QUERY_MAX: usize = 500;
+
+/// Looks up many keys at once, a few hundred per query: `select` takes the business as `$1`
+/// and has `{keys}` where the list of keys goes, and its first column is the key. Returns
+/// every key with its row, or `None` where there is none.
+fn select_many<K: Ord + Clone>(
     connection: &mut dyn Connection,
-    business: BusinessId,
-    identifier: &str,
-) -> Result<bool, StoreError> {
-    let (column, value) = match identifier.split_once(':') {
-        Some(("email", value)) => ("email", value),
-        Some(("phone", value)) => ("phone", value),
-        Some(("code", value)) => ("code", value),
-        _ => {
-            return Err(StoreError::Other(format!(
-                "unknown identifier {identifier}"
-            )));
+    select: &str,
+    keys: &BTreeSet<(BusinessId, K)>,
+    key_text: impl Fn(&K) -> String,
+) -> Result<Vec<((BusinessId, K), Option<Row>)>, StoreError> {
+    let mut found = Vec::with_capacity(keys.len());
+    let keys: Vec<&(BusinessId, K)> = keys.iter().collect();
+    for group in keys.chunk_by(|a, b| a.0 == b.0) {
+        for chunk in group.chunks(KEYS_PER_QUERY_MAX) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = select.replace("{keys}", &placeholders.join(", "));
+            let mut params = vec![text(chunk[0].0)];
+            params.extend(chunk.iter().map(|(_, key)| Value::Text(key_text(key))));
+            let mut rows: HashMap<String, Row> = HashMap::new();
+            for row in connection.query(&sql, &params)? {
+                let key = Columns::of(&row).text(0)?.to_owned();
+                rows.insert(key, row);
+            }
+            found.extend(
+                chunk
+                    .iter()
+                    .map(|&key| (key.clone(), rows.remove(&key_text(&key.1)))),
+            );
         }
-    };
-    let sql = format!("SELECT COUNT(*) FROM members WHERE business_id = $1 AND {column} = $2");
-    Ok(count(connection, &sql, &[text(business), value.into()])? > 0)
+    }
+    Ok(found)
 }
 
 pub fn count(
