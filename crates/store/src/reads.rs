@@ -208,33 +208,18 @@ impl Store {
         limit: usize,
     ) -> Result<EventPage, StoreError> {
         self.with_connection(move |connection| {
-            let limit = limit.clamp(1, PAGE_SIZE_MAX);
-            let (before_time, before_id) = match before.as_deref() {
-                None => (i64::MAX, String::new()),
-                cursor => decode_cursor(cursor)?,
+            let history = History {
+                select: "SELECT record FROM events",
+                time_column: "occurred_at",
+                decode: |row| Columns::of(row).json::<RecordedEvent>(0),
+                position: |e| {
+                    (
+                        e.event.occurred_at.timestamp_millis(),
+                        e.event.id.to_string(),
+                    )
+                },
             };
-            let rows = connection.query(
-                "SELECT record FROM events WHERE business_id = $1 AND member_id = $2 \
-                 AND (occurred_at < $3 OR (occurred_at = $3 AND id < $4)) \
-                 ORDER BY occurred_at DESC, id DESC LIMIT $5",
-                &[
-                    text(business),
-                    text(member),
-                    before_time.into(),
-                    before_id.into(),
-                    (limit as i64 + 1).into(),
-                ],
-            )?;
-            let events = rows
-                .iter()
-                .map(|row| Columns::of(row).json::<RecordedEvent>(0))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(paginate(events, limit, |e| {
-                encode_cursor(
-                    e.event.occurred_at.timestamp_millis(),
-                    &e.event.id.to_string(),
-                )
-            }))
+            history.page(connection, business, member, before.as_deref(), limit)
         })
         .await
     }
@@ -248,30 +233,14 @@ impl Store {
         limit: usize,
     ) -> Result<Page<Transfer>, StoreError> {
         self.with_connection(move |connection| {
-            let limit = limit.clamp(1, PAGE_SIZE_MAX);
-            let (before_time, before_id) = match before.as_deref() {
-                None => (i64::MAX, String::new()),
-                cursor => decode_cursor(cursor)?,
+            let select = format!("SELECT {TRANSFER_SELECT} FROM transfers");
+            let history = History {
+                select: &select,
+                time_column: "created_at",
+                decode: transfer,
+                position: |t| (t.created_at.timestamp_millis(), t.id.to_string()),
             };
-            let sql = format!(
-                "SELECT {TRANSFER_SELECT} FROM transfers WHERE business_id = $1 AND member_id = $2 \
-                 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
-                 ORDER BY created_at DESC, id DESC LIMIT $5"
-            );
-            let rows = connection.query(
-                &sql,
-                &[
-                    text(business),
-                    text(member),
-                    before_time.into(),
-                    before_id.into(),
-                    (limit as i64 + 1).into(),
-                ],
-            )?;
-            let transfers = rows.iter().map(transfer).collect::<Result<Vec<_>, _>>()?;
-            Ok(paginate(transfers, limit, |t| {
-                encode_cursor(t.created_at.timestamp_millis(), &t.id.to_string())
-            }))
+            history.page(connection, business, member, before.as_deref(), limit)
         })
         .await
     }
@@ -381,6 +350,56 @@ impl Store {
             load_program(connection, &mut ProgramCache::default(), business)
         })
         .await
+    }
+}
+
+/// A member's rows in one table, newest first, paged by (time, id).
+struct History<'a, T> {
+    /// `SELECT … FROM table`; the table has `business_id`, `member_id`, `id` and the time.
+    select: &'a str,
+    time_column: &'a str,
+    decode: fn(&Row) -> Result<T, StoreError>,
+    /// A row's place in the order: its time in milliseconds and its id.
+    position: fn(&T) -> (i64, String),
+}
+
+impl<T> History<'_, T> {
+    fn page(
+        &self,
+        connection: &mut dyn Connection,
+        business: BusinessId,
+        member: MemberId,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<T>, StoreError> {
+        let limit = limit.clamp(1, PAGE_SIZE_MAX);
+        let (before_time, before_id) = match before {
+            None => (i64::MAX, String::new()),
+            cursor => decode_cursor(cursor)?,
+        };
+        let time = self.time_column;
+        let sql = format!(
+            "{} WHERE business_id = $1 AND member_id = $2 \
+             AND ({time} < $3 OR ({time} = $3 AND id < $4)) \
+             ORDER BY {time} DESC, id DESC LIMIT $5",
+            self.select
+        );
+        let params = [
+            text(business),
+            text(member),
+            before_time.into(),
+            before_id.into(),
+            (limit as i64 + 1).into(),
+        ];
+        let items = connection
+            .query(&sql, &params)?
+            .iter()
+            .map(self.decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(items, limit, |item| {
+            let (millis, id) = (self.position)(item);
+            encode_cursor(millis, &id)
+        }))
     }
 }
 
