@@ -86,3 +86,47 @@ fn a_database_url_of_an_unknown_kind_is_refused() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a database URL"));
 }
+
+#[test]
+fn check_reports_a_balance_that_no_longer_matches_the_ledger_and_exits_non_zero() {
+    let path = fresh_sqlite_path();
+    let database = format!("sqlite://{}", path.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let member = runtime.block_on(async {
+        let store = stammgast_store::Store::open(stammgast_store_sqlite::SqliteBackend::new(&path))
+            .await
+            .unwrap();
+        let app = stammgast_app::App::new(store, stammgast_app::Clock::system());
+        let created = app.create_business("Café Morgenrot", None).await.unwrap();
+        let caller = app.authenticate(&created.api_key).await.unwrap();
+        let join = stammgast_app::JoinMember {
+            first_name: "Anna".into(),
+            email: Some("anna@example.com".into()),
+            ..Default::default()
+        };
+        match app.join_member(&caller, None, join).await.unwrap() {
+            stammgast_core::batch::Outcome::Joined { member_id, .. } => member_id,
+            other => panic!("{other:?}"),
+        }
+    });
+    drop(runtime);
+    assert!(
+        stammgast(&["check", "--database", &database])
+            .status
+            .success()
+    );
+
+    let tampered = rusqlite::Connection::open(&path).unwrap();
+    tampered
+        .execute("UPDATE member_states SET points = points + 5", [])
+        .unwrap();
+    drop(tampered);
+
+    let check = stammgast(&["check", "--database", &database]);
+    assert!(!check.status.success());
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        report.contains("FAILED") && report.contains(&member.to_string()),
+        "{report}"
+    );
+}
