@@ -235,11 +235,16 @@ pub fn load_coupon(
     Ok(Some(coupon))
 }
 
+/// A key of one business.
+type Keyed<K> = (BusinessId, K);
+/// Identifier values per column (`email`, `phone`, `code`).
+type IdentifiersByKind = BTreeMap<&'static str, BTreeSet<Keyed<String>>>;
+
 /// Splits `email:…`, `phone:…` and `code:…` identifiers into their column and value.
 fn identifiers_by_kind(
-    identifiers: &BTreeSet<(BusinessId, String)>,
-) -> Result<BTreeMap<&'static str, BTreeSet<(BusinessId, String)>>, StoreError> {
-    let mut by_kind: BTreeMap<&'static str, BTreeSet<(BusinessId, String)>> = BTreeMap::new();
+    identifiers: &BTreeSet<Keyed<String>>,
+) -> Result<IdentifiersByKind, StoreError> {
+    let mut by_kind = IdentifiersByKind::new();
     for (business, identifier) in identifiers {
         let (kind, value) = match identifier.split_once(':') {
             Some(("email", value)) => ("email", value),
@@ -268,11 +273,11 @@ const KEYS_PER_QUERY_MAX: usize = 500;
 fn select_many<K: Ord + Clone>(
     connection: &mut dyn Connection,
     select: &str,
-    keys: &BTreeSet<(BusinessId, K)>,
+    keys: &BTreeSet<Keyed<K>>,
     key_text: impl Fn(&K) -> String,
-) -> Result<Vec<((BusinessId, K), Option<Row>)>, StoreError> {
+) -> Result<Vec<(Keyed<K>, Option<Row>)>, StoreError> {
     let mut found = Vec::with_capacity(keys.len());
-    let keys: Vec<&(BusinessId, K)> = keys.iter().collect();
+    let keys: Vec<&Keyed<K>> = keys.iter().collect();
     for group in keys.chunk_by(|a, b| a.0 == b.0) {
         for chunk in group.chunks(KEYS_PER_QUERY_MAX) {
             let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
