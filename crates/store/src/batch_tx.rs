@@ -237,6 +237,8 @@ pub fn load_coupon(
 
 /// A key of one business.
 type Keyed<K> = (BusinessId, K);
+/// A looked-up key and its row, if there is one.
+type Found<K> = (Keyed<K>, Option<Row>);
 /// Identifier values per column (`email`, `phone`, `code`).
 type IdentifiersByKind = BTreeMap<&'static str, BTreeSet<Keyed<String>>>;
 
@@ -275,7 +277,7 @@ fn select_many<K: Ord + Clone>(
     select: &str,
     keys: &BTreeSet<Keyed<K>>,
     key_text: impl Fn(&K) -> String,
-) -> Result<Vec<(Keyed<K>, Option<Row>)>, StoreError> {
+) -> Result<Vec<Found<K>>, StoreError> {
     let mut found = Vec::with_capacity(keys.len());
     let keys: Vec<&Keyed<K>> = keys.iter().collect();
     for group in keys.chunk_by(|a, b| a.0 == b.0) {
