@@ -47,19 +47,15 @@ pub fn router(app: App) -> Router {
 async fn ready(
     axum::extract::State(app): axum::extract::State<App>,
 ) -> Result<&'static str, Problem> {
-    app.store()
-        .businesses()
-        .await
-        .map(|_| "ready")
-        .map_err(|error| {
-            tracing::error!(%error, "not ready");
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "Not ready",
-                "the database does not answer",
-            )
-        })
+    app.store().ping().await.map(|()| "ready").map_err(|error| {
+        tracing::error!(%error, "not ready");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "Not ready",
+            "the database does not answer",
+        )
+    })
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.

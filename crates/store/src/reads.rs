@@ -99,6 +99,12 @@ impl Store {
         .await
     }
 
+    /// Answers when the database does (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.with_connection(|connection| connection.query("SELECT 1", &[]).map(|_| ()))
+            .await
+    }
+
     pub async fn businesses(&self) -> Result<Vec<BusinessId>, StoreError> {
         self.with_connection(|connection| {
             let rows = connection.query("SELECT id FROM businesses ORDER BY id", &[])?;

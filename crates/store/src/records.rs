@@ -2,7 +2,7 @@
 //! member profiles and pages of history.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use stammgast_core::engine::{Coupon, MemberState, RecordedEvent};
+use stammgast_core::engine::{MemberState, RecordedEvent};
 use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId};
 use stammgast_core::ledger::MemberBalances;
 use stammgast_core::ledger::{LotConsumption, Transfer};
@@ -73,9 +73,6 @@ pub struct LedgerSnapshot {
     pub consumptions: Vec<LotConsumption>,
     pub members: Vec<MemberBalances>,
 }
-
-/// A member's coupons, newest first.
-pub type CouponList = Vec<Coupon>;
 
 /// A member's recorded events (purchases, visits, …), newest first.
 pub type EventPage = Page<RecordedEvent>;

@@ -43,3 +43,10 @@ fn unknown_endpoints_answer_with_a_problem() {
     assert_eq!(reply.status, 404);
     assert_eq!(reply.content_type, "application/problem+json");
 }
+
+#[test]
+fn health_and_readiness_answer() {
+    let app = spawn_app();
+    assert_eq!(app.get("/healthz").status, 200);
+    assert_eq!(app.get("/readyz").body, "ready");
+}
