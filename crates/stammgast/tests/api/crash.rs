@@ -2,7 +2,7 @@
 //! restart, and the ledger checks out.
 
 use crate::cli::{create_business, stammgast};
-use crate::helpers::{TestApp, fresh_sqlite_path};
+use crate::helpers::{TestApp, fresh_postgres_url, fresh_sqlite_path};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -67,10 +67,18 @@ fn ingest(
 }
 
 #[test]
-fn every_acknowledged_event_survives_kill_9_and_the_ledger_checks_out() {
-    let database = format!("sqlite://{}", fresh_sqlite_path().display());
-    let (_, api_key) = create_business(&database);
-    let (mut server, address) = start_server(&database);
+fn every_acknowledged_event_survives_kill_9_and_the_ledger_checks_out_on_sqlite() {
+    survives_kill_9(&format!("sqlite://{}", fresh_sqlite_path().display()));
+}
+
+#[test]
+fn every_acknowledged_event_survives_kill_9_and_the_ledger_checks_out_on_postgres() {
+    survives_kill_9(&fresh_postgres_url());
+}
+
+fn survives_kill_9(database: &str) {
+    let (_, api_key) = create_business(database);
+    let (mut server, address) = start_server(database);
     let app = TestApp::attach(address, api_key.clone());
     let members: Vec<String> = (0..20)
         .map(|i| app.join("Gast", &format!("gast{i}@example.com")))
@@ -98,7 +106,7 @@ fn every_acknowledged_event_survives_kill_9_and_the_ledger_checks_out() {
         stop.store(true, Ordering::Relaxed);
     });
 
-    let (mut restarted, address) = start_server(&database);
+    let (mut restarted, address) = start_server(database);
     let app = TestApp::attach(address, api_key);
     let acknowledged = acknowledged.lock().unwrap();
     for (member, events) in acknowledged.iter() {
@@ -124,7 +132,7 @@ fn every_acknowledged_event_survives_kill_9_and_the_ledger_checks_out() {
     }
     restarted.kill().unwrap();
     restarted.wait().unwrap();
-    let check = stammgast(&["check", "--database", &database]);
+    let check = stammgast(&["check", "--database", database]);
     assert!(
         check.status.success(),
         "{}",
