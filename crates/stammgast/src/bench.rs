@@ -148,6 +148,17 @@ async fn measure(
         ),
         None => println!(),
     }
+    for report in app.check().await? {
+        let verdict = if report.violations.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        println!(
+            "{name}: ledger check after ingestion: {} transfers, {verdict}",
+            report.transfers
+        );
+    }
     settle()?;
     let live = App::new(store, Clock::system());
     http_load(
