@@ -63,16 +63,26 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("stammgast-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let bare = bare_sqlite_insert(&workload, &scratch.join("bare.db"))?;
-    println!(
-        "bare SQLite insert of the same event rows: {:.0} rows/s",
-        bare
-    );
+    println!("SQLite: bare insert of the same event rows: {bare:.0} rows/s");
+
     let sqlite_path = scratch.join("stammgast.db");
     let sqlite = Store::open(SqliteBackend::new(&sqlite_path)).await?;
-    measure("SQLite", sqlite, &workload, &options, Some(bare), || {
-        settle_sqlite(&sqlite_path)
-    })
-    .await?;
+    let ingested = ingest("SQLite", sqlite, &workload).await?;
+    println!(
+        "SQLite: ingestion takes {:.2}× the time of the bare insert of its event rows",
+        bare / ingested.events_per_second
+    );
+    let (rows, seconds) =
+        bare_insert_written_rows(&sqlite_path, &scratch.join("written.db")).await?;
+    println!(
+        "SQLite: bare insert of the event and transfer rows the ingestion wrote ({rows} rows): {seconds:.2} s; \
+         ingestion took {:.2} s ({:.2}×)",
+        ingested.seconds,
+        ingested.seconds / seconds
+    );
+    settle_sqlite(&sqlite_path)?;
+    http_load("SQLite", &ingested, options.seconds).await?;
+
     if !options.sqlite_only {
         let url = format!(
             "{}/stammgast_bench_{}",
@@ -80,7 +90,8 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             uuid::Uuid::new_v4().simple()
         );
         let postgres = Store::open(PostgresBackend::from_url(&url)?).await?;
-        measure("PostgreSQL", postgres, &workload, &options, None, || Ok(())).await?;
+        let ingested = ingest("PostgreSQL", postgres, &workload).await?;
+        http_load("PostgreSQL", &ingested, options.seconds).await?;
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
@@ -102,14 +113,17 @@ fn workload(options: &BenchOptions) -> Workload {
     }
 }
 
-async fn measure(
-    name: &str,
+/// A backend after ingestion: what the HTTP load needs, and how fast it went.
+struct Ingested {
     store: Store,
-    workload: &Workload,
-    options: &BenchOptions,
-    bare_rows_per_second: Option<f64>,
-    settle: impl FnOnce() -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    api_key: String,
+    members: Vec<MemberId>,
+    seconds: f64,
+    events_per_second: f64,
+}
+
+/// Enrols the customers, ingests their purchases in bulk and checks the ledger.
+async fn ingest(name: &str, store: Store, workload: &Workload) -> anyhow::Result<Ingested> {
     let hand = ClockHand::at(Utc::now());
     let app = App::new(store.clone(), Clock::manual(&hand));
     let created = app.create_business("Café Morgenrot", None).await?;
@@ -139,15 +153,11 @@ async fn measure(
     while let Some(done) = in_flight.join_next().await {
         recorded += count_recorded(Some(done))?;
     }
-    let ingest_per_second = recorded as f64 / started.elapsed().as_secs_f64();
-    print!("{name}: batch ingestion {recorded} events at {ingest_per_second:.0} events/s");
-    match bare_rows_per_second {
-        Some(bare) => println!(
-            " ({:.2}× the time of the bare insert)",
-            bare / ingest_per_second
-        ),
-        None => println!(),
-    }
+    let seconds = started.elapsed().as_secs_f64();
+    let events_per_second = recorded as f64 / seconds;
+    println!(
+        "{name}: batch ingestion of {recorded} events (rules, ledger, stamp cards, tiers, aggregates) at {events_per_second:.0} events/s"
+    );
     for report in app.check().await? {
         let verdict = if report.violations.is_empty() {
             "ok"
@@ -159,16 +169,14 @@ async fn measure(
             report.transfers
         );
     }
-    settle()?;
-    let live = App::new(store, Clock::system());
-    http_load(
-        name,
-        live,
-        &created.api_key,
-        &members[..members.len().min(HTTP_MEMBERS)],
-        options.seconds,
-    )
-    .await
+    let members = members[..members.len().min(HTTP_MEMBERS)].to_vec();
+    Ok(Ingested {
+        store,
+        api_key: created.api_key,
+        members,
+        seconds,
+        events_per_second,
+    })
 }
 
 /// Enrols every customer through the join use case, many at once.
@@ -230,6 +238,70 @@ fn settle_sqlite(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reads every event and transfer row the ingestion wrote for the purchases and inserts them again, with the
+/// same schema, durability and transactions (one per 10,000 events), but nothing else: no
+/// rules, no reads, no aggregates.
+async fn bare_insert_written_rows(ingested: &Path, bare: &Path) -> anyhow::Result<(usize, f64)> {
+    drop(Store::open(SqliteBackend::new(bare)).await?);
+    let source = rusqlite::Connection::open(ingested)?;
+    // The purchases' rows only: sign-ups happened before the ingestion was timed.
+    let events = all_rows(&source, "SELECT * FROM events WHERE type = 'purchase'")?;
+    let transfers = all_rows(
+        &source,
+        "SELECT * FROM transfers WHERE event_id IN (SELECT id FROM events WHERE type = 'purchase')",
+    )?;
+    let target = rusqlite::Connection::open(bare)?;
+    target.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    let transactions = events.len().div_ceil(EVENTS_PER_REQUEST).max(1);
+    let transfers_per_transaction = transfers.len().div_ceil(transactions).max(1);
+    let started = Instant::now();
+    for (events, transfers) in events
+        .chunks(EVENTS_PER_REQUEST)
+        .zip(transfers.chunks(transfers_per_transaction))
+    {
+        let transaction = target.unchecked_transaction()?;
+        insert_all(&transaction, "events", events)?;
+        insert_all(&transaction, "transfers", transfers)?;
+        transaction.commit()?;
+    }
+    Ok((
+        events.len() + transfers.len(),
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+type SqlRow = Vec<rusqlite::types::Value>;
+
+fn all_rows(connection: &rusqlite::Connection, select: &str) -> anyhow::Result<Vec<SqlRow>> {
+    let mut statement = connection.prepare(select)?;
+    let width = statement.column_count();
+    let rows = statement.query_map([], |row| {
+        (0..width)
+            .map(|i| row.get(i))
+            .collect::<Result<SqlRow, _>>()
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn insert_all(
+    connection: &rusqlite::Connection,
+    table: &str,
+    rows: &[SqlRow],
+) -> anyhow::Result<()> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(());
+    };
+    let placeholders: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+    let mut insert = connection.prepare_cached(&format!(
+        "INSERT INTO {table} VALUES ({})",
+        placeholders.join(", ")
+    ))?;
+    for row in rows {
+        insert.execute(rusqlite::params_from_iter(row))?;
+    }
+    Ok(())
+}
+
 /// Inserts the workload's event rows into a bare table shaped like `events`, with the same
 /// durability (WAL, synchronous=FULL) and the same 10,000 rows per transaction.
 fn bare_sqlite_insert(workload: &Workload, path: &Path) -> anyhow::Result<f64> {
@@ -271,13 +343,8 @@ fn bare_sqlite_insert(workload: &Workload, path: &Path) -> anyhow::Result<f64> {
     Ok(workload.purchases.len() as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn http_load(
-    name: &str,
-    app: App,
-    api_key: &str,
-    members: &[MemberId],
-    seconds: u64,
-) -> anyhow::Result<()> {
+async fn http_load(name: &str, ingested: &Ingested, seconds: u64) -> anyhow::Result<()> {
+    let app = App::new(ingested.store.clone(), Clock::system());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -288,7 +355,7 @@ async fn http_load(
             let _ = stopped.await;
         },
     ));
-    let script = wrk_script(api_key, members)?;
+    let script = wrk_script(&ingested.api_key, &ingested.members)?;
     let output = tokio::process::Command::new("wrk")
         .args([
             "-t2",
