@@ -1,0 +1,268 @@
+//! Writing what a batch decided: new rows appended, member states upserted, several rows
+//! per statement where the dialect gains from it.
+
+use crate::StoreError;
+use crate::codec::{TRANSFER_COLUMNS, transfer_row};
+use crate::sql::{Connection, Row, Value, insert_rows, text, to_json};
+use stammgast_core::batch::BatchWrites;
+use stammgast_core::engine::{Changes, MemberState};
+use stammgast_core::ids::BusinessId;
+
+pub(super) fn write(
+    connection: &mut dyn Connection,
+    writes: &BatchWrites,
+) -> Result<(), StoreError> {
+    let profiles = writes
+        .new_members
+        .iter()
+        .map(|(business, member, joined_at)| {
+            vec![
+                text(business),
+                text(member.id),
+                text(&member.code),
+                text(&member.first_name),
+                member.contact.email().map(|e| e.as_str()).into(),
+                member.contact.phone().map(|p| p.as_str()).into(),
+                member.birthday.map(|b| b.to_string()).into(),
+                member.language.as_str().into(),
+                (*joined_at).into(),
+            ]
+        })
+        .collect();
+    insert_rows(connection, "members", &PROFILE_COLUMNS, "", profiles)?;
+    let states = writes
+        .members
+        .iter()
+        .map(|((business, _), state)| member_state_row(*business, state))
+        .collect::<Result<_, _>>()?;
+    insert_rows(
+        connection,
+        "member_states",
+        &STATE_COLUMNS,
+        STATE_UPSERT,
+        states,
+    )?;
+    for (business, changes) in &writes.changes {
+        write_changes(connection, *business, changes)?;
+    }
+    let outcomes = writes
+        .outcomes
+        .iter()
+        .map(|(business, key, outcome)| {
+            Ok(vec![
+                text(business),
+                key.key.as_str().into(),
+                key.fingerprint.as_str().into(),
+                to_json(outcome)?,
+                chrono::Utc::now().into(),
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "idempotency",
+        &["business_id", "key", "fingerprint", "outcome", "created_at"],
+        "",
+        outcomes,
+    )?;
+    write_audit(connection, writes)
+}
+
+const PROFILE_COLUMNS: [&str; 9] = [
+    "business_id",
+    "id",
+    "code",
+    "first_name",
+    "email",
+    "phone",
+    "birthday",
+    "language",
+    "joined_at",
+];
+const STATE_COLUMNS: [&str; 11] = [
+    "business_id",
+    "id",
+    "points",
+    "points_held",
+    "visits",
+    "spend_cents",
+    "points_earned",
+    "last_visit_at",
+    "tier",
+    "next_expiry_at",
+    "state",
+];
+const STATE_UPSERT: &str = "ON CONFLICT (business_id, id) DO UPDATE SET points = excluded.points, \
+    points_held = excluded.points_held, visits = excluded.visits, spend_cents = excluded.spend_cents, \
+    points_earned = excluded.points_earned, last_visit_at = excluded.last_visit_at, \
+    tier = excluded.tier, next_expiry_at = excluded.next_expiry_at, state = excluded.state";
+
+fn member_state_row(business: BusinessId, state: &MemberState) -> Result<Row, StoreError> {
+    let lifetime = &state.activity.lifetime;
+    Ok(vec![
+        text(business),
+        text(state.id),
+        state.points.posted.into(),
+        state.points.held.into(),
+        lifetime.visits.into(),
+        lifetime.spend_cents.into(),
+        lifetime.points_earned.into(),
+        state.last_visit_at.into(),
+        state.tier.as_ref().map(|t| t.to_string()).into(),
+        state.next_expiry_at.into(),
+        to_json(state)?,
+    ])
+}
+
+fn write_changes(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    let transfers = changes
+        .transfers
+        .iter()
+        .map(|t| transfer_row(business, t))
+        .collect();
+    insert_rows(connection, "transfers", &TRANSFER_COLUMNS, "", transfers)?;
+    let consumptions = changes
+        .consumptions
+        .iter()
+        .map(|c| {
+            vec![
+                text(business),
+                text(c.transfer_id),
+                text(c.lot_id),
+                c.amount.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        connection,
+        "lot_consumptions",
+        &["business_id", "transfer_id", "lot_id", "amount"],
+        "",
+        consumptions,
+    )?;
+    let coupons = changes
+        .new_coupons
+        .iter()
+        .map(|coupon| {
+            Ok(vec![
+                text(business),
+                text(&coupon.code),
+                text(coupon.member_id),
+                text(&coupon.reward_id),
+                coupon.status.as_str().into(),
+                coupon.expires_at.into(),
+                to_json(coupon)?,
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "coupons",
+        &[
+            "business_id",
+            "code",
+            "member_id",
+            "reward_id",
+            "status",
+            "expires_at",
+            "record",
+        ],
+        "",
+        coupons,
+    )?;
+    for coupon in &changes.updated_coupons {
+        connection.execute(
+            "UPDATE coupons SET status = $3, record = $4 WHERE business_id = $1 AND code = $2",
+            &[
+                text(business),
+                text(&coupon.code),
+                coupon.status.as_str().into(),
+                to_json(coupon)?,
+            ],
+        )?;
+    }
+    let events = changes
+        .new_events
+        .iter()
+        .map(|record| {
+            let event = &record.event;
+            Ok(vec![
+                text(business),
+                text(event.id),
+                text(event.member_id),
+                event.kind.type_name().into(),
+                event.kind.amount().get().into(),
+                event.location_id.map(text).unwrap_or(Value::Null),
+                event.occurred_at.into(),
+                record.voided_at.into(),
+                to_json(record)?,
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "events",
+        &[
+            "business_id",
+            "id",
+            "member_id",
+            "type",
+            "amount_cents",
+            "location_id",
+            "occurred_at",
+            "voided_at",
+            "record",
+        ],
+        "",
+        events,
+    )?;
+    for record in &changes.updated_events {
+        connection.execute(
+            "UPDATE events SET voided_at = $3, record = $4 WHERE business_id = $1 AND id = $2",
+            &[
+                text(business),
+                text(record.event.id),
+                record.voided_at.into(),
+                to_json(record)?,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn write_audit(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
+    let entries = writes
+        .audit
+        .iter()
+        .map(|entry| {
+            Ok(vec![
+                text(entry.business_id),
+                text(entry.id),
+                entry.at.into(),
+                entry.actor.as_str().into(),
+                entry.action.as_str().into(),
+                entry.subject.as_str().into(),
+                to_json(&entry.detail)?,
+            ])
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(
+        connection,
+        "audit_log",
+        &[
+            "business_id",
+            "id",
+            "at",
+            "actor",
+            "action",
+            "subject",
+            "detail",
+        ],
+        "",
+        entries,
+    )
+}
