@@ -49,8 +49,13 @@ impl PostgresBackend {
         let quoted = name.replace('"', "\"\"");
         match client.batch_execute(&format!("CREATE DATABASE \"{quoted}\"")) {
             Ok(()) => Ok(()),
-            // Another process created it first.
-            Err(e) if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE) => Ok(()),
+            // Another process created it first (the race shows as either error).
+            Err(e)
+                if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE)
+                    || e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(error(e)),
         }
     }
@@ -237,8 +242,15 @@ impl<'a> FromSql<'a> for Cell {
 fn error(error: postgres::Error) -> StoreError {
     match error.code() {
         Some(code) if *code == postgres::error::SqlState::UNIQUE_VIOLATION => {
-            StoreError::Conflict(error.to_string())
+            StoreError::Conflict(describe(&error))
         }
-        _ => StoreError::Other(format!("PostgreSQL: {error}")),
+        _ => StoreError::Other(format!("PostgreSQL: {}", describe(&error))),
     }
+}
+
+/// The server's own message where there is one ("db error" alone says nothing).
+fn describe(error: &postgres::Error) -> String {
+    error
+        .as_db_error()
+        .map_or_else(|| error.to_string(), |db| db.to_string())
 }

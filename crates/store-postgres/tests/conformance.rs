@@ -16,3 +16,22 @@ async fn open() -> Store {
 }
 
 stammgast_store::conformance_suite!(open);
+
+/// Several app servers may start at once against a new database: each must find the schema
+/// migrated exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_starting_together_migrate_the_database_once() {
+    let server = std::env::var("STAMMGAST_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let url = format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple());
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { Store::open(PostgresBackend::from_url(&url).unwrap()).await })
+        })
+        .collect();
+    for start in starts {
+        let started = start.await.unwrap();
+        assert!(started.is_ok(), "every server starts: {:?}", started.err());
+    }
+}

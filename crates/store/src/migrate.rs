@@ -1,10 +1,21 @@
 //! Brings a database's schema up to date with its backend's migrations, each applied once,
-//! in order, in its own transaction.
+//! in order, in its own transaction; on PostgreSQL under an advisory lock, so servers starting
+//! together against a new database migrate it once.
 
 use crate::StoreError;
 use crate::sql::{Columns, Connection};
 
 pub fn run(connection: &mut dyn Connection, migrations: &[(i64, &str)]) -> Result<(), StoreError> {
+    let Some((lock, unlock)) = connection.dialect().migration_lock() else {
+        return apply(connection, migrations);
+    };
+    connection.query(lock, &[])?;
+    let applied = apply(connection, migrations);
+    connection.query(unlock, &[])?;
+    applied
+}
+
+fn apply(connection: &mut dyn Connection, migrations: &[(i64, &str)]) -> Result<(), StoreError> {
     connection.execute_script(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )?;

@@ -161,6 +161,18 @@ impl Dialect {
         }
     }
 
+    /// Statements that take and release a lock held while migrating, so that servers
+    /// starting together migrate one after another. SQLite's write lock does this already.
+    pub fn migration_lock(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some((
+                "SELECT 1 FROM pg_advisory_lock(7826003)",
+                "SELECT 1 FROM pg_advisory_unlock(7826003)",
+            )),
+        }
+    }
+
     /// Rows per `INSERT` statement. PostgreSQL pays a network round trip per statement, so
     /// rows travel a few hundred at a time; embedded SQLite has no round trip, and measured
     /// faster with one cached single-row statement per row.
