@@ -35,3 +35,43 @@ async fn servers_starting_together_migrate_the_database_once() {
         assert!(started.is_ok(), "every server starts: {:?}", started.err());
     }
 }
+
+/// Two app servers (two stores, two writers) on one database, recording purchases for the
+/// same member at once and retrying each other's idempotency keys: nothing is lost, nothing
+/// counted twice, and the ledger reconciles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_app_servers_on_one_database_keep_one_consistent_ledger() {
+    use stammgast_store::conformance::*;
+    let server = std::env::var("STAMMGAST_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let url = format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple());
+    let first = Store::open(PostgresBackend::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let second = Store::open(PostgresBackend::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let business = new_business(&first).await;
+    let member = join(&first, business, "anna@example.com").await;
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let request = keyed(
+                request(business, purchase(member, 1, now())),
+                &format!("k{}", i / 2),
+                "same",
+            );
+            tokio::spawn(async move { store.submit(vec![request]).await })
+        })
+        .collect();
+    for task in tasks {
+        let decisions = task.await.unwrap().expect("the store answers");
+        assert!(decisions[0].is_ok(), "{decisions:?}");
+    }
+    assert_eq!(points(&second, business, member).await, 10 + 50);
+    assert_ledger_consistent(&first, business).await;
+}

@@ -60,7 +60,7 @@ pub const PROGRAM: &str = r#"{
     {"id": "coffee", "when": {"event": "visit"}, "then": {"stamps": {"card": "coffee"}}}
   ]}"#;
 
-fn now() -> DateTime<Utc> {
+pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 4, 9, 30, 0).unwrap()
 }
 
@@ -88,7 +88,7 @@ pub async fn new_business(store: &Store) -> BusinessId {
     id
 }
 
-fn request(business: BusinessId, command: Command) -> Request {
+pub fn request(business: BusinessId, command: Command) -> Request {
     Request {
         business_id: business,
         key: None,
@@ -113,7 +113,7 @@ fn join_command(email: &str) -> Command {
     }
 }
 
-fn purchase(member: MemberId, euros: i64, at: DateTime<Utc>) -> Command {
+pub fn purchase(member: MemberId, euros: i64, at: DateTime<Utc>) -> Command {
     Command::Record {
         event: Event {
             id: EventId::from_uuid(Uuid::new_v4()),
@@ -139,12 +139,12 @@ pub async fn join(store: &Store, business: BusinessId, email: &str) -> MemberId 
     }
 }
 
-async fn points(store: &Store, business: BusinessId, member: MemberId) -> i64 {
+pub async fn points(store: &Store, business: BusinessId, member: MemberId) -> i64 {
     let record = store.member(business, member).await.unwrap().unwrap();
     record.state.points.available()
 }
 
-async fn assert_ledger_consistent(store: &Store, business: BusinessId) {
+pub async fn assert_ledger_consistent(store: &Store, business: BusinessId) {
     let snapshot = store.ledger_snapshot(business).await.unwrap();
     let violations = verify(&LedgerFacts {
         transfers: &snapshot.transfers,
@@ -208,7 +208,7 @@ pub async fn a_purchase_earns_points_and_appears_in_history(store: Store) {
     assert_ledger_consistent(&store, business).await;
 }
 
-fn keyed(mut request: Request, key: &str, fingerprint: &str) -> Request {
+pub fn keyed(mut request: Request, key: &str, fingerprint: &str) -> Request {
     request.key = Some(IdempotencyKey {
         key: key.into(),
         fingerprint: fingerprint.into(),
