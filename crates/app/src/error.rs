@@ -25,6 +25,18 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Names the element of a list an invalid field belongs to: `amount` becomes
+    /// `events[3].amount`. Other errors pass unchanged.
+    pub fn in_element(self, list: &str, index: usize) -> Self {
+        match self {
+            Self::Invalid { field, reason } => Self::Invalid {
+                field: format!("{list}[{index}].{field}"),
+                reason,
+            },
+            other => other,
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),

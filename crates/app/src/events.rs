@@ -70,7 +70,7 @@ impl App {
             let command = self
                 .record_command(caller.business_id, event)
                 .await
-                .map_err(|error| within_batch(index, error))?;
+                .map_err(|error| error.in_element("events", index))?;
             requests.push(self.request(caller, key, command));
         }
         Ok(self.store.submit(requests).await?)
@@ -250,15 +250,4 @@ fn required_reason(reason: String) -> Result<String, AppError> {
         ));
     }
     Ok(reason.to_owned())
-}
-
-/// Names the event in a bulk request that a validation error belongs to.
-fn within_batch(index: usize, error: AppError) -> AppError {
-    match error {
-        AppError::Invalid { field, reason } => AppError::Invalid {
-            field: format!("events[{index}].{field}"),
-            reason,
-        },
-        other => other,
-    }
 }

@@ -172,7 +172,8 @@ async fn batch(
         .into_iter()
         .enumerate()
         .map(|(index, event)| {
-            batch_event(index, request.key.as_ref(), event).map_err(|e| in_batch(index, e))
+            batch_event(index, request.key.as_ref(), event)
+                .map_err(|e| e.in_element("events", index))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let decisions = app.record_events(&caller, events).await?;
@@ -206,16 +207,6 @@ async fn batch(
         refused: results.len() - recorded,
         results,
     }))
-}
-
-fn in_batch(index: usize, error: AppError) -> AppError {
-    match error {
-        AppError::Invalid { field, reason } => AppError::Invalid {
-            field: format!("events[{index}].{field}"),
-            reason,
-        },
-        other => other,
-    }
 }
 
 async fn void(
