@@ -61,21 +61,6 @@ impl Backend for SqliteBackend {
     fn connect(&self) -> Result<Box<dyn Connection>, StoreError> {
         Ok(Box::new(SqliteConnection {
             connection: self.open()?,
-            _checkpointer: None,
-        }))
-    }
-
-    /// The writer leaves checkpoints (copying the WAL into the database file, with its own
-    /// disk flush) to a thread of their own, so no commit waits for one.
-    fn connect_writer(&self) -> Result<Box<dyn Connection>, StoreError> {
-        let connection = self.open()?;
-        connection
-            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
-            .map_err(error)?;
-        let checkpointer = Checkpointer::start(self.open()?)?;
-        Ok(Box::new(SqliteConnection {
-            connection,
-            _checkpointer: Some(checkpointer),
         }))
     }
 
@@ -90,41 +75,6 @@ impl Backend for SqliteBackend {
 
 struct SqliteConnection {
     connection: rusqlite::Connection,
-    /// Runs as long as the writer's connection lives.
-    _checkpointer: Option<Checkpointer>,
-}
-
-/// How often the checkpointer copies committed WAL frames into the database file.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
-
-/// A thread that checkpoints the WAL (PASSIVE: it never blocks the writer or readers)
-/// until dropped.
-struct Checkpointer {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Checkpointer {
-    fn start(connection: rusqlite::Connection) -> Result<Self, StoreError> {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopped = std::sync::Arc::clone(&stop);
-        std::thread::Builder::new()
-            .name("stammgast-checkpoint".into())
-            .spawn(move || {
-                while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(CHECKPOINT_INTERVAL);
-                    // Busy or failed checkpoints are retried on the next round.
-                    let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                }
-            })
-            .map_err(|e| StoreError::Other(format!("cannot start the checkpointer: {e}")))?;
-        Ok(Self { stop })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 impl Connection for SqliteConnection {

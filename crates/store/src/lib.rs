@@ -62,7 +62,7 @@ impl Store {
         let backend: Arc<dyn Backend> = Arc::new(backend);
         let opened = Arc::clone(&backend);
         let connection = blocking(move || {
-            let mut connection = opened.connect_writer()?;
+            let mut connection = opened.connect()?;
             migrate::run(connection.as_mut(), opened.migrations())?;
             Ok(connection)
         })

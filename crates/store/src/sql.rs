@@ -201,10 +201,6 @@ pub trait Connection: Send {
 /// A database: how to open connections and which migrations bring its schema up to date.
 pub trait Backend: Send + Sync + 'static {
     fn connect(&self) -> Result<Box<dyn Connection>, StoreError>;
-    /// The connection of the store's single writer; a backend may tune it for writing.
-    fn connect_writer(&self) -> Result<Box<dyn Connection>, StoreError> {
-        self.connect()
-    }
     /// The schema's migrations in order, as (version, SQL of several statements).
     fn migrations(&self) -> &'static [(i64, &'static str)];
     /// How many connections may read at once.

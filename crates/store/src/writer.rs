@@ -133,7 +133,7 @@ impl Writer {
 
     /// A connection that cannot even roll back is broken (the server restarted, say).
     fn reconnect(&mut self) {
-        match self.backend.connect_writer() {
+        match self.backend.connect() {
             Ok(connection) => self.connection = connection,
             Err(error) => tracing::error!(%error, "cannot reconnect the writer"),
         }
