@@ -3,7 +3,7 @@
 
 use crate::{App, AppError, Caller, Decision, Scope, fresh};
 use chrono::{DateTime, Duration, Utc};
-use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};
+use stammgast_core::batch::{Command, IdempotencyKey, Outcome};
 use stammgast_core::event::{Event, EventKind, Item};
 use stammgast_core::ids::{BusinessId, EventId, LocationId, MemberId, Slug};
 use stammgast_core::ledger::Unit;
@@ -228,14 +228,7 @@ impl App {
     ) -> Result<Vec<Decision>, AppError> {
         let requests = members
             .iter()
-            .map(|&member_id| Request {
-                business_id: business,
-                key: None,
-                actor: "worker".into(),
-                now: self.now(),
-                seed: fresh::seed(),
-                command: command(member_id),
-            })
+            .map(|&member_id| self.request_as(business, "worker".into(), None, command(member_id)))
             .collect();
         Ok(self.store.submit(requests).await?)
     }

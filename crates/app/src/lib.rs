@@ -102,10 +102,21 @@ impl App {
     }
 
     fn request(&self, caller: &Caller, key: Option<IdempotencyKey>, command: Command) -> Request {
+        self.request_as(caller.business_id, caller.actor(), key, command)
+    }
+
+    /// A request stamped with the app's clock and fresh randomness.
+    fn request_as(
+        &self,
+        business_id: BusinessId,
+        actor: String,
+        key: Option<IdempotencyKey>,
+        command: Command,
+    ) -> Request {
         Request {
-            business_id: caller.business_id,
+            business_id,
             key,
-            actor: caller.actor(),
+            actor,
             now: self.now(),
             seed: fresh::seed(),
             command,

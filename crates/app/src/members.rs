@@ -127,15 +127,17 @@ impl App {
             .await?)
     }
 
+    /// A member (for the balance the coupons draw on) and their coupons.
     pub async fn member_coupons(
         &self,
         caller: &Caller,
         member: MemberId,
-    ) -> Result<Vec<Coupon>, AppError> {
-        self.member(caller, member).await?;
-        Ok(self
+    ) -> Result<(MemberRecord, Vec<Coupon>), AppError> {
+        let record = self.member(caller, member).await?;
+        let coupons = self
             .store
             .member_coupons(caller.business_id, member)
-            .await?)
+            .await?;
+        Ok((record, coupons))
     }
 }

@@ -65,9 +65,8 @@ async fn member_coupons(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<CouponResult>>, ApiError> {
     let member = dto::member_id(&id).map_err(|_| AppError::NotFound)?;
-    let record = app.member(&caller, member).await?;
+    let (record, coupons) = app.member_coupons(&caller, member).await?;
     let balance = BalanceView::of(&record.state);
-    let coupons = app.member_coupons(&caller, member).await?;
     Ok(Json(coupons.iter().map(|c| listed(c, &balance)).collect()))
 }
 
