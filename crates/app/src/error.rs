@@ -20,6 +20,9 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// Too many attempts (logins, joins); try again after the given time.
+    #[error("too many attempts; try again in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

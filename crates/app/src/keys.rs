@@ -1,14 +1,12 @@
-//! API keys: `sg_<key id>_<secret>`. Only a SHA-256 hash of the secret is stored; a key
-//! carries scopes that say what it may do.
+//! API keys (`sg_<key id>_<secret>`, see [`tokens`](crate::tokens)) and the callers they
+//! stand for: a key carries scopes that say what it may do.
 
-use crate::{App, AppError, fresh};
-use sha2::{Digest, Sha256};
-use stammgast_core::ids::{ApiKeyId, BusinessId};
+use crate::{App, AppError, tokens};
+use stammgast_core::ids::{ApiKeyId, BusinessId, MemberId, StaffId};
 use stammgast_store::NewApiKey;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 const PREFIX: &str = "sg_";
 
@@ -42,11 +40,21 @@ impl Scope {
     }
 }
 
-/// Who is calling: a business, through one of its keys.
+/// Who acts for a business: an integration through an API key, a staff member logged in,
+/// or a customer on their card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    ApiKey(ApiKeyId),
+    Staff(StaffId),
+    /// A customer on the card pages: joining (no member yet) or acting on their own card.
+    Card(Option<MemberId>),
+}
+
+/// Who is calling, for which business, and what they may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub business_id: BusinessId,
-    pub key_id: ApiKeyId,
+    pub actor: Actor,
     pub scopes: Vec<String>,
 }
 
@@ -61,35 +69,25 @@ impl Caller {
 
     /// How the audit log names this caller.
     pub fn actor(&self) -> String {
-        format!("api_key:{}", self.key_id)
+        match self.actor {
+            Actor::ApiKey(id) => format!("api_key:{id}"),
+            Actor::Staff(id) => format!("staff:{id}"),
+            Actor::Card(Some(member)) => format!("card:{member}"),
+            Actor::Card(None) => "card".to_owned(),
+        }
     }
 }
 
 /// A new key: what to store, and the token to show the owner once.
 pub fn mint(scopes: &[Scope], label: &str) -> (NewApiKey, String) {
-    let id = ApiKeyId::from_uuid(fresh::id());
-    let secret = fresh::secret();
-    let token = format!("{PREFIX}{}_{secret}", id.as_uuid().simple());
+    let minted = tokens::mint(PREFIX);
     let key = NewApiKey {
-        id,
-        secret_hash: hash(&secret),
+        id: ApiKeyId::from_uuid(minted.id),
+        secret_hash: minted.secret_hash,
         scopes: scopes.iter().map(|s| s.name().to_owned()).collect(),
         label: label.to_owned(),
     };
-    (key, token)
-}
-
-fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-fn split(token: &str) -> Option<(ApiKeyId, &str)> {
-    let (id, secret) = token.strip_prefix(PREFIX)?.split_once('_')?;
-    let id = Uuid::try_parse(id).ok()?;
-    Some((ApiKeyId::from_uuid(id), secret))
+    (key, minted.token)
 }
 
 /// How long a verified key is trusted without asking the database again. Bounds how long a
@@ -123,7 +121,7 @@ impl App {
     /// The caller a bearer token belongs to. Unknown, revoked and wrong tokens all get the
     /// same answer, so a guesser learns nothing.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AppError> {
-        let token_hash = hash(token);
+        let token_hash = tokens::hash(token);
         if let Some(caller) = self.verified_keys.get(&token_hash) {
             return Ok(caller);
         }
@@ -133,25 +131,22 @@ impl App {
     }
 
     async fn verify_token(&self, token: &str) -> Result<Caller, AppError> {
-        let (id, secret) = split(token).ok_or(AppError::Unauthenticated)?;
+        let (id, secret) = tokens::split(PREFIX, token).ok_or(AppError::Unauthenticated)?;
+        let id = ApiKeyId::from_uuid(id);
         let record = self
             .store
             .api_key(id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        if !constant_time_eq(hash(secret).as_bytes(), record.secret_hash.as_bytes()) {
+        if !tokens::matches(secret, &record.secret_hash) {
             return Err(AppError::Unauthenticated);
         }
         Ok(Caller {
             business_id: record.business_id,
-            key_id: id,
+            actor: Actor::ApiKey(id),
             scopes: record.scopes,
         })
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -159,26 +154,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_minted_token_splits_into_its_id_and_a_secret_matching_the_stored_hash() {
-        let (key, token) = mint(&Scope::ALL, "test");
-        let (id, secret) = split(&token).unwrap();
-        assert_eq!(id, key.id);
-        assert_eq!(hash(secret), key.secret_hash);
-        assert_eq!(key.scopes.len(), 5);
-    }
-
-    #[test]
-    fn malformed_tokens_are_not_split() {
-        for token in ["", "sg_", "sg_nothex_secret", "xx_0190_abc", "sg_0190abcd"] {
-            assert!(split(token).is_none(), "{token}");
-        }
-    }
-
-    #[test]
     fn a_caller_without_a_scope_is_forbidden() {
         let caller = Caller {
-            business_id: BusinessId::from_uuid(Uuid::nil()),
-            key_id: ApiKeyId::from_uuid(Uuid::nil()),
+            business_id: BusinessId::from_uuid(uuid::Uuid::nil()),
+            actor: Actor::ApiKey(ApiKeyId::from_uuid(uuid::Uuid::nil())),
             scopes: vec!["members:read".into()],
         };
         assert!(caller.require(Scope::MembersRead).is_ok());

@@ -10,18 +10,23 @@
 )]
 
 mod business;
+mod card;
 mod error;
 mod events;
 mod fresh;
 mod keys;
 mod members;
 mod rewards;
+mod sessions;
+mod tokens;
 
 pub use business::{CheckReport, CreatedBusiness, DEFAULT_PROGRAM};
+pub use card::Card;
 pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
-pub use keys::{Caller, Scope};
+pub use keys::{Actor, Caller, Scope};
 pub use members::JoinMember;
+pub use sessions::{CardSession, NewStaffAccount, StaffSession};
 pub use stammgast_store::{Decision, MemberRecord, Page, Store, StoreError};
 
 use chrono::{DateTime, Utc};
@@ -81,6 +86,7 @@ pub struct App {
     /// reaches the writer. Refreshed when this process publishes a program.
     currencies: Arc<RwLock<HashMap<BusinessId, Currency>>>,
     verified_keys: Arc<keys::VerifiedKeys>,
+    login_throttle: Arc<sessions::LoginThrottle>,
 }
 
 impl App {
@@ -90,6 +96,7 @@ impl App {
             clock,
             currencies: Arc::default(),
             verified_keys: Arc::default(),
+            login_throttle: Arc::default(),
         }
     }
 

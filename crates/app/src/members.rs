@@ -6,7 +6,11 @@ use stammgast_core::batch::{Command, IdempotencyKey, Outcome};
 use stammgast_core::engine::{Coupon, RecordedEvent};
 use stammgast_core::ids::{Code, EventId, MemberId};
 use stammgast_core::ledger::Transfer;
-use stammgast_core::member::{Contact, Email, FirstName, Language, NewMember, Phone};
+#[cfg(doc)]
+use stammgast_core::member::member_qr_payload;
+use stammgast_core::member::{
+    Channel, Consent, ConsentPurpose, Contact, Email, FirstName, Language, NewMember, Phone,
+};
 use stammgast_store::{MemberRecord, Page};
 
 /// What a new member gives: a first name and at least one of email and phone.
@@ -17,6 +21,9 @@ pub struct JoinMember {
     pub phone: Option<String>,
     pub birthday: Option<NaiveDate>,
     pub language: Option<String>,
+    /// What the member agreed to while joining (the card's join form records the terms and
+    /// each marketing channel ticked).
+    pub consents: Vec<Consent>,
 }
 
 impl JoinMember {
@@ -37,6 +44,7 @@ impl JoinMember {
             .map(|l| Language::parse(&l).map_err(|r| AppError::invalid("language", r)))
             .transpose()?
             .unwrap_or_default();
+        reachable_on_consented_channels(&contact, &self.consents)?;
         Ok(NewMember {
             id: MemberId::from_uuid(fresh::id()),
             code: fresh::member_code(),
@@ -44,8 +52,37 @@ impl JoinMember {
             contact,
             birthday: self.birthday,
             language,
+            consents: self.consents,
         })
     }
+}
+
+/// What a member QR code's payload starts with ([`member_qr_payload`]).
+const QR_PREFIX: &str = "SG1:";
+
+/// Marketing by email needs an email address, by SMS a phone number.
+fn reachable_on_consented_channels(
+    contact: &Contact,
+    consents: &[Consent],
+) -> Result<(), AppError> {
+    for consent in consents {
+        match consent.purpose {
+            ConsentPurpose::Marketing(Channel::Email) if contact.email().is_none() => {
+                return Err(AppError::invalid(
+                    "email",
+                    "give an email address to get news by email",
+                ));
+            }
+            ConsentPurpose::Marketing(Channel::Sms) if contact.phone().is_none() => {
+                return Err(AppError::invalid(
+                    "phone",
+                    "give a phone number to get news by SMS",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl App {
@@ -83,6 +120,40 @@ impl App {
             .member_by_code(caller.business_id, code)
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// Finds a member by what staff type or scan: the card's QR payload or code, an email
+    /// address, or a phone number.
+    pub async fn find_member(
+        &self,
+        caller: &Caller,
+        query: &str,
+    ) -> Result<MemberRecord, AppError> {
+        caller.require(Scope::MembersRead)?;
+        let query = query.trim();
+        let business = caller.business_id;
+        if query.contains('@') {
+            let email = Email::parse(query).map_err(|e| AppError::invalid("query", e))?;
+            let found = self.store.member_by_email(business, &email).await?;
+            return found.ok_or(AppError::NotFound);
+        }
+        // Digits alone can be a code or a phone number: the code is tried first.
+        let code = Code::parse(query.strip_prefix(QR_PREFIX).unwrap_or(query));
+        let phone = Phone::parse(query);
+        if code.is_err() && phone.is_err() {
+            return Err(AppError::invalid(
+                "query",
+                "not a card number, email address or phone number",
+            ));
+        }
+        let mut found = None;
+        if let Ok(code) = code {
+            found = self.store.member_by_code(business, code).await?;
+        }
+        if let (None, Ok(phone)) = (&found, phone) {
+            found = self.store.member_by_phone(business, &phone).await?;
+        }
+        found.ok_or(AppError::NotFound)
     }
 
     pub async fn members(

@@ -40,6 +40,8 @@ uuid_id!(
     StaffId,
     /// An API key (the public half; the secret is only ever stored hashed).
     ApiKeyId,
+    /// A login session (staff on the counter or back office, a member on their card).
+    SessionId,
 );
 
 /// A short, owner-chosen name for a part of the program: `coffee-card`, `gold`, `free-cake`.

@@ -146,6 +146,62 @@ impl Contact {
     }
 }
 
+/// A channel a business can reach a member on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Sms,
+    Push,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::Push];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+            Self::Push => "push",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == text)
+            .ok_or_else(|| format!("\"{text}\" is not a channel (email, sms, push)"))
+    }
+}
+
+/// What a member agreed to: the program's terms, or marketing on one channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentPurpose {
+    Terms,
+    Marketing(Channel),
+}
+
+impl ConsentPurpose {
+    /// The purpose and channel as stored (`("terms", "")`, `("marketing", "email")`).
+    pub fn as_parts(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Terms => ("terms", ""),
+            Self::Marketing(channel) => ("marketing", channel.as_str()),
+        }
+    }
+}
+
+/// Proof of a consent (DSGVO Art. 7): what was agreed to, which version of the text was
+/// shown, and where. The time is the moment the member joined or changed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub purpose: ConsentPurpose,
+    pub text_version: String,
+    /// Where it was given: "card" (the join page), "counter", "api".
+    pub source: String,
+}
+
 /// Everything needed to enrol a member; ids and codes come from the caller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMember {
@@ -155,6 +211,8 @@ pub struct NewMember {
     pub contact: Contact,
     pub birthday: Option<NaiveDate>,
     pub language: Language,
+    #[serde(default)]
+    pub consents: Vec<Consent>,
 }
 
 /// The text encoded in a member's QR code. Issue-level detail: a later rotating signed token

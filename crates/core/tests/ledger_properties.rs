@@ -369,6 +369,7 @@ impl World {
                         .ok()?,
                     birthday: None,
                     language: Language::De,
+                    consents: Vec::new(),
                 };
                 self.members.push(member.id);
                 Command::Join {

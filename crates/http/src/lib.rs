@@ -1,5 +1,6 @@
-//! HTTP: the JSON API (`/api/v1`), health endpoints, and the server loop. Handlers are thin:
-//! extract, convert, one app call, respond. Errors are problem documents ([`problem`]).
+//! HTTP: the JSON API (`/api/v1`), the server-rendered pages ([`views`]), health
+//! endpoints, and the server loop. Handlers are thin: extract, convert, one app call,
+//! respond. API errors are problem documents ([`problem`]); pages show what to fix.
 
 #![cfg_attr(
     not(test),
@@ -9,6 +10,9 @@
 pub mod api;
 mod extract;
 pub mod problem;
+pub mod views;
+
+pub use views::Site;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -19,7 +23,7 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 /// The whole HTTP surface for `app`, callable without a socket (tests use `oneshot`).
-pub fn router(app: App) -> Router {
+pub fn router(app: App, site: Site) -> Router {
     let api = api::router().fallback(|| async {
         Problem::new(
             StatusCode::NOT_FOUND,
@@ -30,6 +34,7 @@ pub fn router(app: App) -> Router {
     });
     Router::new()
         .nest("/api/v1", api)
+        .merge(views::router(app.clone(), site))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .method_not_allowed_fallback(|| async {

@@ -148,6 +148,14 @@ fn app_problem(error: AppError) -> Problem {
             "Not found",
             "there is no such resource",
         ),
+        AppError::RateLimited {
+            retry_after_seconds,
+        } => Problem::new(
+            S::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many attempts",
+            format!("try again in {retry_after_seconds} seconds"),
+        ),
         AppError::Store(error) => store_problem(error),
     }
 }

@@ -350,7 +350,7 @@ async fn http_load(name: &str, ingested: &Ingested, seconds: u64) -> anyhow::Res
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(stammgast_http::serve(
         listener,
-        stammgast_http::router(app),
+        stammgast_http::router(app, stammgast_http::Site::default()),
         async {
             let _ = stopped.await;
         },

@@ -17,10 +17,22 @@ pub struct Settings {
     pub database: String,
     /// Where the HTTP server listens.
     pub listen: SocketAddr,
+    /// The address customers and staff reach the product at (`https://…` behind a proxy),
+    /// for QR codes, share links and mail. Empty: the address the browser used.
+    pub public_url: String,
     /// Seconds between maintenance passes (point expiry, tier evaluation).
     pub worker_interval_seconds: u64,
     /// Members handled per business and kind of work in one maintenance pass.
     pub worker_batch_size: usize,
+}
+
+impl Settings {
+    /// What the web pages need to know about where they are served.
+    pub fn site(&self) -> stammgast_http::Site {
+        stammgast_http::Site {
+            public_url: Some(self.public_url.trim().to_owned()).filter(|url| !url.is_empty()),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -28,6 +40,7 @@ impl Default for Settings {
         Self {
             database: "sqlite://stammgast.db".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: String::new(),
             worker_interval_seconds: 60,
             worker_batch_size: 500,
         }
@@ -40,6 +53,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database", &redact(&self.database))
             .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
             .field("worker_interval_seconds", &self.worker_interval_seconds)
             .field("worker_batch_size", &self.worker_batch_size)
             .finish()
@@ -96,6 +110,11 @@ database = "sqlite://stammgast.db"
 
 # Where the HTTP server listens.
 listen = "127.0.0.1:8080"
+
+# The address customers and staff reach Stammgast at, for QR codes, share links and mail,
+# e.g. "https://treue.cafe-morgenrot.de". Empty: the address the browser used. Cookies are
+# marked Secure when it starts with https://.
+public_url = ""
 
 # Seconds between maintenance passes (expiring points, re-evaluating tiers).
 worker_interval_seconds = 60

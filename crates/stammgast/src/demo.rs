@@ -5,14 +5,34 @@ use crate::config::Settings;
 use crate::history::{self, Customer, MENU};
 use crate::{database, serve};
 use chrono::{DateTime, Duration, Utc};
-use stammgast_app::{App, Caller, Clock, ClockHand, JoinMember, NewEvent, NewEventKind};
+use stammgast_app::{
+    App, Caller, Clock, ClockHand, JoinMember, NewEvent, NewEventKind, NewStaffAccount,
+};
 use stammgast_core::batch::Outcome;
 use stammgast_core::event::Item;
 use stammgast_core::ids::MemberId;
+use stammgast_core::member::StaffRole;
 use stammgast_core::money::{Cents, Currency};
 use std::collections::BTreeMap;
 
 const DEMO_MONTHS: i64 = 18;
+/// How long the printed card link works.
+const DEMO_LINK_DAYS: i64 = 30;
+/// The demo's staff: a local demo on the loopback address, so fixed passwords are fine.
+const DEMO_STAFF: [(&str, &str, StaffRole, &str); 2] = [
+    (
+        "inhaberin@morgenrot.example",
+        "Lena Morgenrot",
+        StaffRole::Owner,
+        "morgenrot-inhaberin",
+    ),
+    (
+        "kasse@morgenrot.example",
+        "Tom Kasse",
+        StaffRole::Cashier,
+        "morgenrot-kasse",
+    ),
+];
 
 pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
     if let Some(path) = settings.database.strip_prefix("sqlite://") {
@@ -36,17 +56,51 @@ pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
         count(history::Habit::Occasional),
         count(history::Habit::Churner)
     );
-    let recorded = replay(&app, &hand, &caller, &simulated, start, now).await?;
+    let (recorded, members) = replay(&app, &hand, &caller, &simulated, start, now).await?;
     eprintln!("recorded {recorded} visits");
-    println!("Stammgast demo: Café Morgenrot");
-    println!("  API key:  {}", created.api_key);
-    println!("  business: {}", created.business_id);
-    println!(
-        "  try:      curl -H 'Authorization: Bearer {}' http://{}/api/v1/members",
-        created.api_key, settings.listen
-    );
-    println!("  API docs: http://{}/api/v1/openapi.json", settings.listen);
     let live = App::new(store, Clock::system());
+    for (email, name, role, password) in DEMO_STAFF {
+        let account = NewStaffAccount {
+            email: email.into(),
+            name: name.into(),
+            role,
+            password: password.into(),
+        };
+        live.create_staff(created.business_id, account).await?;
+    }
+    // The card of the most loyal simulated customer, to look at as they would.
+    let regular = simulated
+        .iter()
+        .zip(&members)
+        .filter_map(|(customer, member)| Some((customer.visits.len(), (*member)?)))
+        .max_by_key(|(visits, _)| *visits)
+        .map(|(_, member)| member);
+    let base = format!("http://{}", settings.listen);
+    println!("Stammgast demo: Café Morgenrot");
+    println!(
+        "  counter (cashier): {base}/login  as {} / {}",
+        DEMO_STAFF[1].0, DEMO_STAFF[1].3
+    );
+    println!(
+        "  back office (owner): {base}/login  as {} / {}",
+        DEMO_STAFF[0].0, DEMO_STAFF[0].3
+    );
+    println!(
+        "  join page (the shop's QR code): {base}/join/{}",
+        created.business_id
+    );
+    if let Some(member) = regular {
+        let link = live
+            .card_link(created.business_id, member, Duration::days(DEMO_LINK_DAYS))
+            .await?;
+        println!("  a regular's card (one-time link): {base}/card/open/{link}");
+    }
+    println!("  API key: {}", created.api_key);
+    println!(
+        "  try: curl -H 'Authorization: Bearer {}' {base}/api/v1/members",
+        created.api_key
+    );
+    println!("  API docs: {base}/api/v1/openapi.json");
     serve::serve_app(live, &settings).await
 }
 
@@ -58,7 +112,7 @@ async fn replay(
     customers: &[Customer],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, Vec<Option<MemberId>>)> {
     let mut joins: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     let mut visits: BTreeMap<i64, Vec<(usize, usize)>> = BTreeMap::new();
     let day_of = |at: DateTime<Utc>| (at - start).num_days();
@@ -103,7 +157,7 @@ async fn replay(
             .filter(|d| d.is_ok())
             .count();
     }
-    Ok(recorded)
+    Ok((recorded, members))
 }
 
 pub fn purchase(member_id: MemberId, visit: &history::Visit) -> NewEvent {

@@ -22,7 +22,8 @@ pub async fn serve_app(app: App, settings: &Settings) -> anyhow::Result<()> {
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(stammgast_worker::run(app.clone(), worker, wait(stopped)));
-    stammgast_http::serve(listener, stammgast_http::router(app), shutdown_signal()).await?;
+    let router = stammgast_http::router(app, settings.site());
+    stammgast_http::serve(listener, router, shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = worker.await;
     Ok(())

@@ -18,7 +18,10 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::str::FromStr;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_backbone.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_backbone.sql")),
+    (2, include_str!("../migrations/0002_web.sql")),
+];
 const READERS_MAX: usize = 8;
 /// The database every server has, used to create the configured one when it is missing.
 const MAINTENANCE_DATABASE: &str = "postgres";

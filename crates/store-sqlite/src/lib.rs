@@ -13,7 +13,10 @@ use stammgast_store::sql::{Backend, Connection, Dialect, Row, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_backbone.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_backbone.sql")),
+    (2, include_str!("../migrations/0002_web.sql")),
+];
 
 /// How long a connection waits for another one's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -108,6 +108,7 @@ fn join_command(email: &str) -> Command {
             contact: Contact::new(Some(Email::parse(email).unwrap()), None).unwrap(),
             birthday: None,
             language: Language::De,
+            consents: Vec::new(),
         },
         signup_event: EventId::from_uuid(Uuid::new_v4()),
     }

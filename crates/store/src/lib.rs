@@ -12,6 +12,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod accounts;
 mod batch_tx;
 mod codec;
 pub mod conformance;

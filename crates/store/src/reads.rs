@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::engine::{Coupon, MemberState, RecordedEvent};
 use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId, TransferId};
 use stammgast_core::ledger::{LotConsumption, MemberBalances, Transfer, Unit};
+use stammgast_core::member::{Email, Phone};
 use std::collections::BTreeMap;
 
 /// The largest page any list returns.
@@ -152,6 +153,24 @@ impl Store {
         code: Code,
     ) -> Result<Option<MemberRecord>, StoreError> {
         self.find_member(business, "code", code.to_string()).await
+    }
+
+    /// A member by email address, as the core normalises it.
+    pub async fn member_by_email(
+        &self,
+        business: BusinessId,
+        email: &Email,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        self.find_member(business, "email", email.to_string()).await
+    }
+
+    /// A member by phone number, as the core normalises it.
+    pub async fn member_by_phone(
+        &self,
+        business: BusinessId,
+        phone: &Phone,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        self.find_member(business, "phone", phone.to_string()).await
     }
 
     async fn find_member(

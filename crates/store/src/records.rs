@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::engine::{MemberState, RecordedEvent};
-use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId};
+use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId, SessionId, StaffId};
 use stammgast_core::ledger::MemberBalances;
 use stammgast_core::ledger::{LotConsumption, Transfer};
 
@@ -76,3 +76,90 @@ pub struct LedgerSnapshot {
 
 /// A member's recorded events (purchases, visits, …), newest first.
 pub type EventPage = Page<RecordedEvent>;
+
+/// A staff account as stored; the role is checked by the app (`StaffRole`).
+#[derive(Clone, Debug)]
+pub struct NewStaff {
+    pub business_id: BusinessId,
+    pub id: StaffId,
+    /// Lower case; unique in the instance.
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub business_id: BusinessId,
+    pub id: StaffId,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// Whose session it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    Staff,
+    Member,
+    /// A one-time link (mailed, or printed by the demo) that signs a member in on a device.
+    MemberLink,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Member => "member",
+            Self::MemberLink => "member_link",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "staff" => Some(Self::Staff),
+            "member" => Some(Self::Member),
+            "member_link" => Some(Self::MemberLink),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub business_id: BusinessId,
+    pub id: SessionId,
+    pub secret_hash: String,
+    pub kind: SessionKind,
+    /// The staff or member id.
+    pub subject_id: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub business_id: BusinessId,
+    pub id: SessionId,
+    pub secret_hash: String,
+    pub kind: SessionKind,
+    pub subject_id: String,
+    pub csrf_token: String,
+}
+
+/// One consent as given (and perhaps later withdrawn).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub purpose: String,
+    /// Empty for the terms.
+    pub channel: String,
+    pub given_at: DateTime<Utc>,
+    pub text_version: String,
+    pub source: String,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}

@@ -4,6 +4,7 @@
 
 mod definition;
 mod parse;
+pub mod progress;
 pub mod rules;
 pub mod tiers;
 

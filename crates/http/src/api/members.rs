@@ -36,6 +36,7 @@ async fn join(
         phone: body.phone,
         birthday: body.birthday,
         language: body.language,
+        consents: Vec::new(),
     };
     match app.join_member(&caller, request.key, join).await? {
         Outcome::Joined {

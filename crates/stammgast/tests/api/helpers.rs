@@ -2,7 +2,8 @@
 //! thread of its own; and a small blocking client that speaks to it.
 
 use serde_json::Value;
-use stammgast_app::{App, Clock};
+use stammgast_app::{App, Clock, NewStaffAccount};
+use stammgast_core::member::StaffRole;
 use stammgast_store::Store;
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
@@ -18,10 +19,18 @@ pub enum Backend {
 pub struct TestApp {
     pub address: String,
     pub api_key: String,
+    pub business_id: String,
     /// The key of a second business on the same server (for tenant isolation).
     pub other_api_key: String,
+    pub other_business_id: String,
     agent: ureq::Agent,
 }
+
+/// The staff accounts `spawn_app` creates: (email, password) of each business's cashier
+/// and owner.
+pub const CASHIER: (&str, &str) = ("kasse@morgenrot.example", "kasse-passwort-1");
+pub const OWNER: (&str, &str) = ("lena@morgenrot.example", "inhaberin-passwort-1");
+pub const OTHER_CASHIER: (&str, &str) = ("kasse@schnitt.example", "schnitt-passwort-1");
 
 pub struct Reply {
     pub status: u16,
@@ -69,21 +78,36 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
             let app = App::new(store, Clock::system());
             let created = app.create_business("Café Morgenrot", None).await.unwrap();
             let other = app.create_business("Salon Schnitt", None).await.unwrap();
+            for (business, (email, password), role) in [
+                (created.business_id, CASHIER, StaffRole::Cashier),
+                (created.business_id, OWNER, StaffRole::Owner),
+                (other.business_id, OTHER_CASHIER, StaffRole::Cashier),
+            ] {
+                let account = NewStaffAccount {
+                    email: email.into(),
+                    name: "Tom".into(),
+                    role,
+                    password: password.into(),
+                };
+                app.create_staff(business, account).await.unwrap();
+            }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let address = format!("http://{}", listener.local_addr().unwrap());
-            ready.send((address, created, other.api_key)).unwrap();
+            ready.send((address, created, other)).unwrap();
             stammgast_http::serve(
                 listener,
-                stammgast_http::router(app),
+                stammgast_http::router(app, stammgast_http::Site::default()),
                 std::future::pending(),
             )
             .await
             .unwrap();
         });
     });
-    let (address, created, other_api_key) = started.recv().expect("the app starts");
+    let (address, created, other) = started.recv().expect("the app starts");
     TestApp {
-        other_api_key,
+        business_id: created.business_id.to_string(),
+        other_api_key: other.api_key,
+        other_business_id: other.business_id.to_string(),
         ..TestApp::attach(address, created.api_key)
     }
 }
@@ -97,7 +121,9 @@ impl TestApp {
         Self {
             address,
             api_key,
+            business_id: String::new(),
             other_api_key: String::new(),
+            other_business_id: String::new(),
             agent: ureq::Agent::new_with_config(config),
         }
     }

@@ -2,6 +2,7 @@
 //! and the crash test against the real binary.
 
 mod helpers;
+mod visitor;
 
 mod batch;
 mod cli;
@@ -10,4 +11,5 @@ mod crash;
 mod isolation;
 mod members;
 mod openapi;
+mod pages;
 mod purchases;

@@ -30,6 +30,25 @@ pub(super) fn write(
         })
         .collect();
     insert_rows(connection, "members", &PROFILE_COLUMNS, "", profiles)?;
+    let consents = writes
+        .new_members
+        .iter()
+        .flat_map(|(business, member, joined_at)| {
+            member.consents.iter().map(move |consent| {
+                let (purpose, channel) = consent.purpose.as_parts();
+                vec![
+                    text(business),
+                    text(member.id),
+                    purpose.into(),
+                    channel.into(),
+                    (*joined_at).into(),
+                    consent.text_version.as_str().into(),
+                    consent.source.as_str().into(),
+                ]
+            })
+        })
+        .collect();
+    insert_rows(connection, "consents", &CONSENT_COLUMNS, "", consents)?;
     let states = writes
         .members
         .iter()
@@ -78,6 +97,15 @@ const PROFILE_COLUMNS: [&str; 9] = [
     "birthday",
     "language",
     "joined_at",
+];
+const CONSENT_COLUMNS: [&str; 7] = [
+    "business_id",
+    "member_id",
+    "purpose",
+    "channel",
+    "given_at",
+    "text_version",
+    "source",
 ];
 const STATE_COLUMNS: [&str; 11] = [
     "business_id",

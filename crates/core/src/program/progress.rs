@@ -1,0 +1,231 @@
+//! Where a member stands in the program: stamps collected per card, the way to the next
+//! tier, and how far each reward is. What the card page and the counter show; the engine
+//! still decides at redemption (stock and per-member limits are checked there).
+
+use super::definition::{Program, Reward, StampCard, TierLevel};
+use super::tiers::{next_level, qualifying_value};
+use crate::activity::month_index;
+use crate::engine::MemberState;
+use crate::ids::Slug;
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress<'a> {
+    pub cards: Vec<CardProgress<'a>>,
+    pub points_available: i64,
+    pub tier: Option<&'a TierLevel>,
+    /// The next tier and how much of the tier metric is missing (cents for spend).
+    pub next_tier: Option<(&'a TierLevel, i64)>,
+    pub rewards: Vec<RewardProgress<'a>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CardProgress<'a> {
+    pub card: &'a StampCard,
+    /// Stamps on the current card (a full card turns into a coupon and starts again).
+    pub collected: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RewardProgress<'a> {
+    pub reward: &'a Reward,
+    pub distance: Distance,
+}
+
+/// How far a member is from a reward.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Distance {
+    /// The balance covers the cost: redeemable now.
+    Ready,
+    MissingPoints(i64),
+    MissingStamps {
+        card: Slug,
+        stamps: i64,
+    },
+    /// Not offered to this member now (another tier, outside its dates).
+    Unavailable,
+}
+
+pub fn progress<'a>(program: &'a Program, state: &MemberState, now: DateTime<Utc>) -> Progress<'a> {
+    let cards = program
+        .stamp_cards
+        .iter()
+        .map(|card| CardProgress {
+            card,
+            collected: state
+                .stamps
+                .get(&card.id)
+                .map_or(0, |balance| balance.available()),
+        })
+        .collect();
+    let tiers = program.tiers.as_ref();
+    let tier = tiers.and_then(|settings| {
+        let current = state.tier.as_ref()?;
+        settings.levels.iter().find(|level| &level.id == current)
+    });
+    let next_tier = tiers.and_then(|settings| {
+        let month = month_index(now.with_timezone(&program.time_zone()).date_naive());
+        let value = qualifying_value(settings, &state.activity, month);
+        next_level(settings, state.tier.as_ref(), value)
+    });
+    let rewards = program
+        .rewards
+        .iter()
+        .map(|reward| RewardProgress {
+            reward,
+            distance: distance(program, reward, state, now),
+        })
+        .collect();
+    Progress {
+        cards,
+        points_available: state.points.available(),
+        tier,
+        next_tier,
+        rewards,
+    }
+}
+
+fn distance(
+    program: &Program,
+    reward: &Reward,
+    state: &MemberState,
+    now: DateTime<Utc>,
+) -> Distance {
+    let today = now.with_timezone(&program.time_zone()).date_naive();
+    let outside_dates = reward.available_from.is_some_and(|from| today < from)
+        || reward.available_until.is_some_and(|until| today > until);
+    let other_tier = !reward.tiers_any.is_empty()
+        && !state
+            .tier
+            .as_ref()
+            .is_some_and(|tier| reward.tiers_any.contains(tier));
+    if outside_dates || other_tier {
+        return Distance::Unavailable;
+    }
+    let cost = &reward.cost;
+    // A reward that costs nothing is what a full stamp card gives: its distance is the
+    // stamps still missing on that card.
+    let card = cost.card.as_ref().or_else(|| {
+        program
+            .stamp_cards
+            .iter()
+            .find(|card| card.reward.as_ref() == Some(&reward.id))
+            .map(|card| &card.id)
+    });
+    let missing = |have: i64, need: i64| (need - have).max(0);
+    match card {
+        Some(card) if cost.stamps > 0 || cost.points == 0 => {
+            let need = if cost.stamps > 0 {
+                cost.stamps
+            } else {
+                program.stamp_card(card).map_or(0, |c| c.stamps_required)
+            };
+            let have = state.stamps.get(card).map_or(0, |b| b.available());
+            match missing(have, need) {
+                0 => Distance::Ready,
+                stamps => Distance::MissingStamps {
+                    card: card.clone(),
+                    stamps,
+                },
+            }
+        }
+        _ => match missing(state.points.available(), cost.points) {
+            0 => Distance::Ready,
+            points => Distance::MissingPoints(points),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::Tally;
+    use crate::engine::Balance;
+    use crate::ids::MemberId;
+    use crate::program::parse_program;
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    const PROGRAM: &str = r#"{
+      "timezone": "Europe/Berlin", "currency": "EUR",
+      "stamp_cards": [{"id": "coffee", "name": "Kaffeekarte", "stamps_required": 10, "reward": "free-coffee"}],
+      "tiers": {"metric": "spend", "window": "rolling_12_months", "downgrade_grace_days": 30,
+        "levels": [{"id": "bronze", "name": "Bronze", "threshold": "0"},
+                   {"id": "gold", "name": "Gold", "threshold": "400.00"}]},
+      "rewards": [
+        {"id": "free-coffee", "name": "Kaffee", "cost": {}, "kind": {"type": "free_product", "product": "Kaffee"}},
+        {"id": "cake", "name": "Kuchen", "cost": {"points": 150}, "kind": {"type": "free_product", "product": "Kuchen"}},
+        {"id": "vip", "name": "VIP", "cost": {"points": 10}, "kind": {"type": "perk", "description": "Frühzugang"}, "tiers_any": ["gold"]}
+      ],
+      "rules": []
+    }"#;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 15, 10, 0, 0).unwrap()
+    }
+
+    fn member(points: i64, stamps: i64, spend_cents: i64) -> MemberState {
+        let mut state = MemberState::new(MemberId::from_uuid(Uuid::nil()));
+        state.points = Balance {
+            posted: points,
+            held: 0,
+        };
+        state.stamps.insert(
+            Slug::parse("coffee").unwrap(),
+            Balance {
+                posted: stamps,
+                held: 0,
+            },
+        );
+        state.tier = Some(Slug::parse("bronze").unwrap());
+        let month = month_index(now().date_naive());
+        state.activity.add(
+            month,
+            Tally {
+                visits: 1,
+                spend_cents,
+                points_earned: 0,
+            },
+        );
+        state
+    }
+
+    #[test]
+    fn stamps_missing_on_the_card_are_the_distance_to_its_free_reward() {
+        let program = parse_program(PROGRAM).unwrap();
+        let progress = progress(&program, &member(0, 7, 0), now());
+        assert_eq!(progress.cards[0].collected, 7);
+        assert_eq!(
+            progress.rewards[0].distance,
+            Distance::MissingStamps {
+                card: Slug::parse("coffee").unwrap(),
+                stamps: 3
+            }
+        );
+    }
+
+    #[test]
+    fn a_points_reward_is_ready_once_the_available_points_cover_it() {
+        let program = parse_program(PROGRAM).unwrap();
+        let short = progress(&program, &member(149, 0, 0), now());
+        assert_eq!(short.rewards[1].distance, Distance::MissingPoints(1));
+        let mut held = member(200, 0, 0);
+        held.points.held = 60;
+        assert_eq!(
+            progress(&program, &held, now()).rewards[1].distance,
+            Distance::MissingPoints(10)
+        );
+        let enough = progress(&program, &member(150, 0, 0), now());
+        assert_eq!(enough.rewards[1].distance, Distance::Ready);
+    }
+
+    #[test]
+    fn a_reward_for_another_tier_is_unavailable_and_the_next_tier_says_what_is_missing() {
+        let program = parse_program(PROGRAM).unwrap();
+        let progress = progress(&program, &member(500, 0, 12_000), now());
+        assert_eq!(progress.rewards[2].distance, Distance::Unavailable);
+        assert_eq!(progress.tier.map(|t| t.name.as_str()), Some("Bronze"));
+        let (next, missing_cents) = progress.next_tier.unwrap();
+        assert_eq!((next.name.as_str(), missing_cents), ("Gold", 28_000));
+    }
+}

@@ -1,0 +1,544 @@
+//! The cashier's pages: staff login, finding a member (typed or scanned), and recording a
+//! purchase or a stamp, redeeming a reward and using a coupon in the same screen.
+//!
+//! Every form that changes balances carries an idempotency key minted when the page was
+//! rendered (or by the offline queue on the device), so a repeated post — a double tap, a
+//! reload, a queued retry — is applied once.
+
+use super::format::{number, parse_euros};
+use super::i18n::{language_of, text};
+use super::session::{STAFF_COOKIE, Staff, cookie_header, csrf_ok};
+use super::{Layout, Web};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use stammgast_app::{AppError, Card, NewEvent, NewEventKind, StaffSession};
+use stammgast_core::batch::{IdempotencyKey, Outcome};
+use stammgast_core::event::Item;
+use stammgast_core::ids::MemberId;
+use stammgast_core::member::Language;
+use stammgast_core::money::{Cents, Currency};
+use stammgast_core::program::progress::{Distance, progress};
+
+/// A staff session lasts a shift.
+const STAFF_COOKIE_SECONDS: i64 = 12 * 3600;
+
+pub fn router() -> Router<Web> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/counter", get(counter))
+        .route("/counter/members/{id}", get(member))
+        .route("/counter/members/{id}/purchase", post(purchase))
+        .route("/counter/members/{id}/stamp", post(stamp))
+        .route("/counter/members/{id}/redeem", post(redeem))
+        .route("/counter/members/{id}/coupons/use", post(use_coupon))
+}
+
+#[derive(Serialize)]
+struct LoginPage<'a> {
+    layout: Layout<'a>,
+    lang: &'static str,
+    email: String,
+    error: Option<String>,
+}
+
+fn login_page(web: &Web, language: Language, email: String, error: Option<String>) -> Response {
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let page = LoginPage {
+        layout: Layout {
+            lang: language.as_str(),
+            title: text(language, "login_title", &[]).unwrap_or_default(),
+            business: None,
+            path: "/login",
+        },
+        lang: language.as_str(),
+        email,
+        error,
+    };
+    (status, web.render("login.html", page)).into_response()
+}
+
+async fn login_form(State(web): State<Web>, headers: HeaderMap) -> Response {
+    login_page(&web, language_of(&headers), String::new(), None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let language = language_of(&headers);
+    match web.app.log_in(&form.email, &form.password).await {
+        Ok(token) => {
+            let cookie = cookie_header(
+                STAFF_COOKIE,
+                &token,
+                STAFF_COOKIE_SECONDS,
+                web.site.secure_cookies(),
+            );
+            ([(header::SET_COOKIE, cookie)], Redirect::to("/counter")).into_response()
+        }
+        Err(AppError::Unauthenticated) => login_page(
+            &web,
+            language,
+            form.email,
+            text(language, "login_failed", &[]),
+        ),
+        Err(AppError::RateLimited {
+            retry_after_seconds,
+        }) => {
+            let minutes = retry_after_seconds.div_ceil(60).to_string();
+            let page = login_page(
+                &web,
+                language,
+                form.email,
+                text(language, "login_locked", &[("minutes", &minutes)]),
+            );
+            (StatusCode::TOO_MANY_REQUESTS, page).into_response()
+        }
+        Err(error) => web.failure(language, error),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return web.csrf_refused(language);
+    }
+    if let Err(error) = web
+        .app
+        .log_out(session.caller.business_id, session.session_id)
+        .await
+    {
+        return web.failure(language, error);
+    }
+    let cookie = cookie_header(STAFF_COOKIE, "", 0, web.site.secure_cookies());
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+}
+
+#[derive(Serialize)]
+struct CounterPage<'a> {
+    layout: Layout<'a>,
+    lang: &'static str,
+    staff_name: &'a str,
+    csrf: &'a str,
+    query: &'a str,
+    not_found: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Search {
+    q: Option<String>,
+}
+
+/// The start screen: scan or type. A query that finds a member goes straight to them.
+async fn counter(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Query(search): Query<Search>,
+) -> Response {
+    let query = search.q.unwrap_or_default();
+    let mut not_found = None;
+    if !query.trim().is_empty() {
+        match web.app.find_member(&session.caller, &query).await {
+            Ok(member) => {
+                return Redirect::to(&format!("/counter/members/{}", member.id)).into_response();
+            }
+            Err(AppError::NotFound | AppError::Invalid { .. }) => {
+                not_found = text(language, "counter_not_found", &[("query", query.trim())]);
+            }
+            Err(error) => return web.failure(language, error),
+        }
+    }
+    let page = CounterPage {
+        layout: Layout {
+            lang: language.as_str(),
+            title: text(language, "counter_title", &[]).unwrap_or_default(),
+            business: None,
+            path: "/counter",
+        },
+        lang: language.as_str(),
+        staff_name: &session.name,
+        csrf: &session.csrf_token,
+        query: &query,
+        not_found,
+    };
+    let status = if page.not_found.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    (status, web.render("counter.html", page)).into_response()
+}
+
+#[derive(Serialize)]
+struct MemberPage<'a> {
+    layout: Layout<'a>,
+    lang: &'static str,
+    staff_name: &'a str,
+    csrf: &'a str,
+    member_id: String,
+    first_name: &'a str,
+    code: &'a str,
+    points: String,
+    stamps: Vec<String>,
+    tier: Option<String>,
+    coupons: Vec<(String, String)>,
+    rewards_ready: Vec<(String, String)>,
+    /// What the last action did, shown above the keypad.
+    notice: Option<String>,
+    error: Option<String>,
+    /// A fresh idempotency key for each form on the page.
+    keys: [String; 4],
+}
+
+fn member_page(
+    web: &Web,
+    session: &StaffSession,
+    language: Language,
+    card: &Card,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let t = |key: &str, args: &[(&str, &str)]| text(language, key, args).unwrap_or_default();
+    let progress = progress(&card.program, &card.member.state, web.app.now());
+    let program = &card.program;
+    let page = MemberPage {
+        layout: Layout {
+            lang: language.as_str(),
+            title: t("counter_title", &[]),
+            business: Some(&card.business_name),
+            path: "/counter",
+        },
+        lang: language.as_str(),
+        staff_name: &session.name,
+        csrf: &session.csrf_token,
+        member_id: card.member.id.to_string(),
+        first_name: &card.member.first_name,
+        code: card.member.code.as_str(),
+        points: number(progress.points_available, language),
+        stamps: progress
+            .cards
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}: {}",
+                    p.card.name,
+                    t(
+                        "card_stamps",
+                        &[
+                            ("collected", &p.collected.to_string()),
+                            ("required", &p.card.stamps_required.to_string())
+                        ]
+                    )
+                )
+            })
+            .collect(),
+        tier: progress.tier.map(|level| level.name.clone()),
+        coupons: card
+            .coupons
+            .iter()
+            .map(|c| {
+                (
+                    c.code.to_string(),
+                    program
+                        .reward(&c.reward_id)
+                        .map_or_else(|| c.reward_id.to_string(), |r| r.name.clone()),
+                )
+            })
+            .collect(),
+        rewards_ready: progress
+            .rewards
+            .iter()
+            .filter(|r| {
+                r.distance == Distance::Ready
+                    && (r.reward.cost.points > 0 || r.reward.cost.stamps > 0)
+            })
+            .map(|r| (r.reward.id.to_string(), r.reward.name.clone()))
+            .collect(),
+        notice,
+        error,
+        keys: std::array::from_fn(|_| uuid::Uuid::new_v4().to_string()),
+    };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, web.render("counter_member.html", page)).into_response()
+}
+
+async fn show_member(
+    web: &Web,
+    session: &StaffSession,
+    language: Language,
+    id: &str,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let Some(member) = MemberId::parse(id) else {
+        return web.failure(language, AppError::NotFound);
+    };
+    match web.app.member_card(&session.caller, member).await {
+        Ok(card) => member_page(web, session, language, &card, notice, error),
+        Err(error) => web.failure(language, error),
+    }
+}
+
+async fn member(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Path(id): Path<String>,
+) -> Response {
+    show_member(&web, &session, language, &id, None, None).await
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    /// The idempotency key the page (or the offline queue) minted for this action.
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    reward: String,
+    #[serde(default)]
+    coupon: String,
+}
+
+impl ActionForm {
+    /// The key with a fingerprint of what the form asks, so a key reused for another
+    /// action is refused instead of answered with the first action's result.
+    fn idempotency_key(&self, path: &str) -> Option<IdempotencyKey> {
+        let key = self.key.trim();
+        if key.is_empty() || key.len() > 255 {
+            return None;
+        }
+        let digest = Sha256::digest(format!(
+            "{path}\n{}\n{}\n{}\n{}",
+            self.amount, self.category, self.reward, self.coupon
+        ));
+        Some(IdempotencyKey {
+            key: format!("counter:{key}"),
+            fingerprint: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    }
+}
+
+/// Runs one counter action and shows the member again with what it did.
+async fn act(
+    web: &Web,
+    session: &StaffSession,
+    language: Language,
+    id: &str,
+    form: &ActionForm,
+    action: Action,
+) -> Response {
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return web.csrf_refused(language);
+    }
+    let Some(member_id) = MemberId::parse(id) else {
+        return web.failure(language, AppError::NotFound);
+    };
+    let path = format!("/counter/members/{id}/{}", action.name());
+    let key = form.idempotency_key(&path);
+    let t = |key: &str, args: &[(&str, &str)]| text(language, key, args).unwrap_or_default();
+    let caller = &session.caller;
+    let result = match action {
+        Action::Purchase => {
+            let Some(cents) = parse_euros(&form.amount)
+                .filter(|c| *c > 0)
+                .and_then(|c| Cents::new(c).ok())
+            else {
+                return show_member(
+                    web,
+                    session,
+                    language,
+                    id,
+                    None,
+                    Some(t("counter_error_amount", &[])),
+                )
+                .await;
+            };
+            let category = Some(form.category.trim().to_owned()).filter(|c| !c.is_empty());
+            let items = category
+                .map(|category| {
+                    vec![Item {
+                        sku: None,
+                        category: Some(category),
+                        quantity: 1,
+                        amount: Some(cents),
+                    }]
+                })
+                .unwrap_or_default();
+            let kind = NewEventKind::Purchase {
+                amount: cents,
+                currency: Currency::EUR,
+                items,
+            };
+            web.app
+                .record_event(
+                    caller,
+                    key,
+                    NewEvent {
+                        member_id,
+                        kind,
+                        location_id: None,
+                        occurred_at: None,
+                    },
+                )
+                .await
+        }
+        Action::Stamp => {
+            web.app
+                .record_event(
+                    caller,
+                    key,
+                    NewEvent {
+                        member_id,
+                        kind: NewEventKind::Visit,
+                        location_id: None,
+                        occurred_at: None,
+                    },
+                )
+                .await
+        }
+        Action::Redeem => {
+            web.app
+                .redeem_reward(caller, key, member_id, form.reward.trim())
+                .await
+        }
+        Action::UseCoupon => web.app.use_coupon(caller, key, form.coupon.trim()).await,
+    };
+    match result {
+        Ok(outcome) => {
+            show_member(
+                web,
+                session,
+                language,
+                id,
+                Some(notice(language, &outcome, action)),
+                None,
+            )
+            .await
+        }
+        Err(AppError::Domain(refusal)) => {
+            show_member(web, session, language, id, None, Some(refusal.to_string())).await
+        }
+        Err(error @ AppError::Invalid { .. }) => {
+            show_member(web, session, language, id, None, Some(error.to_string())).await
+        }
+        Err(error) => web.failure(language, error),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Purchase,
+    Stamp,
+    Redeem,
+    UseCoupon,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Purchase => "purchase",
+            Self::Stamp => "stamp",
+            Self::Redeem => "redeem",
+            Self::UseCoupon => "coupons/use",
+        }
+    }
+}
+
+fn notice(language: Language, outcome: &Outcome, action: Action) -> String {
+    let t = |key: &str, args: &[(&str, &str)]| text(language, key, args).unwrap_or_default();
+    match (outcome, action) {
+        (Outcome::Event(event), _) => {
+            let stamps: i64 = event.stamps_earned.values().sum();
+            let mut notice = t(
+                "counter_earned",
+                &[
+                    ("points", &number(event.points_earned, language)),
+                    ("stamps", &stamps.to_string()),
+                ],
+            );
+            for coupon in &event.coupons_issued {
+                notice.push_str(" · ");
+                notice.push_str(&t("counter_issued", &[("code", coupon.code.as_str())]));
+            }
+            notice
+        }
+        (Outcome::Coupon(coupon), Action::UseCoupon) => {
+            t("counter_used", &[("code", coupon.code.as_str())])
+        }
+        (Outcome::Coupon(coupon), _) => t("counter_issued", &[("code", coupon.code.as_str())]),
+        (_, _) => t("counter_all_sent", &[]),
+    }
+}
+
+async fn purchase(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(&web, &session, language, &id, &form, Action::Purchase).await
+}
+
+async fn stamp(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(&web, &session, language, &id, &form, Action::Stamp).await
+}
+
+async fn redeem(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(&web, &session, language, &id, &form, Action::Redeem).await
+}
+
+async fn use_coupon(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(&web, &session, language, &id, &form, Action::UseCoupon).await
+}

@@ -1,0 +1,222 @@
+//! The server-rendered pages: the customer's card ([`card`]), the cashier's counter
+//! ([`counter`]), shared layout, texts and static files. Templates are compiled into the
+//! binary; each page has one view struct; minijinja escapes everything not marked safe.
+
+mod card;
+mod counter;
+pub mod format;
+pub mod i18n;
+mod qr;
+mod session;
+mod statics;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use stammgast_app::{App, AppError};
+use stammgast_core::member::Language;
+use std::sync::Arc;
+
+/// Where the product is reached from outside, for links that leave the browser (QR codes,
+/// share links, mail). Without it, the request's `Host` is used.
+#[derive(Clone, Debug, Default)]
+pub struct Site {
+    pub public_url: Option<String>,
+}
+
+impl Site {
+    /// Cookies are marked `Secure` when the product is served over HTTPS.
+    fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The absolute base URL (no trailing slash) for a request.
+    fn base_url(&self, headers: &HeaderMap) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
+                format!("http://{host}")
+            }
+        }
+    }
+}
+
+/// The pages' shared state.
+#[derive(Clone)]
+pub struct Web {
+    app: App,
+    site: Arc<Site>,
+    templates: Arc<Environment<'static>>,
+}
+
+pub fn router(app: App, site: Site) -> Router<App> {
+    let web = Web {
+        app,
+        site: Arc::new(site),
+        templates: Arc::new(templates()),
+    };
+    Router::new()
+        .merge(card::router())
+        .merge(counter::router())
+        .merge(statics::router())
+        .route("/language/{code}", get(switch_language))
+        .with_state(web)
+}
+
+fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_function("tr", i18n::tr);
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("error.html", include_str!("templates/error.html")),
+        ("join.html", include_str!("templates/join.html")),
+        ("terms.html", include_str!("templates/terms.html")),
+        ("card.html", include_str!("templates/card.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("counter.html", include_str!("templates/counter.html")),
+        (
+            "counter_member.html",
+            include_str!("templates/counter_member.html"),
+        ),
+    ] {
+        if let Err(error) = env.add_template(name, source) {
+            // A template that does not compile is a build bug; the page tests render every
+            // template and fail on it.
+            tracing::error!(%error, name, "template does not compile");
+        }
+    }
+    env
+}
+
+/// What every page's layout needs.
+#[derive(Serialize)]
+struct Layout<'a> {
+    lang: &'static str,
+    title: String,
+    /// The shop's name in the header, when the page belongs to one.
+    business: Option<&'a str>,
+    /// Where the language switcher returns to.
+    path: &'a str,
+}
+
+impl Web {
+    fn render(&self, template: &str, context: impl Serialize) -> Response {
+        let rendered = self
+            .templates
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::value::Serde(&context)));
+        match rendered {
+            Ok(html) => Html(html).into_response(),
+            Err(error) => {
+                tracing::error!(%error, template, "a page failed to render");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the page failed to render",
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// An error page in the visitor's language.
+    fn error(
+        &self,
+        language: Language,
+        status: StatusCode,
+        title_key: &str,
+        text_key: &str,
+    ) -> Response {
+        #[derive(Serialize)]
+        struct ErrorPage<'a> {
+            layout: Layout<'a>,
+            lang: &'static str,
+            message: String,
+        }
+        let text = |key| i18n::text(language, key, &[]).unwrap_or_default();
+        let page = ErrorPage {
+            layout: Layout {
+                lang: language.as_str(),
+                title: text(title_key),
+                business: None,
+                path: "/",
+            },
+            lang: language.as_str(),
+            message: text(text_key),
+        };
+        (status, self.render("error.html", page)).into_response()
+    }
+
+    /// The refusal of a form post without the session's CSRF token.
+    fn csrf_refused(&self, language: Language) -> Response {
+        self.error(
+            language,
+            StatusCode::FORBIDDEN,
+            "error_internal_title",
+            "error_csrf",
+        )
+    }
+
+    /// The page for a failed use case: not found, or an opaque error that is logged.
+    fn failure(&self, language: Language, error: AppError) -> Response {
+        match error {
+            AppError::NotFound => self.error(
+                language,
+                StatusCode::NOT_FOUND,
+                "error_not_found_title",
+                "error_not_found",
+            ),
+            other => {
+                tracing::error!(error = %other, "a page's use case failed");
+                self.error(
+                    language,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error_internal_title",
+                    "error_internal",
+                )
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// Sets the language cookie and returns to the page the visitor came from.
+async fn switch_language(
+    axum::extract::State(web): axum::extract::State<Web>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    axum::extract::Query(back): axum::extract::Query<Back>,
+) -> Response {
+    let Ok(language) = Language::parse(&code) else {
+        return web.error(
+            Language::De,
+            StatusCode::NOT_FOUND,
+            "error_not_found_title",
+            "error_not_found",
+        );
+    };
+    // Only paths on this site, so the switcher cannot be used to redirect elsewhere.
+    let back = back
+        .back
+        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = session::cookie_header(
+        i18n::LANGUAGE_COOKIE,
+        language.as_str(),
+        365 * 24 * 3600,
+        web.site.secure_cookies(),
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}

@@ -1,0 +1,342 @@
+//! The card and counter pages over HTTP, without a browser: joining, the card, staff
+//! login, and counter actions, with their refusals and tenant isolation.
+
+use crate::helpers::{CASHIER, OTHER_CASHIER, spawn_app};
+use crate::visitor::Visitor;
+
+fn join_form<'a>(first_name: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("first_name", first_name),
+        ("email", email),
+        ("phone", ""),
+        ("terms", "yes"),
+    ]
+}
+
+#[test]
+fn joining_on_the_shop_page_shows_the_card_with_the_signup_bonus_in_german_and_english() {
+    let app = spawn_app();
+    for (language, greeting, points_label) in [
+        ("de", "Hallo Anna!", "Punkte"),
+        ("en", "Hello Anna!", "Points"),
+    ] {
+        let mut customer = Visitor::new(&app.address, language);
+        let join_path = format!("/join/{}", app.business_id);
+        let form = customer.get(&join_path);
+        assert_eq!(form.status, 200);
+        assert!(form.html.contains(&format!("<html lang=\"{language}\">")));
+
+        let email = format!("anna-{language}@example.com");
+        let joined = customer.post(&join_path, &join_form("Anna", &email));
+        assert_eq!(joined.status, 303, "{}", joined.html);
+        assert_eq!(joined.location.as_deref(), Some("/card"));
+
+        let card = customer.get("/card");
+        assert_eq!(card.status, 200);
+        assert!(card.html.contains(greeting), "{}", card.html);
+        assert!(card.html.contains(points_label));
+        assert!(
+            card.html.contains("data-testid=\"points\">50<"),
+            "the sign-up bonus is on the card"
+        );
+        assert!(
+            card.html.contains("<svg role=\"img\""),
+            "the member QR code is drawn"
+        );
+    }
+    let members = app.get("/api/v1/members");
+    let languages: Vec<_> = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["language"].clone())
+        .collect();
+    assert_eq!(
+        languages,
+        ["de", "en"],
+        "each member keeps the language they joined in"
+    );
+}
+
+#[test]
+fn a_join_form_with_mistakes_says_what_to_fix_and_creates_no_member() {
+    let app = spawn_app();
+    let join_path = format!("/join/{}", app.business_id);
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (
+            &[("first_name", "Anna"), ("email", "anna@example.com")],
+            "Bitte stimme den Teilnahmebedingungen zu.",
+        ),
+        (
+            &[
+                ("first_name", " "),
+                ("email", "anna@example.com"),
+                ("terms", "yes"),
+            ],
+            "Bitte gib deinen Vornamen an",
+        ),
+        (
+            &[("first_name", "Anna"), ("email", "anna@"), ("terms", "yes")],
+            "Bitte gib eine gültige E-Mail-Adresse an",
+        ),
+        (
+            &[("first_name", "Anna"), ("terms", "yes")],
+            "Bitte gib eine E-Mail-Adresse oder eine Handynummer an.",
+        ),
+        (
+            &[("first_name", "Anna"), ("phone", "0151"), ("terms", "yes")],
+            "Bitte gib deine Handynummer mit Ländervorwahl an",
+        ),
+        (
+            &[
+                ("first_name", "Anna"),
+                ("email", "anna@example.com"),
+                ("terms", "yes"),
+                ("marketing_sms", "yes"),
+            ],
+            "Für Angebote per SMS brauchen wir deine Handynummer.",
+        ),
+    ];
+    for (fields, message) in cases {
+        let mut customer = Visitor::new(&app.address, "de");
+        let page = customer.post(&join_path, fields);
+        assert_eq!(page.status, 422, "{fields:?}");
+        assert!(page.html.contains(message), "{fields:?}: {}", page.html);
+        assert!(page.html.contains("role=\"alert\""));
+        assert!(
+            customer.get("/card").status == 401,
+            "no card session after a refused join"
+        );
+    }
+    let members = app.get("/api/v1/members");
+    assert_eq!(members.body["items"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn joining_again_with_the_same_email_is_refused_with_a_clear_message() {
+    let app = spawn_app();
+    let join_path = format!("/join/{}", app.business_id);
+    let mut first = Visitor::new(&app.address, "en");
+    assert_eq!(
+        first
+            .post(&join_path, &join_form("Anna", "anna@example.com"))
+            .status,
+        303
+    );
+    let mut second = Visitor::new(&app.address, "en");
+    let page = second.post(&join_path, &join_form("Anna", "ANNA@example.com"));
+    assert_eq!(page.status, 422);
+    assert!(
+        page.html
+            .contains("There is already a card here with this email address or number.")
+    );
+}
+
+#[test]
+fn a_join_page_of_an_unknown_business_is_not_found() {
+    let app = spawn_app();
+    let mut customer = Visitor::new(&app.address, "en");
+    assert_eq!(customer.get("/join/not-a-business").status, 404);
+    assert_eq!(
+        customer
+            .get("/join/0190aaaa-0000-7000-8000-000000000000")
+            .status,
+        404
+    );
+}
+
+#[test]
+fn the_card_page_and_counter_need_a_session() {
+    let app = spawn_app();
+    let mut visitor = Visitor::new(&app.address, "de");
+    assert_eq!(visitor.get("/card").status, 401);
+    let counter = visitor.get("/counter");
+    assert_eq!(
+        (counter.status, counter.location.as_deref()),
+        (303, Some("/login"))
+    );
+}
+
+#[test]
+fn a_wrong_password_is_refused_and_repeated_failures_lock_the_login_for_a_while() {
+    let app = spawn_app();
+    let mut visitor = Visitor::new(&app.address, "en");
+    for _ in 0..5 {
+        let page = visitor.post(
+            "/login",
+            &[("email", CASHIER.0), ("password", "wrong-password")],
+        );
+        assert_eq!(page.status, 401);
+        assert!(page.html.contains("Email or password is wrong."));
+    }
+    let locked = visitor.post("/login", &[("email", CASHIER.0), ("password", CASHIER.1)]);
+    assert_eq!(locked.status, 429, "locked even with the right password");
+    assert!(locked.html.contains("Too many attempts"));
+    visitor.log_in(OTHER_CASHIER);
+}
+
+/// Joins a member through the API and returns (id, code).
+fn member(app: &crate::helpers::TestApp, email: &str) -> (String, String) {
+    let reply = app.post(
+        "/api/v1/members",
+        None,
+        &format!(r#"{{"first_name": "Ben", "email": "{email}", "phone": "+49 151 1234 5678"}}"#),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (
+        reply.body["id"].as_str().unwrap().to_owned(),
+        reply.body["code"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn a_cashier_finds_a_member_by_code_qr_email_or_phone() {
+    let app = spawn_app();
+    let (id, code) = member(&app, "ben@example.com");
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    let lowercase_code = code.to_lowercase();
+    let qr = format!("SG1:{code}");
+    for query in [
+        code.as_str(),
+        lowercase_code.as_str(),
+        qr.as_str(),
+        "BEN@example.com",
+        "0049 151 12345678",
+    ] {
+        let found = cashier.get(&format!(
+            "/counter?q={}",
+            query
+                .replace('+', "%2B")
+                .replace(' ', "+")
+                .replace(':', "%3A")
+                .replace('@', "%40")
+        ));
+        assert_eq!(
+            found.location,
+            Some(format!("/counter/members/{id}")),
+            "{query}"
+        );
+    }
+    let missing = cashier.get("/counter?q=ZZZZZZZZ");
+    assert_eq!(missing.status, 404);
+    assert!(missing.html.contains("Keine Karte gefunden"));
+}
+
+#[test]
+fn a_purchase_booked_at_the_counter_earns_once_even_when_the_form_is_sent_again() {
+    let app = spawn_app();
+    let (id, _) = member(&app, "ben@example.com");
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    let page = cashier.get(&format!("/counter/members/{id}"));
+    let (csrf, key) = (page.hidden("csrf"), page.hidden("key"));
+    let path = format!("/counter/members/{id}/purchase");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("amount", "12,40"),
+        ("category", "coffee"),
+    ];
+    for _ in 0..2 {
+        let booked = cashier.post(&path, &fields);
+        assert_eq!(booked.status, 200, "{}", booked.html);
+        assert!(
+            booked.html.contains("Gebucht: 12 Punkte, 1 Stempel"),
+            "{}",
+            booked.html
+        );
+    }
+    let balance = app.member(&id);
+    assert_eq!(
+        balance["points"], 62,
+        "50 for joining + 12 for 12,40 €, booked once"
+    );
+    assert_eq!(balance["stamps"]["coffee"], 1);
+
+    let stamp = cashier.post(
+        &format!("/counter/members/{id}/stamp"),
+        &[
+            ("csrf", &csrf),
+            ("key", &page.hidden("key").replace('-', "0")),
+        ],
+    );
+    assert_eq!(stamp.status, 200);
+    assert_eq!(app.member(&id)["stamps"]["coffee"], 2);
+}
+
+#[test]
+fn counter_posts_without_the_session_token_or_with_a_bad_amount_change_nothing() {
+    let app = spawn_app();
+    let (id, _) = member(&app, "ben@example.com");
+    let mut cashier = Visitor::new(&app.address, "en");
+    cashier.log_in(CASHIER);
+    let page = cashier.get(&format!("/counter/members/{id}"));
+    let path = format!("/counter/members/{id}/purchase");
+    let forged = cashier.post(
+        &path,
+        &[("csrf", "forged"), ("key", "k1"), ("amount", "10")],
+    );
+    assert_eq!(forged.status, 403);
+    assert!(forged.html.contains("This form has expired"));
+    for amount in ["", "abc", "-5", "0"] {
+        let refused = cashier.post(
+            &path,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("key", "k2"),
+                ("amount", amount),
+            ],
+        );
+        assert_eq!(refused.status, 422, "{amount}");
+        assert!(refused.html.contains("Please enter an amount like 4.50."));
+    }
+    assert_eq!(app.member(&id)["points"], 50, "only the sign-up bonus");
+}
+
+#[test]
+fn a_cashier_redeems_a_reward_and_uses_the_coupon_in_the_same_screen() {
+    let app = spawn_app();
+    let (id, _) = member(&app, "ben@example.com");
+    assert_eq!(app.purchase(&id, "120.00", "p1").status, 201);
+    let mut cashier = Visitor::new(&app.address, "en");
+    cashier.log_in(CASHIER);
+    let page = cashier.get(&format!("/counter/members/{id}"));
+    assert!(
+        page.html.contains("name=\"reward\" value=\"cake\""),
+        "150 points reach the cake"
+    );
+    let csrf = page.hidden("csrf");
+    let redeemed = cashier.post(
+        &format!("/counter/members/{id}/redeem"),
+        &[("csrf", &csrf), ("key", "r1"), ("reward", "cake")],
+    );
+    assert_eq!(redeemed.status, 200, "{}", redeemed.html);
+    assert!(redeemed.html.contains("issued"), "{}", redeemed.html);
+    let coupon = redeemed.hidden("coupon");
+    let used = cashier.post(
+        &format!("/counter/members/{id}/coupons/use"),
+        &[("csrf", &csrf), ("key", "u1"), ("coupon", &coupon)],
+    );
+    assert_eq!(used.status, 200);
+    assert!(used.html.contains(&format!("Coupon {coupon} used.")));
+    assert_eq!(app.member(&id)["points"], 50 + 120 - 150);
+}
+
+#[test]
+fn a_cashier_cannot_open_or_book_for_a_member_of_another_business() {
+    let app = spawn_app();
+    let (id, code) = member(&app, "ben@example.com");
+    let mut other = Visitor::new(&app.address, "en");
+    other.log_in(OTHER_CASHIER);
+    assert_eq!(other.get(&format!("/counter/members/{id}")).status, 404);
+    assert_eq!(other.get(&format!("/counter?q={code}")).status, 404);
+    let own = other.get("/counter");
+    let csrf = own.hidden("csrf");
+    let booked = other.post(
+        &format!("/counter/members/{id}/purchase"),
+        &[("csrf", &csrf), ("key", "x"), ("amount", "10")],
+    );
+    assert_eq!(booked.status, 404);
+    assert_eq!(app.member(&id)["points"], 50);
+}

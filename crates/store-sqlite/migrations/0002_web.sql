@@ -1,0 +1,46 @@
+-- What the web faces need: staff who log in, sessions (staff at the counter and back
+-- office, members on their card), and the proof of each consent a member gave.
+
+-- Staff log in by email, which is unique in the whole instance so the login page needs
+-- no business picker. Passwords are stored as argon2id PHC strings.
+CREATE TABLE staff (
+    business_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (business_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX staff_by_email ON staff (email);
+
+-- A session token is `<id>_<secret>`; only the secret's SHA-256 is stored. The subject is
+-- a staff member or a member, as `kind` says.
+CREATE TABLE sessions (
+    business_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (business_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX sessions_by_id ON sessions (id);
+
+-- Consents as proof (DSGVO Art. 7): purpose, channel ('' for the terms), the version of
+-- the text shown, where and when. Withdrawal sets withdrawn_at; rows are never deleted
+-- while the member exists.
+CREATE TABLE consents (
+    business_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    given_at BIGINT NOT NULL,
+    text_version TEXT NOT NULL,
+    source TEXT NOT NULL,
+    withdrawn_at BIGINT,
+    PRIMARY KEY (business_id, member_id, purpose, channel, given_at)
+) WITHOUT ROWID;

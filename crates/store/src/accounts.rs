@@ -1,0 +1,176 @@
+//! Who may use the web faces: staff accounts, sessions (staff and members), and the
+//! consents members gave. Plain rows written straight to the database, not through the
+//! ledger writer: none of them moves a balance.
+
+use crate::sql::{Columns, text};
+use crate::{
+    ConsentRecord, NewSession, NewStaff, SessionKind, SessionRecord, StaffRecord, Store, StoreError,
+};
+use chrono::{DateTime, Utc};
+use stammgast_core::ids::{BusinessId, MemberId, SessionId, StaffId};
+
+const STAFF_COLUMNS: &str = "business_id, id, email, name, role, password_hash, created_at";
+
+impl Store {
+    /// Adds a staff account; an email already used anywhere in the instance is a conflict.
+    pub async fn create_staff(&self, staff: NewStaff) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection
+                .execute(
+                    &format!(
+                        "INSERT INTO staff ({STAFF_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    ),
+                    &[
+                        text(staff.business_id),
+                        text(staff.id),
+                        staff.email.into(),
+                        staff.name.into(),
+                        staff.role.into(),
+                        staff.password_hash.into(),
+                        staff.created_at.into(),
+                    ],
+                )
+                .map(|_| ())
+        })
+        .await
+    }
+
+    pub async fn staff_by_email(&self, email: String) -> Result<Option<StaffRecord>, StoreError> {
+        self.find_staff("email = $1", vec![email.into()]).await
+    }
+
+    pub async fn staff(
+        &self,
+        business: BusinessId,
+        id: StaffId,
+    ) -> Result<Option<StaffRecord>, StoreError> {
+        self.find_staff(
+            "business_id = $1 AND id = $2",
+            vec![text(business), text(id)],
+        )
+        .await
+    }
+
+    async fn find_staff(
+        &self,
+        condition: &'static str,
+        params: Vec<crate::sql::Value>,
+    ) -> Result<Option<StaffRecord>, StoreError> {
+        self.with_connection(move |connection| {
+            let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE {condition}");
+            let rows = connection.query(&sql, &params)?;
+            rows.first()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(StaffRecord {
+                        business_id: columns.parsed(0, BusinessId::parse)?,
+                        id: columns.parsed(1, StaffId::parse)?,
+                        email: columns.text(2)?.to_owned(),
+                        name: columns.text(3)?.to_owned(),
+                        role: columns.text(4)?.to_owned(),
+                        password_hash: columns.text(5)?.to_owned(),
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO sessions (business_id, id, secret_hash, kind, subject_id, \
+                 csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        text(session.business_id),
+                        text(session.id),
+                        session.secret_hash.into(),
+                        session.kind.as_str().into(),
+                        session.subject_id.into(),
+                        session.csrf_token.into(),
+                        session.created_at.into(),
+                        session.expires_at.into(),
+                    ],
+                )
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// The session with this id if it has not expired at `now`, whichever business it
+    /// belongs to (the caller checks the secret before trusting it).
+    pub async fn session(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT business_id, secret_hash, kind, subject_id, csrf_token FROM sessions \
+                 WHERE id = $1 AND expires_at > $2",
+                &[text(id), now.into()],
+            )?;
+            rows.first()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(SessionRecord {
+                        business_id: columns.parsed(0, BusinessId::parse)?,
+                        id,
+                        secret_hash: columns.text(1)?.to_owned(),
+                        kind: columns.parsed(2, SessionKind::parse)?,
+                        subject_id: columns.text(3)?.to_owned(),
+                        csrf_token: columns.text(4)?.to_owned(),
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn delete_session(
+        &self,
+        business: BusinessId,
+        id: SessionId,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection
+                .execute(
+                    "DELETE FROM sessions WHERE business_id = $1 AND id = $2",
+                    &[text(business), text(id)],
+                )
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// The consents a member gave, oldest first, withdrawn ones included (they are proof).
+    pub async fn member_consents(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT purpose, channel, given_at, text_version, source, withdrawn_at \
+                 FROM consents WHERE business_id = $1 AND member_id = $2 \
+                 ORDER BY given_at, purpose, channel",
+                &[text(business), text(member)],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(ConsentRecord {
+                        purpose: columns.text(0)?.to_owned(),
+                        channel: columns.text(1)?.to_owned(),
+                        given_at: columns.time(2)?,
+                        text_version: columns.text(3)?.to_owned(),
+                        source: columns.text(4)?.to_owned(),
+                        withdrawn_at: columns.opt_time(5)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}
