@@ -22,7 +22,6 @@ pub struct TestApp {
     pub business_id: String,
     /// The key of a second business on the same server (for tenant isolation).
     pub other_api_key: String,
-    pub other_business_id: String,
     agent: ureq::Agent,
 }
 
@@ -107,7 +106,6 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
     TestApp {
         business_id: created.business_id.to_string(),
         other_api_key: other.api_key,
-        other_business_id: other.business_id.to_string(),
         ..TestApp::attach(address, created.api_key)
     }
 }
@@ -123,7 +121,6 @@ impl TestApp {
             api_key,
             business_id: String::new(),
             other_api_key: String::new(),
-            other_business_id: String::new(),
             agent: ureq::Agent::new_with_config(config),
         }
     }
