@@ -5,6 +5,7 @@ mod helpers;
 mod visitor;
 
 mod batch;
+mod browser;
 mod cli;
 mod coupons;
 mod crash;

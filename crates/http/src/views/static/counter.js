@@ -47,3 +47,95 @@
     });
   });
 })();
+
+// The offline queue: forms marked data-queue are sent with fetch. When the network is
+// down, the action is kept on this device (localStorage) with its own idempotency key and
+// sent when the connection is back; the server applies each key once, so a retry never
+// awards twice. The status line says what is still waiting.
+(function () {
+  "use strict";
+  var STORE = "stammgast-counter-queue";
+  var status = document.getElementById("queue-status");
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
+  }
+  function save(queue) { localStorage.setItem(STORE, JSON.stringify(queue)); }
+  function freshKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+  // Once something waited, the line says when all of it has been sent.
+  var waited = false;
+  function show() {
+    if (!status) return;
+    var waiting = load().length;
+    if (waiting > 0) waited = true;
+    status.textContent = waiting > 0 ? status.dataset.pending.replace("{count}", waiting) : (waited ? status.dataset.done : "");
+    status.className = waiting > 0 ? "errors" : (waited ? "notice" : "");
+  }
+  function post(item) {
+    return fetch(item.action, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(item.fields).toString(),
+      credentials: "same-origin",
+    });
+  }
+  function replaceMain(html) {
+    var page = new DOMParser().parseFromString(html, "text/html");
+    var main = page.querySelector("main");
+    if (main) document.querySelector("main").replaceWith(main);
+    status = document.getElementById("queue-status");
+    show();
+  }
+  var flushing = false;
+  function flush() {
+    if (flushing) return;
+    var queue = load();
+    if (queue.length === 0) { show(); return; }
+    flushing = true;
+    post(queue[0]).then(function (response) {
+      // Any answer from the server settles the action (applied now, or applied before
+      // under the same key, or refused with a reason); only a lost connection keeps it.
+      save(load().slice(1));
+      flushing = false;
+      if (load().length === 0) {
+        return response.text().then(replaceMain);
+      }
+      flush();
+    }, function () { flushing = false; show(); });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-queue")) return;
+    event.preventDefault();
+    var fields = {};
+    new FormData(form).forEach(function (value, name) { fields[name] = value; });
+    var item = { action: form.getAttribute("action"), fields: fields };
+    if (!navigator.onLine || load().length > 0) {
+      // Never sent: a key of its own, so two queued visits count as two.
+      fields.key = freshKey();
+      var queue = load();
+      queue.push(item);
+      save(queue);
+      show();
+      flush();
+      return;
+    }
+    post(item).then(function (response) {
+      return response.text().then(replaceMain);
+    }, function () {
+      // The request may have reached the server before the connection broke: the retry
+      // keeps its key, so it is applied at most once.
+      var queue = load();
+      queue.push(item);
+      save(queue);
+      show();
+    });
+  });
+  window.addEventListener("online", flush);
+  show();
+  flush();
+})();

@@ -1,0 +1,117 @@
+//! Journeys in a real browser (Debian's chromium, driven by playwright-core from npm): the
+//! app is served on a fresh database here, and `tests/browser/journeys.mjs` walks through
+//! it as a customer or a cashier would. `scripts/test` installs chromium and the npm
+//! packages; a missing browser fails these tests rather than skipping them.
+
+use crate::helpers::{CASHIER, TestApp, spawn_app};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// One browser at a time: two cores run chromium and the server, not four chromiums.
+static BROWSER: Mutex<()> = Mutex::new(());
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Where the screenshots go (kept as CI artifacts).
+fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
+}
+
+/// Runs one journey against `app` and returns what it printed.
+fn journey(app: &TestApp, name: &str, member: Option<(&str, &str)>) -> String {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is not installed in {}: run scripts/test, which installs it",
+        dir.display()
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Debian's chromium is not installed: run scripts/test, which installs it"
+    );
+    let _one_at_a_time = BROWSER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let screenshots = screenshots_dir();
+    println!("screenshots in {}", screenshots.display());
+    let mut command = Command::new("node");
+    command
+        .arg("journeys.mjs")
+        .arg(name)
+        .current_dir(&dir)
+        .env("BASE_URL", &app.address)
+        .env("BUSINESS_ID", &app.business_id)
+        .env("CASHIER_EMAIL", CASHIER.0)
+        .env("CASHIER_PASSWORD", CASHIER.1)
+        .env("SCREENSHOTS", &screenshots);
+    if let Some((id, code)) = member {
+        command.env("MEMBER_ID", id).env("MEMBER_CODE", code);
+    }
+    let output = command.output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{stdout}");
+    assert!(
+        output.status.success(),
+        "journey {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn member(app: &TestApp) -> (String, String) {
+    let reply = app.post(
+        "/api/v1/members",
+        None,
+        r#"{"first_name": "Ben", "email": "ben@example.com"}"#,
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let field = |name: &str| reply.body[name].as_str().unwrap().to_owned();
+    (field("id"), field("code"))
+}
+
+#[test]
+fn a_customer_joins_from_the_shop_qr_code_to_the_card_in_german_within_30_seconds() {
+    let app = spawn_app();
+    let printed = journey(&app, "join-de", None);
+    assert!(printed.contains("to the card in"));
+    let members = app.get("/api/v1/members");
+    assert_eq!(members.body["items"][0]["language"], "de");
+}
+
+#[test]
+fn a_customer_joins_from_the_shop_qr_code_to_the_card_in_english_within_30_seconds() {
+    let app = spawn_app();
+    journey(&app, "join-en", None);
+    let members = app.get("/api/v1/members");
+    assert_eq!(members.body["items"][0]["language"], "en");
+}
+
+#[test]
+fn the_card_shows_the_member_qr_code_without_a_connection() {
+    let app = spawn_app();
+    journey(&app, "card-offline", None);
+}
+
+#[test]
+fn a_cashier_finds_a_member_and_books_a_purchase_and_a_stamp() {
+    let app = spawn_app();
+    let (id, code) = member(&app);
+    journey(&app, "counter", Some((&id, &code)));
+    let balance = app.member(&id);
+    assert_eq!(balance["points"], 50 + 4);
+    assert_eq!(
+        balance["stamps"]["coffee"], 1,
+        "the purchase had no coffee; the stamp button gave one"
+    );
+}
+
+#[test]
+fn visits_recorded_at_the_counter_while_offline_arrive_once_each_when_it_is_back() {
+    let app = spawn_app();
+    let (id, code) = member(&app);
+    journey(&app, "counter-offline", Some((&id, &code)));
+    assert_eq!(app.member(&id)["stamps"]["coffee"], 2);
+}

@@ -1,0 +1,180 @@
+// Journeys in a real browser: Debian's chromium driven by playwright-core. Started by the
+// Rust test binary (tests/api/browser.rs), which serves the app on a fresh database and
+// passes where it is in the environment. One journey per run: `node journeys.mjs <name>`.
+// Exits non-zero with the reason when an expectation fails.
+
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE = env("BASE_URL");
+const SCREENSHOTS = env("SCREENSHOTS");
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/// A phone: small viewport, touch, German or English preferred.
+async function phone(browser, locale) {
+  return browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale,
+  });
+}
+
+/// No serious or critical WCAG 2.1 A/AA violation on the page as it is now.
+async function accessible(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }),
+  );
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad.length === 0, `${name}: accessibility violations:\n${report.join("\n")}`);
+  console.log(`axe ${name}: ${result.violations.length} minor or moderate, 0 serious or critical, ${result.passes.length} rules passed`);
+}
+
+async function shot(page, name) {
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`screenshot ${path}`);
+}
+
+/// A person typing at phone speed, with a moment to read before each field.
+async function typeLikeAPerson(page, selector, text) {
+  await page.waitForTimeout(400);
+  await page.locator(selector).pressSequentially(text, { delay: 90 });
+}
+
+const TEXTS = {
+  de: { hello: "Hallo Lea!", submit: "Karte holen", terms: "Teilnahmebedingungen", points: "Punkte", book: "Buchen", stamp: "+1 Stempel", pending: "2 Buchung(en) warten", sent: "Alles übertragen" },
+  en: { hello: "Hello Lea!", submit: "Get my card", terms: "terms", points: "Points", book: "Record", stamp: "+1 stamp", pending: "2 action(s) waiting", sent: "Everything sent" },
+};
+
+async function join_(browser, language) {
+  const t = TEXTS[language];
+  const context = await phone(browser, language === "de" ? "de-DE" : "en-GB");
+  const page = await context.newPage();
+  const started = Date.now();
+  // What the shop's QR code encodes.
+  await page.goto(`${BASE}/join/${env("BUSINESS_ID")}`);
+  expect((await page.getAttribute("html", "lang")) === language, `the join page is in ${language}`);
+  await accessible(page, `join-${language}`);
+  await typeLikeAPerson(page, "#first_name", "Lea");
+  await typeLikeAPerson(page, "#email", `lea.${language}.${Date.now()}@example.com`);
+  await page.waitForTimeout(600);
+  await page.locator("#terms").tap();
+  await page.getByRole("button", { name: t.submit }).tap();
+  await page.getByRole("heading", { name: t.hello }).waitFor();
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`join-${language}: from the shop's QR code to the card in ${seconds.toFixed(1)} s of simulated user time`);
+  expect(seconds < 30, `joining took ${seconds} s`);
+  expect((await page.getByTestId("points").textContent()).trim() === "50", "the sign-up bonus is on the card");
+  expect(await page.locator(".qr-code svg").isVisible(), "the member QR code is shown");
+  await accessible(page, `card-${language}`);
+  await shot(page, `card-${language}`);
+  return { context, page };
+}
+
+async function cardOffline(browser) {
+  const { context, page } = await join_(browser, "de");
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  // Once the worker controls the page, the card is in its cache.
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  const code = (await page.getByTestId("member-code").textContent()).trim();
+  await context.setOffline(true);
+  await page.reload();
+  expect(await page.locator(".qr-code svg").isVisible(), "the member QR shows offline");
+  expect((await page.getByTestId("member-code").textContent()).trim() === code, "the same member code offline");
+  expect(await page.locator(".offline-note").isVisible(), "the card says it is offline");
+  await shot(page, "card-offline");
+  console.log("card-offline: the member QR code shows without a connection");
+}
+
+async function logIn(browser, language) {
+  const context = await phone(browser, language === "de" ? "de-DE" : "en-GB");
+  const page = await context.newPage();
+  await page.goto(`${BASE}/login`);
+  await accessible(page, "login");
+  await page.fill("#email", env("CASHIER_EMAIL"));
+  await page.fill("#password", env("CASHIER_PASSWORD"));
+  await page.locator("button[type=submit]").tap();
+  await page.waitForURL(`${BASE}/counter`);
+  return { context, page };
+}
+
+async function counter(browser) {
+  const t = TEXTS.de;
+  const { page } = await logIn(browser, "de");
+  await accessible(page, "counter");
+  await shot(page, "counter");
+  await page.fill("#q", env("MEMBER_CODE").toLowerCase());
+  await page.locator("#find button[type=submit]").tap();
+  await page.waitForURL(/\/counter\/members\//);
+  // After the scan (here: the typed code), the amount and one tap.
+  await page.fill("#amount", "4,50");
+  await page.getByRole("button", { name: t.book }).tap();
+  const notice = page.getByTestId("notice");
+  await notice.waitFor();
+  const text = await notice.textContent();
+  expect(text.includes("Gebucht: 4 Punkte"), `the counter says what was earned: ${text}`);
+  await page.getByRole("button", { name: t.stamp }).tap();
+  await page.getByText("Gebucht: 0 Punkte, 1 Stempel").waitFor();
+  await accessible(page, "counter-member");
+  await shot(page, "counter-member");
+  console.log(`counter: ${text.trim()}`);
+}
+
+async function counterOffline(browser) {
+  const t = TEXTS.de;
+  const { context, page } = await logIn(browser, "de");
+  await page.goto(`${BASE}/counter/members/${env("MEMBER_ID")}`);
+  await context.setOffline(true);
+  await page.getByRole("button", { name: t.stamp }).tap();
+  await page.getByRole("button", { name: t.stamp }).tap();
+  await page.getByText(t.pending).waitFor();
+  await shot(page, "counter-offline-pending");
+  await context.setOffline(false);
+  await page.getByText(t.sent).waitFor({ timeout: 15000 });
+  const stamps = await page.getByTestId("stamps").first().textContent();
+  expect(stamps.includes("2 von 10"), `both stamps arrived, once each: ${stamps}`);
+  await shot(page, "counter-offline-sent");
+  console.log(`counter-offline: two visits recorded offline arrived once each (${stamps.trim()})`);
+}
+
+const JOURNEYS = {
+  "join-de": (browser) => join_(browser, "de"),
+  "join-en": (browser) => join_(browser, "en"),
+  "card-offline": cardOffline,
+  counter,
+  "counter-offline": counterOffline,
+};
+
+const name = process.argv[2];
+const journey = JOURNEYS[name];
+if (!journey) {
+  console.error(`unknown journey "${name}"; known: ${Object.keys(JOURNEYS).join(", ")}`);
+  process.exit(2);
+}
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+try {
+  await journey(browser);
+} catch (error) {
+  console.error(`${name}: ${error.stack || error}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
