@@ -3,10 +3,11 @@
 
 use crate::keys::{Actor, Caller, Scope};
 use crate::sessions::CardSession;
-use crate::{App, AppError, JoinMember};
+use crate::{App, AppError, JoinMember, Mail};
 use stammgast_core::batch::Outcome;
 use stammgast_core::engine::{Coupon, CouponStatus, RecordedEvent};
 use stammgast_core::ids::{BusinessId, MemberId};
+use stammgast_core::member::Email;
 use stammgast_core::program::Program;
 use stammgast_store::MemberRecord;
 use std::sync::Arc;
@@ -26,7 +27,64 @@ pub struct Card {
     pub recent: Vec<RecordedEvent>,
 }
 
+/// How long a mailed sign-in link works.
+const LINK_MINUTES: i64 = 30;
+
+/// The sign-in mail in the member's language: subject and text, with `{name}`,
+/// `{business}` and `{link}` filled in.
+fn link_mail(language: &str) -> (&'static str, &'static str) {
+    match language {
+        "en" => (
+            "Your sign-in link for {business}",
+            "Hello {name},\n\nthis link opens your card at {business} on the device you open it on. \
+             It works once, within 30 minutes:\n\n{link}\n\n\
+             If you did not ask for it, you can ignore this mail.\n",
+        ),
+        _ => (
+            "Dein Anmeldelink für {business}",
+            "Hallo {name},\n\nmit diesem Link öffnest du deine Karte bei {business} auf dem Gerät, \
+             auf dem du ihn öffnest. Er gilt einmal, 30 Minuten lang:\n\n{link}\n\n\
+             Wenn du ihn nicht angefordert hast, kannst du diese Mail ignorieren.\n",
+        ),
+    }
+}
+
 impl App {
+    /// Mails a one-time sign-in link to the member of `business` with this email address,
+    /// if there is one. The answer is the same either way, so the form does not tell who
+    /// is a member; the number of mails per address is limited.
+    pub async fn send_card_link(
+        &self,
+        business: BusinessId,
+        email: &str,
+        base_url: &str,
+    ) -> Result<(), AppError> {
+        let email = Email::parse(email).map_err(|e| AppError::invalid("email", e))?;
+        let throttle_key = format!("{business}/{email}");
+        self.link_throttle.check(&throttle_key)?;
+        self.link_throttle.count(&throttle_key);
+        let business_name = self.business_name(business).await?;
+        let Some(member) = self.store.member_by_email(business, &email).await? else {
+            return Ok(());
+        };
+        let token = self
+            .card_link(business, member.id, chrono::Duration::minutes(LINK_MINUTES))
+            .await?;
+        let link = format!("{}/card/open/{token}", base_url.trim_end_matches('/'));
+        let fill = |text: &str| {
+            text.replace("{name}", &member.first_name)
+                .replace("{business}", &business_name)
+                .replace("{link}", &link)
+        };
+        let (subject, text) = link_mail(&member.language);
+        let mail = Mail {
+            to: email.to_string(),
+            subject: fill(subject),
+            text: fill(text),
+        };
+        self.mailer.send(mail).await.map_err(AppError::Mail)
+    }
+
     /// The name of the business a join page belongs to (unknown businesses: not found).
     pub async fn business_name(&self, business: BusinessId) -> Result<String, AppError> {
         let record = self

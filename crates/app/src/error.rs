@@ -23,6 +23,9 @@ pub enum AppError {
     /// Too many attempts (logins, joins); try again after the given time.
     #[error("too many attempts; try again in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    /// The mail server did not take a message (its reason, for the log).
+    #[error("mail could not be sent: {0}")]
+    Mail(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

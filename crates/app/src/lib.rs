@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod fresh;
 mod keys;
+mod mail;
 mod members;
 mod rewards;
 mod sessions;
@@ -25,6 +26,7 @@ pub use card::Card;
 pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
 pub use keys::{Actor, Caller, Scope};
+pub use mail::{LogMailer, Mail, Mailer, Sending};
 pub use members::JoinMember;
 pub use sessions::{CardSession, NewStaffAccount, StaffSession};
 pub use stammgast_store::{Decision, MemberRecord, Page, Store, StoreError};
@@ -86,7 +88,9 @@ pub struct App {
     /// reaches the writer. Refreshed when this process publishes a program.
     currencies: Arc<RwLock<HashMap<BusinessId, Currency>>>,
     verified_keys: Arc<keys::VerifiedKeys>,
-    login_throttle: Arc<sessions::LoginThrottle>,
+    login_throttle: Arc<sessions::Throttle>,
+    link_throttle: Arc<sessions::Throttle>,
+    mailer: Arc<dyn Mailer>,
 }
 
 impl App {
@@ -96,8 +100,16 @@ impl App {
             clock,
             currencies: Arc::default(),
             verified_keys: Arc::default(),
-            login_throttle: Arc::default(),
+            login_throttle: Arc::new(sessions::Throttle::for_logins()),
+            link_throttle: Arc::new(sessions::Throttle::for_links()),
+            mailer: Arc::new(LogMailer),
         }
+    }
+
+    /// The app sending its mail through `mailer` (the log by default).
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     pub fn store(&self) -> &Store {

@@ -119,7 +119,7 @@ impl App {
             }
         };
         let Some(staff) = staff.filter(|_| verified) else {
-            self.login_throttle.fail(&email);
+            self.login_throttle.count(&email);
             return Err(AppError::Unauthenticated);
         };
         self.login_throttle.forget(&email);
@@ -286,26 +286,45 @@ async fn verify_password(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Failed logins allowed per email within the window before it is locked.
-const LOGIN_FAILURES_MAX: u32 = 5;
-const LOGIN_WINDOW: StdDuration = StdDuration::from_secs(15 * 60);
-/// Emails tracked at most; the oldest entries go first when it is full.
-const LOGIN_TRACKED_MAX: usize = 10_000;
+/// Counts attempts per key (an email address) within a window, in this process, and
+/// refuses once there were too many: failed logins, sign-in links requested.
+pub struct Throttle {
+    attempts_max: u32,
+    window: StdDuration,
+    attempts: Mutex<HashMap<String, (u32, Instant)>>,
+}
 
-/// Counts failed logins per email (in this process) and locks an email after too many.
-#[derive(Default)]
-pub struct LoginThrottle(Mutex<HashMap<String, (u32, Instant)>>);
+/// Keys tracked at most; expired ones are dropped when it is full.
+const THROTTLE_KEYS_MAX: usize = 10_000;
 
-impl LoginThrottle {
-    fn check(&self, email: &str) -> Result<(), AppError> {
-        let Ok(failures) = self.0.lock() else {
+impl Throttle {
+    pub fn new(attempts_max: u32, window: StdDuration) -> Self {
+        Self {
+            attempts_max,
+            window,
+            attempts: Mutex::default(),
+        }
+    }
+
+    /// Failed logins: five per email in fifteen minutes.
+    pub fn for_logins() -> Self {
+        Self::new(5, StdDuration::from_secs(15 * 60))
+    }
+
+    /// Sign-in links: three per email in fifteen minutes (each one is a mail).
+    pub fn for_links() -> Self {
+        Self::new(3, StdDuration::from_secs(15 * 60))
+    }
+
+    pub fn check(&self, key: &str) -> Result<(), AppError> {
+        let Ok(attempts) = self.attempts.lock() else {
             return Ok(());
         };
-        match failures.get(email) {
-            Some((count, since)) if *count >= LOGIN_FAILURES_MAX => {
+        match attempts.get(key) {
+            Some((count, since)) if *count >= self.attempts_max => {
                 let elapsed = since.elapsed();
-                if elapsed < LOGIN_WINDOW {
-                    let retry_after_seconds = (LOGIN_WINDOW - elapsed).as_secs().max(1);
+                if elapsed < self.window {
+                    let retry_after_seconds = (self.window - elapsed).as_secs().max(1);
                     return Err(AppError::RateLimited {
                         retry_after_seconds,
                     });
@@ -316,24 +335,25 @@ impl LoginThrottle {
         }
     }
 
-    fn fail(&self, email: &str) {
-        if let Ok(mut failures) = self.0.lock() {
-            if failures.len() >= LOGIN_TRACKED_MAX {
-                failures.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
+    pub fn count(&self, key: &str) {
+        if let Ok(mut attempts) = self.attempts.lock() {
+            if attempts.len() >= THROTTLE_KEYS_MAX {
+                let window = self.window;
+                attempts.retain(|_, (_, since)| since.elapsed() < window);
             }
-            let entry = failures
-                .entry(email.to_owned())
+            let entry = attempts
+                .entry(key.to_owned())
                 .or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= LOGIN_WINDOW {
+            if entry.1.elapsed() >= self.window {
                 *entry = (0, Instant::now());
             }
             entry.0 += 1;
         }
     }
 
-    fn forget(&self, email: &str) {
-        if let Ok(mut failures) = self.0.lock() {
-            failures.remove(email);
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut attempts) = self.attempts.lock() {
+            attempts.remove(key);
         }
     }
 }
@@ -349,10 +369,10 @@ mod tests {
 
     #[test]
     fn an_email_is_locked_after_repeated_failures_and_unlocked_by_success() {
-        let throttle = LoginThrottle::default();
-        for _ in 0..LOGIN_FAILURES_MAX {
+        let throttle = Throttle::for_logins();
+        for _ in 0..5 {
             assert!(throttle.check("a@b.de").is_ok());
-            throttle.fail("a@b.de");
+            throttle.count("a@b.de");
         }
         assert!(matches!(
             throttle.check("a@b.de"),

@@ -156,6 +156,15 @@ fn app_problem(error: AppError) -> Problem {
             "Too many attempts",
             format!("try again in {retry_after_seconds} seconds"),
         ),
+        AppError::Mail(reason) => {
+            tracing::error!(%reason, "mail was not sent");
+            Problem::new(
+                S::BAD_GATEWAY,
+                "mail_failed",
+                "Mail not sent",
+                "the mail server did not take the message; try again later",
+            )
+        }
         AppError::Store(error) => store_problem(error),
     }
 }

@@ -20,6 +20,10 @@ pub struct Settings {
     /// The address customers and staff reach the product at (`https://…` behind a proxy),
     /// for QR codes, share links and mail. Empty: the address the browser used.
     pub public_url: String,
+    /// The mail server, `smtp://host:port`. Empty: mail is written to the log instead.
+    pub smtp_url: String,
+    /// The sender of the mail Stammgast sends.
+    pub mail_from: String,
     /// Seconds between maintenance passes (point expiry, tier evaluation).
     pub worker_interval_seconds: u64,
     /// Members handled per business and kind of work in one maintenance pass.
@@ -27,6 +31,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The mailer: SMTP when a server is configured, the log otherwise.
+    pub fn mailer(&self) -> anyhow::Result<std::sync::Arc<dyn stammgast_app::Mailer>> {
+        if self.smtp_url.trim().is_empty() {
+            tracing::warn!("no smtp_url configured: mail (sign-in links) is written to the log");
+            return Ok(std::sync::Arc::new(stammgast_app::LogMailer));
+        }
+        let mailer = stammgast_mail::SmtpMailer::new(self.smtp_url.trim(), &self.mail_from)
+            .map_err(|reason| anyhow::anyhow!("smtp_url: {reason}"))?;
+        Ok(std::sync::Arc::new(mailer))
+    }
+
     /// What the web pages need to know about where they are served.
     pub fn site(&self) -> stammgast_http::Site {
         stammgast_http::Site {
@@ -41,6 +56,8 @@ impl Default for Settings {
             database: "sqlite://stammgast.db".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: String::new(),
+            smtp_url: String::new(),
+            mail_from: "Stammgast <noreply@localhost>".into(),
             worker_interval_seconds: 60,
             worker_batch_size: 500,
         }
@@ -54,6 +71,8 @@ impl fmt::Debug for Settings {
             .field("database", &redact(&self.database))
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
+            .field("smtp_url", &redact(&self.smtp_url))
+            .field("mail_from", &self.mail_from)
             .field("worker_interval_seconds", &self.worker_interval_seconds)
             .field("worker_batch_size", &self.worker_batch_size)
             .finish()
@@ -115,6 +134,12 @@ listen = "127.0.0.1:8080"
 # e.g. "https://treue.cafe-morgenrot.de". Empty: the address the browser used. Cookies are
 # marked Secure when it starts with https://.
 public_url = ""
+
+# The mail server for sign-in links (and, later, campaigns), as smtp://host:port. Empty:
+# mail is written to the log, which is enough for a local trial but not for customers.
+smtp_url = ""
+# The sender of that mail.
+mail_from = "Stammgast <noreply@localhost>"
 
 # Seconds between maintenance passes (expiring points, re-evaluating tiers).
 worker_interval_seconds = 60

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = App::new(database::open(&settings.database).await?, Clock::system());
+    let app = App::new(database::open(&settings.database).await?, Clock::system())
+        .with_mailer(settings.mailer()?);
     serve_app(app, &settings).await
 }
 

@@ -28,6 +28,7 @@ pub fn router() -> Router<Web> {
     Router::new()
         .route("/join/{business}", get(join_form).post(join))
         .route("/join/{business}/terms", get(terms))
+        .route("/join/{business}/sign-in", get(link_form).post(send_link))
         .route("/card", get(card))
         .route("/card/open/{link}", get(open_link))
 }
@@ -51,6 +52,7 @@ struct JoinPage<'a> {
     lang: &'static str,
     action: String,
     terms_url: String,
+    sign_in_url: String,
     form: JoinForm,
     /// Field name → what to fix, in the page's language.
     errors: BTreeMap<&'static str, String>,
@@ -90,6 +92,7 @@ fn join_page(
         lang: language.as_str(),
         action: path.clone(),
         terms_url: format!("{path}/terms"),
+        sign_in_url: format!("{path}/sign-in"),
         form,
         errors: errors.into_iter().collect(),
     };
@@ -190,6 +193,96 @@ fn join_error(language: Language, error: &AppError) -> Option<(&'static str, Str
         _ => return None,
     };
     Some((field, message(language, key)))
+}
+
+#[derive(Serialize)]
+struct LinkPage<'a> {
+    layout: Layout<'a>,
+    lang: &'static str,
+    action: String,
+    email: String,
+    /// The answer after sending: the same whether or not the address has a card.
+    sent: Option<String>,
+    error: Option<String>,
+}
+
+fn link_page(
+    web: &Web,
+    language: Language,
+    business: BusinessId,
+    name: &str,
+    email: String,
+    outcome: Result<Option<String>, String>,
+) -> Response {
+    let action = format!("/join/{business}/sign-in");
+    let status = if outcome.is_err() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let (sent, error) = match outcome {
+        Ok(sent) => (sent, None),
+        Err(error) => (None, Some(error)),
+    };
+    let page = LinkPage {
+        layout: Layout {
+            lang: language.as_str(),
+            title: message(language, "link_title"),
+            business: Some(name),
+            path: &action,
+        },
+        lang: language.as_str(),
+        action: action.clone(),
+        email,
+        sent,
+        error,
+    };
+    (status, web.render("sign_in.html", page)).into_response()
+}
+
+async fn link_form(State(web): State<Web>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let language = language_of(&headers);
+    match business_of(&web, &id, language).await {
+        Ok((business, name)) => link_page(&web, language, business, &name, String::new(), Ok(None)),
+        Err(page) => page,
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn send_link(
+    State(web): State<Web>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<LinkForm>,
+) -> Response {
+    let language = language_of(&headers);
+    let (business, name) = match business_of(&web, &id, language).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let base_url = web.site.base_url(&headers);
+    let outcome = match web
+        .app
+        .send_card_link(business, &form.email, &base_url)
+        .await
+    {
+        Ok(()) => Ok(Some(message(language, "link_sent"))),
+        Err(AppError::Invalid { .. }) => Err(message(language, "error_email")),
+        Err(AppError::RateLimited {
+            retry_after_seconds,
+        }) => {
+            let minutes = retry_after_seconds.div_ceil(60).to_string();
+            Err(text(language, "link_locked", &[("minutes", &minutes)]).unwrap_or_default())
+        }
+        Err(AppError::Mail(_)) => Err(message(language, "error_mail_failed")),
+        Err(error) => return web.failure(language, error),
+    };
+    link_page(&web, language, business, &name, form.email, outcome)
 }
 
 #[derive(Serialize)]

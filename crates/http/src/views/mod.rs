@@ -81,6 +81,7 @@ fn templates() -> Environment<'static> {
         ("error.html", include_str!("templates/error.html")),
         ("join.html", include_str!("templates/join.html")),
         ("terms.html", include_str!("templates/terms.html")),
+        ("sign_in.html", include_str!("templates/sign_in.html")),
         ("card.html", include_str!("templates/card.html")),
         ("login.html", include_str!("templates/login.html")),
         ("counter.html", include_str!("templates/counter.html")),

@@ -22,6 +22,15 @@ fn screenshots_dir() -> PathBuf {
 
 /// Runs one journey against `app` and returns what it printed.
 fn journey(app: &TestApp, name: &str, member: Option<(&str, &str)>) -> String {
+    journey_with(app, name, member, &[])
+}
+
+fn journey_with(
+    app: &TestApp,
+    name: &str,
+    member: Option<(&str, &str)>,
+    extra: &[(&str, &str)],
+) -> String {
     let dir = browser_dir();
     assert!(
         dir.join("node_modules/playwright-core").exists(),
@@ -50,6 +59,7 @@ fn journey(app: &TestApp, name: &str, member: Option<(&str, &str)>) -> String {
     if let Some((id, code)) = member {
         command.env("MEMBER_ID", id).env("MEMBER_CODE", code);
     }
+    command.envs(extra.iter().copied());
     let output = command.output().expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     print!("{stdout}");
@@ -114,4 +124,26 @@ fn visits_recorded_at_the_counter_while_offline_arrive_once_each_when_it_is_back
     let (id, code) = member(&app);
     journey(&app, "counter-offline", Some((&id, &code)));
     assert_eq!(app.member(&id)["stamps"]["coffee"], 2);
+}
+
+#[test]
+fn a_member_signs_in_on_a_second_device_with_the_link_a_real_smtp_server_received() {
+    let app = spawn_app();
+    let (id, code) = member(&app);
+    journey_with(
+        &app,
+        "request-link",
+        Some((&id, &code)),
+        &[("MEMBER_EMAIL", "ben@example.com")],
+    );
+    let mail = app.mailbox.wait_for("ben@example.com");
+    let start = mail
+        .message
+        .find("/card/open/")
+        .expect("a sign-in link in the mail");
+    let link: String = mail.message[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    journey_with(&app, "open-link", Some((&id, &code)), &[("LINK", &link)]);
 }

@@ -1,13 +1,16 @@
 //! `spawn_app`: the whole application on a fresh database, served on a free port in a
 //! thread of its own; and a small blocking client that speaks to it.
 
+use crate::smtp::{self, Mailbox};
 use serde_json::Value;
 use stammgast_app::{App, Clock, NewStaffAccount};
 use stammgast_core::member::StaffRole;
+use stammgast_mail::SmtpMailer;
 use stammgast_store::Store;
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc;
 
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +23,8 @@ pub struct TestApp {
     pub address: String,
     pub api_key: String,
     pub business_id: String,
+    /// What the app's mail server received.
+    pub mailbox: Mailbox,
     /// The key of a second business on the same server (for tenant isolation).
     pub other_api_key: String,
     agent: ureq::Agent,
@@ -57,6 +62,7 @@ pub fn spawn_app() -> TestApp {
 /// accepts connections (the listener is bound before this returns).
 pub fn spawn_app_on(backend: Backend) -> TestApp {
     let (ready, started) = mpsc::channel();
+    let (smtp_url, mailbox) = smtp::start();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -74,7 +80,9 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
                         .unwrap()
                 }
             };
-            let app = App::new(store, Clock::system());
+            let mailer =
+                SmtpMailer::new(&smtp_url, "Café Morgenrot <treue@morgenrot.example>").unwrap();
+            let app = App::new(store, Clock::system()).with_mailer(Arc::new(mailer));
             let created = app.create_business("Café Morgenrot", None).await.unwrap();
             let other = app.create_business("Salon Schnitt", None).await.unwrap();
             for (business, (email, password), role) in [
@@ -105,6 +113,7 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
     let (address, created, other) = started.recv().expect("the app starts");
     TestApp {
         business_id: created.business_id.to_string(),
+        mailbox,
         other_api_key: other.api_key,
         ..TestApp::attach(address, created.api_key)
     }
@@ -120,6 +129,7 @@ impl TestApp {
             address,
             api_key,
             business_id: String::new(),
+            mailbox: Mailbox::default(),
             other_api_key: String::new(),
             agent: ureq::Agent::new_with_config(config),
         }

@@ -2,6 +2,7 @@
 //! and the crash test against the real binary.
 
 mod helpers;
+mod smtp;
 mod visitor;
 
 mod batch;

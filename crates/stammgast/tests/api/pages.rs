@@ -340,3 +340,91 @@ fn a_cashier_cannot_open_or_book_for_a_member_of_another_business() {
     assert_eq!(booked.status, 404);
     assert_eq!(app.member(&id)["points"], 50);
 }
+
+/// The sign-in link in a mail.
+fn link_in(message: &str) -> String {
+    let start = message
+        .find("/card/open/")
+        .expect("the mail has a sign-in link");
+    let end = message[start..]
+        .find(char::is_whitespace)
+        .map_or(message.len(), |e| e + start);
+    message[start..end].to_owned()
+}
+
+#[test]
+fn a_member_signs_in_on_another_device_with_a_link_that_works_once() {
+    let app = spawn_app();
+    let join_path = format!("/join/{}", app.business_id);
+    let mut phone = Visitor::new(&app.address, "de");
+    assert_eq!(
+        phone
+            .post(&join_path, &join_form("Anna", "anna@example.com"))
+            .status,
+        303
+    );
+
+    let mut laptop = Visitor::new(&app.address, "de");
+    let sign_in = format!("{join_path}/sign-in");
+    let asked = laptop.post(&sign_in, &[("email", "Anna@Example.com")]);
+    assert_eq!(asked.status, 200);
+    assert!(asked.html.contains("ist der Link unterwegs"));
+    let mail = app.mailbox.wait_for("anna@example.com");
+    assert!(
+        mail.message.contains("Subject: Dein Anmeldelink"),
+        "{}",
+        mail.message
+    );
+    assert!(
+        mail.message.contains("Hallo Anna"),
+        "in the member's language: {}",
+        mail.message
+    );
+    let link = link_in(&mail.message);
+
+    let opened = laptop.get(&link);
+    assert_eq!(
+        (opened.status, opened.location.as_deref()),
+        (303, Some("/card"))
+    );
+    assert!(laptop.get("/card").html.contains("Hallo Anna!"));
+    let mut stranger = Visitor::new(&app.address, "de");
+    assert_eq!(stranger.get(&link).status, 401, "the link works once");
+}
+
+#[test]
+fn asking_for_a_link_reveals_nothing_about_unknown_addresses_and_is_limited() {
+    let app = spawn_app();
+    let sign_in = format!("/join/{}/sign-in", app.business_id);
+    let mut visitor = Visitor::new(&app.address, "en");
+    let unknown = visitor.post(&sign_in, &[("email", "nobody@example.com")]);
+    assert_eq!(unknown.status, 200);
+    assert!(
+        unknown
+            .html
+            .contains("If there is a card for this address, the link is on its way.")
+    );
+    let malformed = visitor.post(&sign_in, &[("email", "nobody@")]);
+    assert_eq!(malformed.status, 422);
+    assert!(
+        malformed
+            .html
+            .contains("Please enter a valid email address")
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            visitor
+                .post(&sign_in, &[("email", "nobody@example.com")])
+                .status,
+            200
+        );
+    }
+    let limited = visitor.post(&sign_in, &[("email", "nobody@example.com")]);
+    assert_eq!(limited.status, 422);
+    assert!(limited.html.contains("Too many requests for this address."));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        app.mailbox.messages_to("nobody@example.com").is_empty(),
+        "no mail to a non-member"
+    );
+}

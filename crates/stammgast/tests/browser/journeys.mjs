@@ -155,7 +155,36 @@ async function counterOffline(browser) {
   console.log(`counter-offline: two visits recorded offline arrived once each (${stamps.trim()})`);
 }
 
+/// On a second device: ask for a sign-in link on the shop's page.
+async function requestLink(browser) {
+  const context = await phone(browser, "en-GB");
+  const page = await context.newPage();
+  await page.goto(`${BASE}/join/${env("BUSINESS_ID")}`);
+  await page.getByRole("link", { name: "Already have a card? Sign in on this device" }).tap();
+  await page.waitForURL(/\/sign-in$/);
+  await accessible(page, "sign-in");
+  await page.fill("#email", env("MEMBER_EMAIL"));
+  await page.getByRole("button", { name: "Send link" }).tap();
+  await page.getByTestId("link-sent").waitFor();
+  console.log("request-link: the page says the link is on its way");
+}
+
+/// The link from the mail opens the card on this device.
+async function openLink(browser) {
+  const context = await phone(browser, "en-GB");
+  const page = await context.newPage();
+  await page.goto(`${BASE}${env("LINK")}`);
+  await page.waitForURL(`${BASE}/card`);
+  await page.getByTestId("member-code").waitFor();
+  const code = (await page.getByTestId("member-code").textContent()).trim();
+  expect(code === env("MEMBER_CODE"), `the card of the member who asked: ${code}`);
+  await shot(page, "card-signed-in-by-link");
+  console.log("open-link: the mailed link opened the member's card");
+}
+
 const JOURNEYS = {
+  "request-link": requestLink,
+  "open-link": openLink,
   "join-de": (browser) => join_(browser, "de"),
   "join-en": (browser) => join_(browser, "en"),
   "card-offline": cardOffline,

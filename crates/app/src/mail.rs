@@ -1,0 +1,39 @@
+//! Mail the app sends (sign-in links now; campaigns later), through a [`Mailer`] the binary
+//! chooses: SMTP when a server is configured, otherwise the log.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// One plain-text message to one recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Delivers mail. `Err` carries the server's reason, for the log.
+pub trait Mailer: Send + Sync {
+    fn send(&self, mail: Mail) -> Sending<'_>;
+}
+
+/// Without a mail server, mail is written to the log, so a local installation (and the
+/// demo) can still follow a sign-in link. Production configures SMTP.
+#[derive(Debug, Default)]
+pub struct LogMailer;
+
+impl Mailer for LogMailer {
+    fn send(&self, mail: Mail) -> Sending<'_> {
+        Box::pin(async move {
+            tracing::warn!(
+                to = %mail.to,
+                subject = %mail.subject,
+                text = %mail.text,
+                "no mail server is configured: this mail was only logged"
+            );
+            Ok(())
+        })
+    }
+}

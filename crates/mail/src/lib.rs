@@ -1,0 +1,81 @@
+//! Mail over SMTP (lettre): the [`Mailer`] the binary wires in when a mail server is
+//! configured as `smtp://host:port`. Plain SMTP to a relay for now; TLS comes with the
+//! campaign mail.
+
+use lettre::message::Mailbox;
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+use stammgast_app::{Mail, Mailer, Sending};
+
+#[derive(Clone, Debug)]
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpMailer {
+    /// `url` is `smtp://host:port` (port 25 when left out); `from` a mailbox such as
+    /// `Café Morgenrot <treue@cafe-morgenrot.de>`.
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let address = url
+            .strip_prefix("smtp://")
+            .ok_or_else(|| format!("\"{url}\" is not an smtp://host:port address"))?
+            .trim_end_matches('/');
+        let (host, port) = match address.rsplit_once(':') {
+            Some((host, port)) => {
+                let port = port
+                    .parse()
+                    .map_err(|_| format!("\"{port}\" is not a port number"))?;
+                (host, port)
+            }
+            None => (address, 25),
+        };
+        if host.is_empty() {
+            return Err(format!("\"{url}\" names no host"));
+        }
+        let from = from
+            .parse()
+            .map_err(|e| format!("\"{from}\" is not a sender address: {e}"))?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .build();
+        Ok(Self { transport, from })
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send(&self, mail: Mail) -> Sending<'_> {
+        Box::pin(async move {
+            let to = mail
+                .to
+                .parse()
+                .map_err(|e| format!("\"{}\" is not an address: {e}", mail.to))?;
+            let message = Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject(mail.subject)
+                .body(mail.text)
+                .map_err(|e| format!("the message could not be built: {e}"))?;
+            self.transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("the mail server refused the message: {e}"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_must_be_smtp_urls_with_a_host_and_a_numeric_port() {
+        assert!(SmtpMailer::new("smtp://127.0.0.1:2525", "a@b.de").is_ok());
+        assert!(SmtpMailer::new("smtp://mail.example.org", "a@b.de").is_ok());
+        for url in ["http://x:25", "smtp://:25", "smtp://x:port"] {
+            assert!(SmtpMailer::new(url, "a@b.de").is_err(), "{url}");
+        }
+        assert!(SmtpMailer::new("smtp://x:25", "not an address").is_err());
+    }
+}
