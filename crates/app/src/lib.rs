@@ -17,6 +17,7 @@ mod fresh;
 mod keys;
 mod mail;
 mod members;
+mod privacy;
 mod rewards;
 mod sessions;
 mod tokens;
@@ -28,6 +29,7 @@ pub use events::{NewEvent, NewEventKind};
 pub use keys::{Actor, Caller, Scope};
 pub use mail::{LogMailer, Mail, Mailer, Sending};
 pub use members::JoinMember;
+pub use privacy::{MemberExport, Preferences};
 pub use sessions::{CardSession, NewStaffAccount, StaffSession};
 pub use stammgast_store::{Decision, MemberRecord, Page, Store, StoreError};
 

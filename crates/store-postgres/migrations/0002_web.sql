@@ -44,3 +44,7 @@ CREATE TABLE consents (
     withdrawn_at BIGINT,
     PRIMARY KEY (business_id, member_id, purpose, channel, given_at)
 );
+
+-- Erasure (DSGVO Art. 17): the profile's personal data is blanked and the time kept; the
+-- ledger stays, keyed by the member's random id, which no longer leads to a person.
+ALTER TABLE members ADD COLUMN erased_at BIGINT;

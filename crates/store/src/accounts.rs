@@ -2,12 +2,16 @@
 //! consents members gave. Plain rows written straight to the database, not through the
 //! ledger writer: none of them moves a balance.
 
+use crate::batch_tx::write_audit;
+use crate::reads::in_transaction;
 use crate::sql::{Columns, text};
 use crate::{
     ConsentRecord, NewSession, NewStaff, SessionKind, SessionRecord, StaffRecord, Store, StoreError,
 };
 use chrono::{DateTime, Utc};
-use stammgast_core::ids::{BusinessId, MemberId, SessionId, StaffId};
+use stammgast_core::batch::AuditEntry;
+use stammgast_core::ids::{BusinessId, Code, MemberId, SessionId, StaffId};
+use stammgast_core::member::{Consent, ConsentPurpose, Language};
 
 const STAFF_COLUMNS: &str = "business_id, id, email, name, role, password_hash, created_at";
 
@@ -140,6 +144,105 @@ impl Store {
                     &[text(business), text(id)],
                 )
                 .map(|_| ())
+        })
+        .await
+    }
+
+    /// Erases a member's personal data (DSGVO Art. 17) and signs them out everywhere, in
+    /// one transaction with its audit entry. The ledger stays, keyed by the member's random
+    /// id; the printed code is replaced so an old card no longer finds the account.
+    pub async fn erase_member(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        new_code: Code,
+        audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            in_transaction(connection, |connection| {
+                let erased = connection.execute(
+                    "UPDATE members SET first_name = '', email = NULL, phone = NULL, \
+                     birthday = NULL, code = $3, erased_at = $4 \
+                     WHERE business_id = $1 AND id = $2 AND erased_at IS NULL",
+                    &[
+                        text(business),
+                        text(member),
+                        text(&new_code),
+                        audit.at.into(),
+                    ],
+                )?;
+                if erased == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                connection.execute(
+                    "DELETE FROM sessions WHERE business_id = $1 AND subject_id = $2 \
+                     AND kind IN ('member', 'member_link')",
+                    &[text(business), text(member)],
+                )?;
+                write_audit(connection, std::slice::from_ref(&audit))
+            })
+        })
+        .await
+    }
+
+    /// A member's preferred language for pages and messages.
+    pub async fn set_member_language(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        language: Language,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection
+                .execute(
+                    "UPDATE members SET language = $3 WHERE business_id = $1 AND id = $2",
+                    &[text(business), text(member), language.as_str().into()],
+                )
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// Records consents given and withdraws the ones taken back, in one transaction. A
+    /// consent already in force is not given again; a withdrawn one stays as proof.
+    pub async fn change_consents(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        give: Vec<Consent>,
+        withdraw: Vec<ConsentPurpose>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            in_transaction(connection, |connection| {
+                for consent in &give {
+                    let (purpose, channel) = consent.purpose.as_parts();
+                    connection.execute(
+                        "INSERT INTO consents (business_id, member_id, purpose, channel, given_at, \
+                         text_version, source) SELECT $1, $2, $3, $4, $5, $6, $7 \
+                         WHERE NOT EXISTS (SELECT 1 FROM consents WHERE business_id = $1 \
+                         AND member_id = $2 AND purpose = $3 AND channel = $4 AND withdrawn_at IS NULL)",
+                        &[
+                            text(business),
+                            text(member),
+                            purpose.into(),
+                            channel.into(),
+                            at.into(),
+                            consent.text_version.as_str().into(),
+                            consent.source.as_str().into(),
+                        ],
+                    )?;
+                }
+                for purpose in &withdraw {
+                    let (purpose, channel) = purpose.as_parts();
+                    connection.execute(
+                        "UPDATE consents SET withdrawn_at = $5 WHERE business_id = $1 \
+                         AND member_id = $2 AND purpose = $3 AND channel = $4 AND withdrawn_at IS NULL",
+                        &[text(business), text(member), purpose.into(), channel.into(), at.into()],
+                    )?;
+                }
+                Ok(())
+            })
         })
         .await
     }

@@ -472,7 +472,7 @@ fn insert_program(
     Ok(())
 }
 
-fn in_transaction<T>(
+pub(crate) fn in_transaction<T>(
     connection: &mut dyn Connection,
     work: impl FnOnce(&mut dyn Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {

@@ -20,7 +20,7 @@ use stammgast_core::program::progress::{Distance, progress};
 use std::collections::BTreeMap;
 
 /// The version of the terms and consent texts a member agrees to (kept with the consent).
-const CONSENT_TEXT_VERSION: &str = "2026-11";
+pub const CONSENT_TEXT_VERSION: &str = "2026-11";
 /// The card cookie lasts as long as the card session.
 const CARD_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 

@@ -6,6 +6,7 @@ mod card;
 mod counter;
 pub mod format;
 pub mod i18n;
+mod privacy;
 mod qr;
 mod session;
 mod statics;
@@ -66,6 +67,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
     };
     Router::new()
         .merge(card::router())
+        .merge(privacy::router())
         .merge(counter::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
@@ -83,6 +85,7 @@ fn templates() -> Environment<'static> {
         ("terms.html", include_str!("templates/terms.html")),
         ("sign_in.html", include_str!("templates/sign_in.html")),
         ("card.html", include_str!("templates/card.html")),
+        ("settings.html", include_str!("templates/settings.html")),
         ("login.html", include_str!("templates/login.html")),
         ("counter.html", include_str!("templates/counter.html")),
         (

@@ -428,3 +428,172 @@ fn asking_for_a_link_reveals_nothing_about_unknown_addresses_and_is_limited() {
         "no mail to a non-member"
     );
 }
+
+/// A customer who joined on the page (with marketing by email), signed in on the card.
+fn joined_customer(app: &crate::helpers::TestApp, language: &'static str) -> Visitor {
+    let mut customer = Visitor::new(&app.address, language);
+    let mut form = join_form("Anna", "anna@example.com");
+    form.push(("marketing_email", "yes"));
+    let joined = customer.post(&format!("/join/{}", app.business_id), &form);
+    assert_eq!(joined.status, 303);
+    customer
+}
+
+#[test]
+fn a_member_downloads_everything_stored_about_them_as_json_and_csv() {
+    let app = spawn_app();
+    let mut customer = joined_customer(&app, "de");
+    let json = customer.get("/card/data.json");
+    assert_eq!(json.status, 200);
+    let data: serde_json::Value = serde_json::from_str(&json.html).unwrap();
+    assert_eq!(data["member"]["email"], "anna@example.com");
+    assert_eq!(data["balances"]["points"], 50);
+    let purposes: Vec<_> = data["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["purpose"].as_str().unwrap(),
+                c["channel"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(purposes, ["marketing email", "terms "]);
+    assert_eq!(data["events"][0]["event"]["kind"]["type"], "signup");
+    assert_eq!(
+        data["transfers"].as_array().unwrap().len(),
+        1,
+        "the sign-up bonus"
+    );
+
+    let csv = customer.get("/card/data.csv");
+    assert_eq!(csv.status, 200);
+    let mut lines = csv.html.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kind,time,detail,amount_cents,points,stamps")
+    );
+    assert!(csv.html.contains("email: anna@example.com"));
+    assert!(
+        csv.html
+            .lines()
+            .any(|line| line.starts_with("event,") && line.ends_with(",signup,0,50,0")),
+        "{}",
+        csv.html
+    );
+}
+
+#[test]
+fn a_member_changes_language_and_withdraws_marketing_consent_which_stays_as_proof() {
+    let app = spawn_app();
+    let mut customer = joined_customer(&app, "de");
+    let settings = customer.get("/card/settings");
+    assert!(
+        settings
+            .html
+            .contains("id=\"marketing_email\" name=\"marketing_email\" value=\"yes\" checked")
+    );
+    let csrf = settings.hidden("csrf");
+    let saved = customer.post("/card/settings", &[("csrf", &csrf), ("language", "en")]);
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert!(
+        saved.html.contains("Saved."),
+        "the page follows the new language"
+    );
+    let refused = customer.post(
+        "/card/settings",
+        &[
+            ("csrf", &csrf),
+            ("language", "en"),
+            ("marketing_sms", "yes"),
+        ],
+    );
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("we need your mobile number"));
+
+    let data: serde_json::Value =
+        serde_json::from_str(&customer.get("/card/data.json").html).unwrap();
+    assert_eq!(data["member"]["language"], "en");
+    let marketing = data["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purpose"] == "marketing")
+        .unwrap();
+    assert!(
+        marketing["withdrawn_at"].is_string(),
+        "withdrawn, and still on record: {marketing}"
+    );
+}
+
+#[test]
+fn deleting_the_account_erases_personal_data_and_keeps_the_ledger_balanced() {
+    let app = spawn_app();
+    let mut customer = joined_customer(&app, "en");
+    let code = customer
+        .get("/card")
+        .html
+        .split("data-testid=\"member-code\">")
+        .nth(1)
+        .unwrap()[..8]
+        .to_owned();
+    let member_id = app.get("/api/v1/members").body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.purchase(&member_id, "12.00", "p1").status, 201);
+    let csrf = customer.get("/card/settings").hidden("csrf");
+
+    let unconfirmed = customer.post("/card/delete", &[("csrf", &csrf)]);
+    assert_eq!(unconfirmed.status, 422);
+    assert!(unconfirmed.html.contains("Please confirm"));
+    assert_eq!(
+        app.member(&member_id)["email"],
+        "anna@example.com",
+        "nothing changed"
+    );
+
+    let deleted = customer.post("/card/delete", &[("csrf", &csrf), ("confirm", "yes")]);
+    assert_eq!(deleted.status, 200);
+    assert!(
+        deleted
+            .html
+            .contains("Your personal data has been deleted.")
+    );
+    assert_eq!(customer.get("/card").status, 401, "signed out");
+
+    let erased = app.member(&member_id);
+    assert_eq!(
+        (erased["first_name"].as_str(), erased["email"].as_str()),
+        (Some(""), None)
+    );
+    assert_ne!(
+        erased["code"].as_str(),
+        Some(code.as_str()),
+        "the old card no longer finds the account"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/members/by-code/{code}")).status,
+        404
+    );
+    let ledger = app.get(&format!("/api/v1/members/{member_id}/ledger"));
+    assert_eq!(
+        ledger.body["items"].as_array().unwrap().len(),
+        2,
+        "the ledger stays for the accounts"
+    );
+
+    let mut again = Visitor::new(&app.address, "en");
+    assert_eq!(
+        again
+            .post(
+                &format!("/join/{}", app.business_id),
+                &join_form("Anna", "anna@example.com")
+            )
+            .status,
+        303,
+        "the address is free again"
+    );
+}

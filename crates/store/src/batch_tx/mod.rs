@@ -5,6 +5,7 @@ mod load;
 mod write;
 
 pub use load::{count, load_coupon, load_program};
+pub(crate) use write::write_audit;
 
 use crate::sql::Connection;
 use crate::{Decision, StoreError};

@@ -4,7 +4,7 @@
 use crate::StoreError;
 use crate::codec::{TRANSFER_COLUMNS, transfer_row};
 use crate::sql::{Connection, Row, Value, insert_rows, text, to_json};
-use stammgast_core::batch::BatchWrites;
+use stammgast_core::batch::{AuditEntry, BatchWrites};
 use stammgast_core::engine::{Changes, MemberState};
 use stammgast_core::ids::BusinessId;
 
@@ -84,7 +84,7 @@ pub(super) fn write(
         "",
         outcomes,
     )?;
-    write_audit(connection, writes)
+    write_audit(connection, &writes.audit)
 }
 
 const PROFILE_COLUMNS: [&str; 9] = [
@@ -262,9 +262,11 @@ fn write_changes(
     Ok(())
 }
 
-fn write_audit(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
-    let entries = writes
-        .audit
+pub(crate) fn write_audit(
+    connection: &mut dyn Connection,
+    audit: &[AuditEntry],
+) -> Result<(), StoreError> {
+    let entries = audit
         .iter()
         .map(|entry| {
             Ok(vec![
