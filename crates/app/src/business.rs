@@ -9,7 +9,7 @@ use stammgast_core::program::parse_program;
 use stammgast_store::NewBusiness;
 
 /// The café template: a coffee stamp card, a point per euro and three tiers.
-pub const DEFAULT_PROGRAM: &str = include_str!("templates/cafe.json");
+pub const DEFAULT_PROGRAM: &str = crate::setup::TEMPLATES[0].program;
 
 #[derive(Clone, Debug)]
 pub struct CreatedBusiness {

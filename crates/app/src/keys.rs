@@ -18,15 +18,18 @@ pub enum Scope {
     EventsWrite,
     RewardsWrite,
     LedgerAdjust,
+    /// Change the program, branding and setup (owners and managers).
+    ProgramWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::MembersRead,
         Scope::MembersWrite,
         Scope::EventsWrite,
         Scope::RewardsWrite,
         Scope::LedgerAdjust,
+        Scope::ProgramWrite,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Scope {
             Self::EventsWrite => "events:write",
             Self::RewardsWrite => "rewards:write",
             Self::LedgerAdjust => "ledger:adjust",
+            Self::ProgramWrite => "program:write",
         }
     }
 }

@@ -20,6 +20,7 @@ mod members;
 mod privacy;
 mod rewards;
 mod sessions;
+pub mod setup;
 mod tokens;
 
 pub use business::{CheckReport, CreatedBusiness, DEFAULT_PROGRAM};

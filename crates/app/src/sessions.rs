@@ -59,7 +59,7 @@ fn scopes_of(role: StaffRole) -> Vec<String> {
         Scope::RewardsWrite,
     ];
     if role.may_manage() {
-        scopes.push(Scope::LedgerAdjust);
+        scopes.extend([Scope::LedgerAdjust, Scope::ProgramWrite]);
     }
     scopes.iter().map(|scope| scope.name().to_owned()).collect()
 }
@@ -104,9 +104,14 @@ impl App {
         }
     }
 
-    /// Checks the password and opens a session. Wrong email and wrong password get the
-    /// same answer; after repeated failures the email is locked for a while.
-    pub async fn log_in(&self, email: &str, password: &str) -> Result<String, AppError> {
+    /// Checks the password and opens a session: returns its token and the staff member's
+    /// role. Wrong email and wrong password get the same answer; after repeated failures
+    /// the email is locked for a while.
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<(String, StaffRole), AppError> {
         let email = email.trim().to_lowercase();
         self.login_throttle.check(&email)?;
         let staff = self.store.staff_by_email(email.clone()).await?;
@@ -123,14 +128,17 @@ impl App {
             return Err(AppError::Unauthenticated);
         };
         self.login_throttle.forget(&email);
+        let role = parse_role(&staff.role).ok_or(AppError::Unauthenticated)?;
         let expires = Duration::hours(STAFF_SESSION_HOURS);
-        self.open_session(
-            staff.business_id,
-            SessionKind::Staff,
-            staff.id.to_string(),
-            expires,
-        )
-        .await
+        let token = self
+            .open_session(
+                staff.business_id,
+                SessionKind::Staff,
+                staff.id.to_string(),
+                expires,
+            )
+            .await?;
+        Ok((token, role))
     }
 
     /// Signs a member in on their card (after joining, or by a magic link).

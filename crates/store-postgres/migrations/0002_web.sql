@@ -48,3 +48,12 @@ CREATE TABLE consents (
 -- Erasure (DSGVO Art. 17): the profile's personal data is blanked and the time kept; the
 -- ledger stays, keyed by the member's random id, which no longer leads to a person.
 ALTER TABLE members ADD COLUMN erased_at BIGINT;
+
+-- How a business presents itself: its colour and the call to action on its QR material.
+-- One row per business, written by the back office.
+CREATE TABLE business_profiles (
+    business_id TEXT NOT NULL PRIMARY KEY,
+    brand_color TEXT NOT NULL,
+    call_to_action TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

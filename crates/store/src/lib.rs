@@ -14,6 +14,7 @@
 
 mod accounts;
 mod batch_tx;
+mod branding;
 mod codec;
 pub mod conformance;
 mod migrate;

@@ -163,3 +163,10 @@ pub struct ConsentRecord {
     pub source: String,
     pub withdrawn_at: Option<DateTime<Utc>>,
 }
+
+/// A business's colour (`#rrggbb`) and the call to action on its QR material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branding {
+    pub brand_color: String,
+    pub call_to_action: String,
+}

@@ -7,6 +7,7 @@
 
 use super::format::{number, parse_euros};
 use super::i18n::{language_of, text};
+use super::progress_view::{ProgressView, progress_view};
 use super::session::{STAFF_COOKIE, Staff, cookie_header, csrf_ok};
 use super::{Layout, Web};
 use axum::extract::{Path, Query, State};
@@ -22,7 +23,6 @@ use stammgast_core::event::Item;
 use stammgast_core::ids::MemberId;
 use stammgast_core::member::Language;
 use stammgast_core::money::{Cents, Currency};
-use stammgast_core::program::progress::{Distance, progress};
 
 /// A staff session lasts a shift.
 const STAFF_COOKIE_SECONDS: i64 = 12 * 3600;
@@ -59,6 +59,7 @@ fn login_page(web: &Web, language: Language, email: String, error: Option<String
             title: text(language, "login_title", &[]).unwrap_or_default(),
             business: None,
             path: "/login",
+            brand: None,
         },
         lang: language.as_str(),
         email,
@@ -86,14 +87,20 @@ async fn login(
 ) -> Response {
     let language = language_of(&headers);
     match web.app.log_in(&form.email, &form.password).await {
-        Ok(token) => {
+        Ok((token, role)) => {
             let cookie = cookie_header(
                 STAFF_COOKIE,
                 &token,
                 STAFF_COOKIE_SECONDS,
                 web.site.secure_cookies(),
             );
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/counter")).into_response()
+            // Owners and managers start in the back office, cashiers at the counter.
+            let start = if role.may_manage() {
+                "/office"
+            } else {
+                "/counter"
+            };
+            ([(header::SET_COOKIE, cookie)], Redirect::to(start)).into_response()
         }
         Err(AppError::Unauthenticated) => login_page(
             &web,
@@ -182,6 +189,7 @@ async fn counter(
             title: text(language, "counter_title", &[]).unwrap_or_default(),
             business: None,
             path: "/counter",
+            brand: None,
         },
         lang: language.as_str(),
         staff_name: &session.name,
@@ -206,11 +214,8 @@ struct MemberPage<'a> {
     member_id: String,
     first_name: &'a str,
     code: &'a str,
-    points: String,
-    stamps: Vec<String>,
-    tier: Option<String>,
+    progress: ProgressView,
     coupons: Vec<(String, String)>,
-    rewards_ready: Vec<(String, String)>,
     /// What the last action did, shown above the keypad.
     notice: Option<String>,
     error: Option<String>,
@@ -227,7 +232,6 @@ fn member_page(
     error: Option<String>,
 ) -> Response {
     let t = |key: &str, args: &[(&str, &str)]| text(language, key, args).unwrap_or_default();
-    let progress = progress(&card.program, &card.member.state, web.app.now());
     let program = &card.program;
     let page = MemberPage {
         layout: Layout {
@@ -235,6 +239,7 @@ fn member_page(
             title: t("counter_title", &[]),
             business: Some(&card.business_name),
             path: "/counter",
+            brand: None,
         },
         lang: language.as_str(),
         staff_name: &session.name,
@@ -242,25 +247,7 @@ fn member_page(
         member_id: card.member.id.to_string(),
         first_name: &card.member.first_name,
         code: card.member.code.as_str(),
-        points: number(progress.points_available, language),
-        stamps: progress
-            .cards
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}: {}",
-                    p.card.name,
-                    t(
-                        "card_stamps",
-                        &[
-                            ("collected", &p.collected.to_string()),
-                            ("required", &p.card.stamps_required.to_string())
-                        ]
-                    )
-                )
-            })
-            .collect(),
-        tier: progress.tier.map(|level| level.name.clone()),
+        progress: progress_view(program, &card.member.state, language, web.app.now()),
         coupons: card
             .coupons
             .iter()
@@ -272,15 +259,6 @@ fn member_page(
                         .map_or_else(|| c.reward_id.to_string(), |r| r.name.clone()),
                 )
             })
-            .collect(),
-        rewards_ready: progress
-            .rewards
-            .iter()
-            .filter(|r| {
-                r.distance == Distance::Ready
-                    && (r.reward.cost.points > 0 || r.reward.cost.stamps > 0)
-            })
-            .map(|r| (r.reward.id.to_string(), r.reward.name.clone()))
             .collect(),
         notice,
         error,

@@ -6,7 +6,9 @@ mod card;
 mod counter;
 pub mod format;
 pub mod i18n;
+mod join;
 mod privacy;
+mod progress_view;
 mod qr;
 mod session;
 mod statics;
@@ -66,6 +68,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         templates: Arc::new(templates()),
     };
     Router::new()
+        .merge(join::router())
         .merge(card::router())
         .merge(privacy::router())
         .merge(counter::router())
@@ -84,6 +87,7 @@ fn templates() -> Environment<'static> {
         ("join.html", include_str!("templates/join.html")),
         ("terms.html", include_str!("templates/terms.html")),
         ("sign_in.html", include_str!("templates/sign_in.html")),
+        ("parts.html", include_str!("templates/parts.html")),
         ("card.html", include_str!("templates/card.html")),
         ("settings.html", include_str!("templates/settings.html")),
         ("login.html", include_str!("templates/login.html")),
@@ -111,9 +115,20 @@ struct Layout<'a> {
     business: Option<&'a str>,
     /// Where the language switcher returns to.
     path: &'a str,
+    /// The business's colour (`#rrggbb`, checked when saved) for the header and buttons.
+    brand: Option<&'a str>,
 }
 
 impl Web {
+    /// The business's colour, when it has chosen one (the default otherwise).
+    async fn brand(&self, business: stammgast_core::ids::BusinessId) -> Option<String> {
+        self.app
+            .branding(business)
+            .await
+            .ok()
+            .map(|branding| branding.brand_color)
+    }
+
     fn render(&self, template: &str, context: impl Serialize) -> Response {
         let rendered = self
             .templates
@@ -153,6 +168,7 @@ impl Web {
                 title: text(title_key),
                 business: None,
                 path: "/",
+                brand: None,
             },
             lang: language.as_str(),
             message: text(text_key),

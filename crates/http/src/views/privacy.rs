@@ -1,8 +1,8 @@
 //! The member's settings and privacy controls on the card: language, marketing channels,
 //! downloading everything stored about them (JSON and CSV), and deleting the account.
 
-use super::card::CONSENT_TEXT_VERSION;
 use super::i18n::{LANGUAGE_COOKIE, text};
+use super::join::CONSENT_TEXT_VERSION;
 use super::session::{CARD_COOKIE, Member, cookie_header, csrf_ok};
 use super::{Layout, Web};
 use axum::extract::State;
@@ -60,6 +60,7 @@ async fn settings_page(
             title: text(language, "card_preferences", &[]).unwrap_or_default(),
             business: None,
             path: "/card/settings",
+            brand: None,
         },
         lang: language.as_str(),
         csrf: &session.csrf_token,
