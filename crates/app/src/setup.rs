@@ -150,6 +150,25 @@ impl Template {
     }
 }
 
+/// White text on the brand colour (headers, buttons) needs this contrast (WCAG 2.1 AA).
+const CONTRAST_MIN: f64 = 4.5;
+
+/// The contrast ratio of white against `#rrggbb` (WCAG 2.1 relative luminance).
+fn contrast_with_white(color: &str) -> f64 {
+    let channel = |at: usize| {
+        let value =
+            f64::from(u8::from_str_radix(color.get(at..at + 2).unwrap_or("00"), 16).unwrap_or(0))
+                / 255.0;
+        if value <= 0.039_28 {
+            value / 12.92
+        } else {
+            ((value + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    1.05 / (luminance + 0.05)
+}
+
 /// Checks the branding the owner chose.
 pub fn branding(choices: &SetupChoices) -> Result<Branding, AppError> {
     let color = choices.brand_color.trim();
@@ -158,6 +177,12 @@ pub fn branding(choices: &SetupChoices) -> Result<Branding, AppError> {
         && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
     if !hex_ok {
         return Err(AppError::invalid("brand_color", "give a colour as #rrggbb"));
+    }
+    if contrast_with_white(color) < CONTRAST_MIN {
+        return Err(AppError::invalid(
+            "brand_color",
+            "choose a darker colour: white text on it must stay readable (contrast 4.5:1)",
+        ));
     }
     let call_to_action = choices.call_to_action.trim();
     if call_to_action.is_empty() || call_to_action.chars().count() > 60 {
@@ -272,12 +297,23 @@ mod tests {
                 matches!(cafe.program(&choices), Err(AppError::Invalid { field: f, .. }) if f == field)
             );
         }
-        let bad_colour = SetupChoices {
-            brand_color: "red".into(),
-            ..cafe.defaults()
-        };
-        assert!(
-            matches!(branding(&bad_colour), Err(AppError::Invalid { field, .. }) if field == "brand_color")
-        );
+        for colour in ["red", "#ffdd00"] {
+            let bad_colour = SetupChoices {
+                brand_color: colour.into(),
+                ..cafe.defaults()
+            };
+            assert!(
+                matches!(branding(&bad_colour), Err(AppError::Invalid { field, .. }) if field == "brand_color"),
+                "{colour}"
+            );
+        }
+        assert!(branding(&cafe.defaults()).is_ok());
+    }
+
+    #[test]
+    fn contrast_follows_wcag() {
+        assert!((contrast_with_white("#000000") - 21.0).abs() < 0.01);
+        assert!((contrast_with_white("#ffffff") - 1.0).abs() < 0.01);
+        assert!((contrast_with_white("#767676") - 4.54).abs() < 0.01);
     }
 }

@@ -7,6 +7,8 @@ mod counter;
 pub mod format;
 pub mod i18n;
 mod join;
+mod office;
+mod print;
 mod privacy;
 mod progress_view;
 mod qr;
@@ -72,34 +74,41 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(card::router())
         .merge(privacy::router())
         .merge(counter::router())
+        .merge(office::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
 }
 
+/// The page templates, compiled into the binary.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => { &[$(($name, include_str!(concat!("templates/", $name)))),*] };
+}
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "parts.html",
+    "error.html",
+    "join.html",
+    "terms.html",
+    "sign_in.html",
+    "card.html",
+    "settings.html",
+    "login.html",
+    "counter.html",
+    "counter_member.html",
+    "office.html",
+    "office_qr.html",
+    "setup_choose.html",
+    "setup_adjust.html",
+];
+
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_function("tr", i18n::tr);
-    for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("error.html", include_str!("templates/error.html")),
-        ("join.html", include_str!("templates/join.html")),
-        ("terms.html", include_str!("templates/terms.html")),
-        ("sign_in.html", include_str!("templates/sign_in.html")),
-        ("parts.html", include_str!("templates/parts.html")),
-        ("card.html", include_str!("templates/card.html")),
-        ("settings.html", include_str!("templates/settings.html")),
-        ("login.html", include_str!("templates/login.html")),
-        ("counter.html", include_str!("templates/counter.html")),
-        (
-            "counter_member.html",
-            include_str!("templates/counter_member.html"),
-        ),
-    ] {
+    for (name, source) in TEMPLATES {
         if let Err(error) = env.add_template(name, source) {
-            // A template that does not compile is a build bug; the page tests render every
-            // template and fail on it.
+            // A template that does not compile is a build bug, which the test below finds.
             tracing::error!(%error, name, "template does not compile");
         }
     }
@@ -239,4 +248,29 @@ async fn switch_language(
         web.site.secure_cookies(),
     );
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_file_is_compiled_in_and_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/views/templates");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = TEMPLATES
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(files, listed);
+        let env = templates();
+        for (name, _) in TEMPLATES {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
 }

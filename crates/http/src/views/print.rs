@@ -30,17 +30,40 @@ impl Rgb {
 
     fn pdf(self) -> String {
         let unit = |c: u8| f32::from(c) / 255.0;
-        format!("{:.3} {:.3} {:.3}", unit(self.0), unit(self.1), unit(self.2))
+        format!(
+            "{:.3} {:.3} {:.3}",
+            unit(self.0),
+            unit(self.1),
+            unit(self.2)
+        )
     }
 }
 
 #[derive(Clone, Debug)]
 pub enum Mark {
-    Rect { x: f32, y: f32, width: f32, height: f32, color: Rgb },
+    Rect {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        color: Rgb,
+    },
     /// One line of text; `y` is its baseline.
-    Text { x: f32, y: f32, size: f32, bold: bool, color: Rgb, text: String },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        color: Rgb,
+        text: String,
+    },
     /// A QR code with its quiet zone, `size` wide and high.
-    Qr { x: f32, y: f32, size: f32, payload: String },
+    Qr {
+        x: f32,
+        y: f32,
+        size: f32,
+        payload: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -62,7 +85,8 @@ pub fn qr_modules(payload: &str) -> Option<Vec<Vec<bool>>> {
             .map(|row| {
                 (0..side)
                     .map(|column| {
-                        let inside = (quiet..quiet + width).contains(&row) && (quiet..quiet + width).contains(&column);
+                        let inside = (quiet..quiet + width).contains(&row)
+                            && (quiet..quiet + width).contains(&column);
                         inside && colors[(row - quiet) * width + (column - quiet)] == Color::Dark
                     })
                     .collect()
@@ -92,7 +116,10 @@ fn dark_runs(modules: &[Vec<bool>]) -> Vec<(usize, usize, usize)> {
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub fn to_svg(sheet: &Sheet) -> String {
@@ -103,10 +130,26 @@ pub fn to_svg(sheet: &Sheet) -> String {
     );
     for mark in &sheet.marks {
         match mark {
-            Mark::Rect { x, y, width, height, color } => {
-                svg.push_str(&format!("<rect x=\"{x}\" y=\"{y}\" width=\"{width}\" height=\"{height}\" fill=\"{}\"/>", color.hex()));
+            Mark::Rect {
+                x,
+                y,
+                width,
+                height,
+                color,
+            } => {
+                svg.push_str(&format!(
+                    "<rect x=\"{x}\" y=\"{y}\" width=\"{width}\" height=\"{height}\" fill=\"{}\"/>",
+                    color.hex()
+                ));
             }
-            Mark::Text { x, y, size, bold, color, text } => {
+            Mark::Text {
+                x,
+                y,
+                size,
+                bold,
+                color,
+                text,
+            } => {
                 let weight = if *bold { "bold" } else { "normal" };
                 svg.push_str(&format!(
                     "<text x=\"{x}\" y=\"{y}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"{size}\" font-weight=\"{weight}\" fill=\"{}\">{}</text>",
@@ -114,8 +157,15 @@ pub fn to_svg(sheet: &Sheet) -> String {
                     xml_escape(text)
                 ));
             }
-            Mark::Qr { x, y, size, payload } => {
-                let Some(modules) = qr_modules(payload) else { continue };
+            Mark::Qr {
+                x,
+                y,
+                size,
+                payload,
+            } => {
+                let Some(modules) = qr_modules(payload) else {
+                    continue;
+                };
                 let module = size / modules.len() as f32;
                 svg.push_str(&format!("<rect x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\" fill=\"#ffffff\"/><path fill=\"#000000\" d=\""));
                 for (row, column, length) in dark_runs(&modules) {
@@ -162,23 +212,70 @@ pub fn to_pdf(sheet: &Sheet) -> Vec<u8> {
     let mut content: Vec<u8> = Vec::new();
     for mark in &sheet.marks {
         match mark {
-            Mark::Rect { x, y, width, height: h, color } => {
-                content.extend(format!("{} rg {x:.2} {:.2} {width:.2} {h:.2} re f\n", color.pdf(), height - y - h).bytes());
+            Mark::Rect {
+                x,
+                y,
+                width,
+                height: h,
+                color,
+            } => {
+                content.extend(
+                    format!(
+                        "{} rg {x:.2} {:.2} {width:.2} {h:.2} re f\n",
+                        color.pdf(),
+                        height - y - h
+                    )
+                    .bytes(),
+                );
             }
-            Mark::Text { x, y, size, bold, color, text } => {
+            Mark::Text {
+                x,
+                y,
+                size,
+                bold,
+                color,
+                text,
+            } => {
                 let font = if *bold { "F1" } else { "F2" };
-                content.extend(format!("BT {} rg /{font} {size:.1} Tf {x:.2} {:.2} Td (", color.pdf(), height - y).bytes());
+                content.extend(
+                    format!(
+                        "BT {} rg /{font} {size:.1} Tf {x:.2} {:.2} Td (",
+                        color.pdf(),
+                        height - y
+                    )
+                    .bytes(),
+                );
                 content.extend(pdf_text(text));
                 content.extend(b") Tj ET\n");
             }
-            Mark::Qr { x, y, size, payload } => {
-                let Some(modules) = qr_modules(payload) else { continue };
+            Mark::Qr {
+                x,
+                y,
+                size,
+                payload,
+            } => {
+                let Some(modules) = qr_modules(payload) else {
+                    continue;
+                };
                 let module = size / modules.len() as f32;
-                content.extend(format!("1 1 1 rg {x:.2} {:.2} {size:.2} {size:.2} re f\n0 0 0 rg\n", height - y - size).bytes());
+                content.extend(
+                    format!(
+                        "1 1 1 rg {x:.2} {:.2} {size:.2} {size:.2} re f\n0 0 0 rg\n",
+                        height - y - size
+                    )
+                    .bytes(),
+                );
                 for (row, column, length) in dark_runs(&modules) {
                     let top = y + row as f32 * module;
                     content.extend(
-                        format!("{:.3} {:.3} {:.3} {:.3} re\n", x + column as f32 * module, height - top - module, length as f32 * module, module).bytes(),
+                        format!(
+                            "{:.3} {:.3} {:.3} {:.3} re\n",
+                            x + column as f32 * module,
+                            height - top - module,
+                            length as f32 * module,
+                            module
+                        )
+                        .bytes(),
                     );
                 }
                 content.extend(b"f\n");
@@ -210,7 +307,13 @@ pub fn to_pdf(sheet: &Sheet) -> Vec<u8> {
     for offset in offsets {
         pdf.extend(format!("{offset:010} 00000 n \n").bytes());
     }
-    pdf.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).bytes());
+    pdf.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .bytes(),
+    );
     pdf
 }
 
@@ -221,7 +324,10 @@ pub fn qr_png(payload: &str, pixels_per_module: u32) -> Option<Vec<u8>> {
     let side = modules.len() * scale;
     let mut pixels = Vec::with_capacity(side * side);
     for row in &modules {
-        let line: Vec<u8> = row.iter().flat_map(|dark| std::iter::repeat_n(if *dark { 0 } else { 255 }, scale)).collect();
+        let line: Vec<u8> = row
+            .iter()
+            .flat_map(|dark| std::iter::repeat_n(if *dark { 0 } else { 255 }, scale))
+            .collect();
         for _ in 0..scale {
             pixels.extend_from_slice(&line);
         }
@@ -264,9 +370,27 @@ mod tests {
             width: 100.0,
             height: 100.0,
             marks: vec![
-                Mark::Rect { x: 0.0, y: 0.0, width: 100.0, height: 10.0, color: Rgb(140, 47, 27) },
-                Mark::Text { x: 5.0, y: 8.0, size: 6.0, bold: true, color: Rgb::WHITE, text: "Café (Süß) & 5 €".into() },
-                Mark::Qr { x: 10.0, y: 20.0, size: 60.0, payload: "https://example.org/join/1".into() },
+                Mark::Rect {
+                    x: 0.0,
+                    y: 0.0,
+                    width: 100.0,
+                    height: 10.0,
+                    color: Rgb(140, 47, 27),
+                },
+                Mark::Text {
+                    x: 5.0,
+                    y: 8.0,
+                    size: 6.0,
+                    bold: true,
+                    color: Rgb::WHITE,
+                    text: "Café (Süß) & 5 €".into(),
+                },
+                Mark::Qr {
+                    x: 10.0,
+                    y: 20.0,
+                    size: 60.0,
+                    payload: "https://example.org/join/1".into(),
+                },
             ],
         }
     }
@@ -274,16 +398,32 @@ mod tests {
     #[test]
     fn a_pdf_has_a_cross_reference_table_pointing_at_each_object() {
         let pdf = to_pdf(&sheet());
-        let text = String::from_utf8_lossy(&pdf);
-        assert!(text.starts_with("%PDF-1.4"));
-        let xref_at: usize = text.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
-        assert!(text[xref_at..].starts_with("xref"));
-        for line in text[xref_at..].lines().skip(3).take(6) {
+        assert!(pdf.starts_with(b"%PDF-1.4"));
+        let marker = b"startxref\n";
+        let at = pdf
+            .windows(marker.len())
+            .rposition(|w| w == marker)
+            .unwrap()
+            + marker.len();
+        let tail = std::str::from_utf8(&pdf[at..]).unwrap();
+        let xref_at: usize = tail.lines().next().unwrap().parse().unwrap();
+        let table = std::str::from_utf8(&pdf[xref_at..]).unwrap();
+        assert!(table.starts_with("xref"));
+        for (number, line) in table.lines().skip(3).take(6).enumerate() {
             let offset: usize = line[..10].parse().unwrap();
-            assert!(text[offset..].split_whitespace().nth(1) == Some("0"), "{line}");
+            assert!(
+                pdf[offset..].starts_with(format!("{} 0 obj", number + 1).as_bytes()),
+                "{line}"
+            );
         }
-        assert!(pdf.windows(4).any(|w| w == b"Caf\xe9"), "é in WinAnsiEncoding");
-        assert!(pdf.windows(5).any(|w| w == b"\\(S\xfc\xdf"), "brackets escaped");
+        assert!(
+            pdf.windows(4).any(|w| w == b"Caf\xe9"),
+            "é in WinAnsiEncoding"
+        );
+        assert!(
+            pdf.windows(5).any(|w| w == b"\\(S\xfc\xdf"),
+            "brackets escaped"
+        );
     }
 
     #[test]
@@ -297,7 +437,10 @@ mod tests {
     fn colours_parse_from_hex_and_text_wraps_at_words() {
         assert_eq!(Rgb::parse("#8c2f1b"), Some(Rgb(140, 47, 27)));
         assert_eq!(Rgb::parse("8c2f1b"), None);
-        assert_eq!(wrap("Scannen & Gratis-Kaffee sichern", 60.0, 10.0), ["Scannen &", "Gratis-Kaffee", "sichern"]);
+        assert_eq!(
+            wrap("Scannen & Gratis-Kaffee sichern", 60.0, 10.0),
+            ["Scannen &", "Gratis-Kaffee", "sichern"]
+        );
     }
 
     #[test]

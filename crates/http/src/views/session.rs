@@ -82,3 +82,19 @@ pub fn csrf_ok(expected: &str, sent: &str) -> bool {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
 }
+
+/// An owner or manager (the back office). Cashiers are sent to the counter.
+pub struct Manager(pub StaffSession, pub Language);
+
+impl FromRequestParts<Web> for Manager {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
+        let Staff(session, language) = Staff::from_request_parts(parts, web).await?;
+        if session.role.may_manage() {
+            Ok(Self(session, language))
+        } else {
+            Err(Redirect::to("/counter").into_response())
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod coupons;
 mod crash;
 mod isolation;
 mod members;
+mod office;
 mod openapi;
 mod pages;
 mod purchases;

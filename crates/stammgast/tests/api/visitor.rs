@@ -66,6 +66,23 @@ impl Visitor {
         self.read(response)
     }
 
+    /// A download's bytes (a PDF, an image), which must answer 200.
+    pub fn get_bytes(&mut self, path: &str) -> Vec<u8> {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.address))
+            .header("Cookie", self.cookie_header())
+            .call()
+            .expect("the server answers");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        response
+            .body_mut()
+            .with_config()
+            .limit(10_000_000)
+            .read_to_vec()
+            .unwrap()
+    }
+
     pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let response = self
             .agent
@@ -107,7 +124,12 @@ impl Visitor {
         Page {
             status: response.status().as_u16(),
             location,
-            html: response.body_mut().read_to_string().unwrap(),
+            // minijinja escapes `/` in text and attributes; a browser shows it plainly.
+            html: response
+                .body_mut()
+                .read_to_string()
+                .unwrap()
+                .replace("&#x2f;", "/"),
         }
     }
 }

@@ -1,0 +1,159 @@
+//! The back office over HTTP: who may enter, the setup wizard from template to launched
+//! program, and the QR material, whose codes an independent decoder (zbarimg) reads.
+
+use crate::helpers::{CASHIER, OWNER, TestApp, spawn_app};
+use crate::visitor::Visitor;
+use std::path::Path;
+use std::process::Command;
+
+fn owner(app: &TestApp) -> Visitor {
+    let mut owner = Visitor::new(&app.address, "de");
+    let page = owner.post("/login", &[("email", OWNER.0), ("password", OWNER.1)]);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/office"),
+        "owners start in the back office"
+    );
+    owner
+}
+
+#[test]
+fn cashiers_are_kept_out_of_the_back_office() {
+    let app = spawn_app();
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    for path in [
+        "/office",
+        "/office/setup",
+        "/office/qr",
+        "/office/qr/poster.pdf",
+    ] {
+        let page = cashier.get(path);
+        assert_eq!(
+            (page.status, page.location.as_deref()),
+            (303, Some("/counter")),
+            "{path}"
+        );
+    }
+    let mut stranger = Visitor::new(&app.address, "de");
+    assert_eq!(stranger.get("/office").location.as_deref(), Some("/login"));
+}
+
+#[test]
+fn the_wizard_launches_the_adjusted_template_and_new_members_earn_by_it() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let choose = owner.get("/office/setup");
+    for template in ["cafe", "bakery", "salon", "boutique", "webshop"] {
+        assert!(
+            choose.html.contains(&format!("/office/setup/{template}\"")),
+            "{template}"
+        );
+    }
+    let form = owner.get("/office/setup/cafe");
+    assert_eq!(form.status, 200);
+    let csrf = form.hidden("csrf");
+    let fields = |stamps: &'static str, colour: &'static str, step: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("welcome_points", "25".to_owned()),
+            ("points_per_euro", "2".to_owned()),
+            ("stamps_required", stamps.to_owned()),
+            ("stamp_reward_name", "Cappuccino aufs Haus".to_owned()),
+            ("brand_color", colour.to_owned()),
+            ("call_to_action", "Scannen & Cappuccino sichern".to_owned()),
+            ("step", step.to_owned()),
+        ]
+    };
+    let post = |visitor: &mut Visitor, fields: Vec<(&str, String)>| {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        visitor.post("/office/setup/cafe", &borrowed)
+    };
+
+    let too_few = post(&mut owner, fields("1", "#1d4e89", "preview"));
+    assert_eq!(too_few.status, 422);
+    assert!(too_few.html.contains("Eine Karte hat 2 bis 30 Stempel."));
+    let too_light = post(&mut owner, fields("8", "#ffee88", "preview"));
+    assert_eq!(too_light.status, 422);
+    assert!(too_light.html.contains("weiße Schrift gut lesbar"));
+
+    let preview = post(&mut owner, fields("8", "#1d4e89", "preview"));
+    assert_eq!(preview.status, 200);
+    assert!(preview.html.contains("data-testid=\"preview\""));
+    assert!(
+        preview.html.contains("3 von 8 Stempeln"),
+        "the preview draws the adjusted card"
+    );
+    assert!(preview.html.contains("Cappuccino aufs Haus"));
+
+    let launched = post(&mut owner, fields("8", "#1d4e89", "launch"));
+    assert_eq!(launched.location.as_deref(), Some("/office/qr?launched=1"));
+    let joined = app.join("Mia", "mia@example.com");
+    let member = app.member(&joined);
+    assert_eq!(member["points"], 25, "the new welcome bonus");
+    assert_eq!(
+        app.purchase(&joined, "10.00", "p1").body["points_earned"],
+        20,
+        "2 points per euro"
+    );
+}
+
+fn decode(path: &Path) -> String {
+    let output = Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(path)
+        .output()
+        .expect("zbarimg runs");
+    assert!(
+        output.status.success(),
+        "zbarimg found no code in {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn every_printed_qr_code_leads_to_the_join_page_as_an_independent_decoder_reads_it() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let page = owner.get("/office/qr");
+    let join_url = format!("{}/join/{}", app.address, app.business_id);
+    assert!(page.html.contains(&join_url));
+    let dir = std::env::temp_dir().join(format!("stammgast-qr-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for material in ["poster", "table-tent", "sticker", "receipt"] {
+        let pdf = owner.get_bytes(&format!("/office/qr/{material}.pdf"));
+        assert!(pdf.starts_with(b"%PDF-1.4"), "{material}");
+        let pdf_path = dir.join(format!("{material}.pdf"));
+        std::fs::write(&pdf_path, pdf).unwrap();
+        let rendered = dir.join(material);
+        let status = Command::new("pdftoppm")
+            .args(["-png", "-r", "150", "-singlefile"])
+            .arg(&pdf_path)
+            .arg(&rendered)
+            .status()
+            .expect("pdftoppm runs");
+        assert!(status.success(), "{material}: the PDF renders");
+        assert_eq!(
+            decode(&rendered.with_extension("png")),
+            join_url,
+            "{material}.pdf"
+        );
+
+        let svg =
+            String::from_utf8(owner.get_bytes(&format!("/office/qr/{material}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("Café Morgenrot"),
+            "{material}.svg"
+        );
+    }
+    let png_path = dir.join("qr.png");
+    std::fs::write(&png_path, owner.get_bytes("/office/qr/poster.png")).unwrap();
+    assert_eq!(decode(&png_path), join_url, "poster.png");
+    let line = String::from_utf8(owner.get_bytes("/office/qr/receipt.txt")).unwrap();
+    assert_eq!(
+        line,
+        format!("Scannen & Gratis-Kaffee sichern: {join_url}\n")
+    );
+}
