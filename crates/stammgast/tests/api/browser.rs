@@ -3,7 +3,7 @@
 //! it as a customer or a cashier would. `scripts/test` installs chromium and the npm
 //! packages; a missing browser fails these tests rather than skipping them.
 
-use crate::helpers::{CASHIER, TestApp, spawn_app};
+use crate::helpers::{CASHIER, OWNER, TestApp, spawn_app};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -55,6 +55,8 @@ fn journey_with(
         .env("BUSINESS_ID", &app.business_id)
         .env("CASHIER_EMAIL", CASHIER.0)
         .env("CASHIER_PASSWORD", CASHIER.1)
+        .env("OWNER_EMAIL", OWNER.0)
+        .env("OWNER_PASSWORD", OWNER.1)
         .env("SCREENSHOTS", &screenshots);
     if let Some((id, code)) = member {
         command.env("MEMBER_ID", id).env("MEMBER_CODE", code);
@@ -146,4 +148,51 @@ fn a_member_signs_in_on_a_second_device_with_the_link_a_real_smtp_server_receive
         .take_while(|c| !c.is_whitespace())
         .collect();
     journey_with(&app, "open-link", Some((&id, &code)), &[("LINK", &link)]);
+}
+
+#[test]
+fn the_owner_launches_a_program_with_the_wizard_and_the_downloaded_poster_leads_to_the_join_page() {
+    let app = spawn_app();
+    let printed = journey(&app, "wizard", None);
+    let join_url = format!("{}/join/{}", app.address, app.business_id);
+    let downloads: Vec<&str> = printed
+        .lines()
+        .filter_map(|line| line.strip_prefix("downloaded "))
+        .collect();
+    assert_eq!(downloads.len(), 2, "the poster as PDF and PNG");
+    for path in downloads {
+        let image = if path.ends_with(".pdf") {
+            let stem = path.trim_end_matches(".pdf").to_owned() + "-rendered";
+            let status = Command::new("pdftoppm")
+                .args(["-png", "-r", "150", "-singlefile", path, &stem])
+                .status()
+                .expect("pdftoppm runs");
+            assert!(status.success());
+            stem + ".png"
+        } else {
+            path.to_owned()
+        };
+        let decoded = Command::new("zbarimg")
+            .args(["--quiet", "--raw", &image])
+            .output()
+            .expect("zbarimg runs");
+        assert_eq!(
+            String::from_utf8_lossy(&decoded.stdout).trim(),
+            join_url,
+            "{path}"
+        );
+    }
+    let mut customer = crate::visitor::Visitor::new(&app.address, "de");
+    let join_path = format!("/join/{}", app.business_id);
+    let form = [
+        ("first_name", "Mia"),
+        ("email", "mia@example.com"),
+        ("terms", "yes"),
+    ];
+    assert_eq!(customer.post(&join_path, &form).status, 303);
+    let card = customer.get("/card").html;
+    assert!(
+        card.contains("0 von 8 Stempeln"),
+        "the card follows the launched program"
+    );
 }

@@ -182,7 +182,48 @@ async function openLink(browser) {
   console.log("open-link: the mailed link opened the member's card");
 }
 
+/// The owner sets up the program from a template, launches it and downloads the poster.
+async function wizard(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "de-DE", acceptDownloads: true });
+  const page = await context.newPage();
+  const started = Date.now();
+  await page.goto(`${BASE}/login`);
+  await page.fill("#email", env("OWNER_EMAIL"));
+  await page.fill("#password", env("OWNER_PASSWORD"));
+  await page.locator("button[type=submit]").click();
+  await page.waitForURL(`${BASE}/office`);
+  await accessible(page, "office");
+  await page.getByRole("link", { name: "Einrichtung" }).click();
+  await page.waitForURL(`${BASE}/office/setup`);
+  await accessible(page, "setup-choose");
+  await page.getByRole("link", { name: "Café: Stempelkarte" }).click();
+  await page.waitForURL(`${BASE}/office/setup/cafe`);
+  await page.fill("#stamps_required", "8");
+  await page.fill("#stamp_reward_name", "Cappuccino aufs Haus");
+  await page.getByRole("button", { name: "Vorschau" }).click();
+  await page.getByTestId("preview").waitFor();
+  expect((await page.getByTestId("preview").textContent()).includes("3 von 8 Stempeln"), "the preview shows the adjusted card");
+  await accessible(page, "setup-preview");
+  await shot(page, "office-setup-preview");
+  await page.getByRole("button", { name: "Programm starten" }).click();
+  await page.getByTestId("launched").waitFor();
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`wizard: from login to a launched program in ${seconds.toFixed(1)} s`);
+  expect(seconds < 300, `setup took ${seconds} s`);
+  await accessible(page, "office-qr");
+  await shot(page, "office-qr");
+  const downloads = join(SCREENSHOTS, "downloads");
+  mkdirSync(downloads, { recursive: true });
+  for (const testid of ["poster-pdf", "poster-png"]) {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId(testid).click()]);
+    const path = join(downloads, download.suggestedFilename());
+    await download.saveAs(path);
+    console.log(`downloaded ${path}`);
+  }
+}
+
 const JOURNEYS = {
+  wizard,
   "request-link": requestLink,
   "open-link": openLink,
   "join-de": (browser) => join_(browser, "de"),
