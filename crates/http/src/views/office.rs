@@ -17,6 +17,7 @@ use stammgast_app::{AppError, StaffSession};
 use stammgast_core::engine::{Balance, MemberState};
 use stammgast_core::ids::MemberId;
 use stammgast_core::member::Language;
+use stammgast_core::program::tiers::level_for;
 
 pub fn router() -> Router<Web> {
     Router::new()
@@ -257,6 +258,11 @@ impl Wizard<'_> {
                 },
             );
         }
+        state.tier = program
+            .tiers
+            .as_ref()
+            .and_then(|tiers| level_for(tiers, 0))
+            .map(|level| level.id.clone());
         Ok(progress_view(
             &program,
             &state,
