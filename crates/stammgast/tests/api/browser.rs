@@ -196,3 +196,50 @@ fn the_owner_launches_a_program_with_the_wizard_and_the_downloaded_poster_leads_
         "the card follows the launched program"
     );
 }
+
+/// A video of the member's QR code, as a camera would see it held up (YUV4MPEG2, which
+/// chromium plays as its camera).
+fn qr_video(payload: &str) -> PathBuf {
+    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap();
+    let (width, height, module) = (640usize, 480usize, 8usize);
+    let side = (code.width() + 8) * module;
+    let (left, top) = ((width - side) / 2, (height - side) / 2);
+    let colors = code.to_colors();
+    let mut luma = vec![235u8; width * height];
+    for y in 0..side {
+        for x in 0..side {
+            let (row, column) = (y / module, x / module);
+            let inside =
+                (4..code.width() + 4).contains(&row) && (4..code.width() + 4).contains(&column);
+            if inside && colors[(row - 4) * code.width() + (column - 4)] == qrcode::Color::Dark {
+                luma[(top + y) * width + left + x] = 16;
+            }
+        }
+    }
+    let mut video = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..10 {
+        video.extend_from_slice(b"FRAME\n");
+        video.extend_from_slice(&luma);
+        video.extend(std::iter::repeat_n(128u8, width * height / 2));
+    }
+    let path = std::env::temp_dir().join(format!(
+        "stammgast-camera-{}.y4m",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, video).unwrap();
+    path
+}
+
+#[test]
+fn a_cashier_scans_the_member_qr_code_with_the_camera() {
+    let app = spawn_app();
+    let (id, code) = member(&app);
+    let video = qr_video(&format!("SG1:{code}"));
+    let printed = journey_with(
+        &app,
+        "scan",
+        Some((&id, &code)),
+        &[("FAKE_CAMERA", video.to_str().unwrap())],
+    );
+    assert!(printed.contains("the camera found the member's card"));
+}

@@ -106,6 +106,7 @@ async function cardOffline(browser) {
 
 async function logIn(browser, language) {
   const context = await phone(browser, language === "de" ? "de-DE" : "en-GB");
+  await context.grantPermissions(["camera"], { origin: BASE });
   const page = await context.newPage();
   await page.goto(`${BASE}/login`);
   await accessible(page, "login");
@@ -222,7 +223,18 @@ async function wizard(browser) {
   }
 }
 
+/// The cashier scans the member's QR code with the camera (a video file as the camera).
+async function scan(browser) {
+  const { page } = await logIn(browser, "de");
+  await page.getByRole("button", { name: "Code scannen" }).tap();
+  await page.waitForURL(new RegExp(`/counter/members/${env("MEMBER_ID")}$`), { timeout: 20000 });
+  await shot(page, "counter-scanned");
+  const decoder = await page.evaluate(() => ("BarcodeDetector" in window ? "BarcodeDetector" : "the bundled jsQR"));
+  console.log(`scan: the camera found the member's card (read by ${decoder})`);
+}
+
 const JOURNEYS = {
+  scan,
   wizard,
   "request-link": requestLink,
   "open-link": openLink,
@@ -239,7 +251,11 @@ if (!journey) {
   console.error(`unknown journey "${name}"; known: ${Object.keys(JOURNEYS).join(", ")}`);
   process.exit(2);
 }
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+// A journey may give the browser a video file to use as its camera.
+const camera = process.env.FAKE_CAMERA
+  ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${process.env.FAKE_CAMERA}`]
+  : [];
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", ...camera] });
 try {
   await journey(browser);
 } catch (error) {

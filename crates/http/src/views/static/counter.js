@@ -1,5 +1,6 @@
-// The counter: scan the member QR with the camera where the browser can (BarcodeDetector),
-// otherwise staff type the code.
+// The counter: scan the member QR with the camera. The browser's BarcodeDetector reads the
+// frames where there is one (Android Chrome); elsewhere (iOS Safari, desktop Linux) the
+// bundled jsQR decoder does. Staff can always type the code instead.
 (function () {
   "use strict";
   var button = document.getElementById("scan");
@@ -22,14 +23,50 @@
     window.location.href = "/counter?q=" + encodeURIComponent(code);
   }
 
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  // A function that reads one video frame: the QR code's text, or null.
+  function reader() {
+    if ("BarcodeDetector" in window) {
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      return Promise.resolve(function () {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+      });
+    }
+    return loadScript("/static/vendor/jsQR.js").then(function () {
+      var canvas = document.createElement("canvas");
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      return function () {
+        var width = video.videoWidth, height = video.videoHeight;
+        if (!width || !height) return Promise.resolve(null);
+        canvas.width = width;
+        canvas.height = height;
+        context.drawImage(video, 0, 0, width, height);
+        var code = window.jsQR(context.getImageData(0, 0, width, height).data, width, height, { inversionAttempts: "dontInvert" });
+        return Promise.resolve(code ? code.data : null);
+      };
+    });
+  }
+
   button.addEventListener("click", function () {
     if (stream) { stop(); return; }
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       status.textContent = button.dataset.unsupported;
       return;
     }
-    var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
+    var read;
+    reader().then(function (r) {
+      read = r;
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    }).then(function (s) {
       stream = s;
       video.srcObject = s;
       video.hidden = false;
@@ -37,10 +74,10 @@
       return video.play();
     }).then(function scanFrame() {
       if (!stream) return;
-      detector.detect(video).then(function (codes) {
-        if (codes.length > 0) found(codes[0].rawValue);
-        else requestAnimationFrame(scanFrame);
-      }, function () { requestAnimationFrame(scanFrame); });
+      read().then(function (text) {
+        if (text) found(text);
+        else setTimeout(scanFrame, 120);
+      }, function () { setTimeout(scanFrame, 120); });
     }).catch(function () {
       stop();
       status.textContent = button.dataset.unsupported;
