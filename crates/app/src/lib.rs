@@ -11,6 +11,7 @@
 
 mod business;
 mod card;
+mod counter;
 mod error;
 mod events;
 mod fresh;
@@ -25,6 +26,7 @@ mod tokens;
 
 pub use business::{CheckReport, CreatedBusiness, DEFAULT_PROGRAM};
 pub use card::Card;
+pub use counter::Enrolled;
 pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
 pub use keys::{Actor, Caller, Scope};

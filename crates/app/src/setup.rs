@@ -7,7 +7,7 @@ use crate::{App, AppError};
 use serde_json::Value;
 use stammgast_core::ids::BusinessId;
 use stammgast_core::program::{Program, parse_program};
-use stammgast_store::Branding;
+use stammgast_store::ShopSettings;
 
 /// A program template and the call to action its QR material starts with.
 #[derive(Clone, Copy, Debug)]
@@ -169,6 +169,12 @@ fn contrast_with_white(color: &str) -> f64 {
     1.05 / (luminance + 0.05)
 }
 
+/// The colour and call to action the owner chose, checked.
+pub struct Branding {
+    pub brand_color: String,
+    pub call_to_action: String,
+}
+
 /// Checks the branding the owner chose.
 pub fn branding(choices: &SetupChoices) -> Result<Branding, AppError> {
     let color = choices.brand_color.trim();
@@ -197,6 +203,9 @@ pub fn branding(choices: &SetupChoices) -> Result<Branding, AppError> {
     })
 }
 
+/// How long a cashier may void a purchase when the owner has not said otherwise.
+const VOID_WINDOW_MINUTES_DEFAULT: i64 = 60;
+
 impl App {
     /// Launches the program built from `template` with the owner's choices: it applies to
     /// everything recorded from now on (earlier earnings keep their terms).
@@ -209,24 +218,30 @@ impl App {
         caller.require(Scope::ProgramWrite)?;
         let (definition, _) = template.program(choices)?;
         let branding = branding(choices)?;
+        let settings = ShopSettings {
+            brand_color: branding.brand_color,
+            call_to_action: branding.call_to_action,
+            ..self.shop_settings(caller.business_id).await?
+        };
         let version = self
             .publish_program(caller.business_id, &definition)
             .await?;
         self.store
-            .save_branding(caller.business_id, branding, self.now())
+            .save_shop_settings(caller.business_id, settings, self.now())
             .await?;
         Ok(version)
     }
 
-    /// The business's branding, or the defaults until the owner sets it.
-    pub async fn branding(&self, business: BusinessId) -> Result<Branding, AppError> {
+    /// The shop's settings, or the defaults until the owner sets them.
+    pub async fn shop_settings(&self, business: BusinessId) -> Result<ShopSettings, AppError> {
         Ok(self
             .store
-            .branding(business)
+            .shop_settings(business)
             .await?
-            .unwrap_or_else(|| Branding {
+            .unwrap_or_else(|| ShopSettings {
                 brand_color: DEFAULT_BRAND_COLOR.to_owned(),
                 call_to_action: TEMPLATES[0].call_to_action.to_owned(),
+                void_window_minutes: VOID_WINDOW_MINUTES_DEFAULT,
             }))
     }
 }

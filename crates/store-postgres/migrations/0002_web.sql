@@ -49,11 +49,12 @@ CREATE TABLE consents (
 -- ledger stays, keyed by the member's random id, which no longer leads to a person.
 ALTER TABLE members ADD COLUMN erased_at BIGINT;
 
--- How a business presents itself: its colour and the call to action on its QR material.
--- One row per business, written by the back office.
-CREATE TABLE business_profiles (
+-- A shop's own settings: its colour and the call to action on its QR material, and how
+-- long after a purchase a cashier may still void it. One row per business.
+CREATE TABLE shop_settings (
     business_id TEXT NOT NULL PRIMARY KEY,
     brand_color TEXT NOT NULL,
     call_to_action TEXT NOT NULL,
+    void_window_minutes BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

@@ -14,12 +14,12 @@
 
 mod accounts;
 mod batch_tx;
-mod branding;
 mod codec;
 pub mod conformance;
 mod migrate;
 mod reads;
 mod records;
+mod shop_settings;
 pub mod sql;
 mod writer;
 

@@ -164,9 +164,11 @@ pub struct ConsentRecord {
     pub withdrawn_at: Option<DateTime<Utc>>,
 }
 
-/// A business's colour (`#rrggbb`) and the call to action on its QR material.
+/// A shop's own settings: its colour (`#rrggbb`), the call to action on its QR material,
+/// and how many minutes after a purchase a cashier may still void it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Branding {
+pub struct ShopSettings {
     pub brand_color: String,
     pub call_to_action: String,
+    pub void_window_minutes: i64,
 }

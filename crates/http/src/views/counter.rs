@@ -5,7 +5,7 @@
 //! rendered (or by the offline queue on the device), so a repeated post — a double tap, a
 //! reload, a queued retry — is applied once.
 
-use super::format::{number, parse_euros};
+use super::format::{euros, number, parse_euros};
 use super::i18n::{language_of, text};
 use super::progress_view::{ProgressView, progress_view};
 use super::session::{STAFF_COOKIE, Staff, cookie_header, csrf_ok};
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use stammgast_app::{AppError, Card, NewEvent, NewEventKind, StaffSession};
 use stammgast_core::batch::{IdempotencyKey, Outcome};
 use stammgast_core::event::Item;
-use stammgast_core::ids::MemberId;
+use stammgast_core::ids::{EventId, MemberId};
 use stammgast_core::member::Language;
 use stammgast_core::money::{Cents, Currency};
 
@@ -37,6 +37,7 @@ pub fn router() -> Router<Web> {
         .route("/counter/members/{id}/stamp", post(stamp))
         .route("/counter/members/{id}/redeem", post(redeem))
         .route("/counter/members/{id}/coupons/use", post(use_coupon))
+        .route("/counter/members/{id}/void", post(void))
 }
 
 #[derive(Serialize)]
@@ -216,11 +217,55 @@ struct MemberPage<'a> {
     code: &'a str,
     progress: ProgressView,
     coupons: Vec<(String, String)>,
+    recent: Vec<RecentView>,
     /// What the last action did, shown above the keypad.
     notice: Option<String>,
     error: Option<String>,
     /// A fresh idempotency key for each form on the page.
-    keys: [String; 4],
+    keys: [String; 5],
+}
+
+/// A recent purchase or visit, and whether this staff member may void it now.
+#[derive(Serialize)]
+struct RecentView {
+    id: String,
+    time: String,
+    title: String,
+    voidable: bool,
+}
+
+fn recent_events(
+    card: &Card,
+    language: Language,
+    now: chrono::DateTime<chrono::Utc>,
+    void_window: Option<chrono::Duration>,
+) -> Vec<RecentView> {
+    let time_zone = card.program.time_zone();
+    card.recent
+        .iter()
+        .filter(|recorded| recorded.event.kind.is_visit())
+        .take(5)
+        .map(|recorded| {
+            let event = &recorded.event;
+            let amount = event.kind.amount().get();
+            let title = if amount > 0 {
+                euros(amount, language)
+            } else {
+                text(language, "card_event_visit", &[]).unwrap_or_default()
+            };
+            let within = void_window.is_none_or(|window| now - event.occurred_at <= window);
+            RecentView {
+                id: event.id.to_string(),
+                time: event
+                    .occurred_at
+                    .with_timezone(&time_zone)
+                    .format("%d.%m. %H:%M")
+                    .to_string(),
+                title,
+                voidable: recorded.voided_at.is_none() && within,
+            }
+        })
+        .collect()
 }
 
 fn member_page(
@@ -228,6 +273,7 @@ fn member_page(
     session: &StaffSession,
     language: Language,
     card: &Card,
+    recent: Vec<RecentView>,
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
@@ -260,6 +306,7 @@ fn member_page(
                 )
             })
             .collect(),
+        recent,
         notice,
         error,
         keys: std::array::from_fn(|_| uuid::Uuid::new_v4().to_string()),
@@ -283,18 +330,41 @@ async fn show_member(
     let Some(member) = MemberId::parse(id) else {
         return web.failure(language, AppError::NotFound);
     };
-    match web.app.member_card(&session.caller, member).await {
-        Ok(card) => member_page(web, session, language, &card, notice, error),
+    let card = web.app.member_card(&session.caller, member).await;
+    let settings = web.app.shop_settings(session.caller.business_id).await;
+    match card.and_then(|card| Ok((card, settings?))) {
+        Ok((card, settings)) => {
+            // Cashiers may void within the shop's window; owners and managers any time.
+            let void_window = (!session.role.may_manage())
+                .then(|| chrono::Duration::minutes(settings.void_window_minutes));
+            let recent = recent_events(&card, language, web.app.now(), void_window);
+            member_page(web, session, language, &card, recent, notice, error)
+        }
         Err(error) => web.failure(language, error),
     }
+}
+
+#[derive(Deserialize)]
+struct Enrolled {
+    enrolled: Option<String>,
 }
 
 async fn member(
     State(web): State<Web>,
     Staff(session, language): Staff,
     Path(id): Path<String>,
+    Query(enrolled): Query<Enrolled>,
 ) -> Response {
-    show_member(&web, &session, language, &id, None, None).await
+    // Right after a sign-up at the counter, the page says so.
+    let notice = enrolled.enrolled.map(|how| {
+        let key = if how == "link" {
+            "counter_enrolled_link"
+        } else {
+            "counter_enrolled"
+        };
+        text(language, key, &[]).unwrap_or_default()
+    });
+    show_member(&web, &session, language, &id, notice, None).await
 }
 
 #[derive(Deserialize)]
@@ -312,6 +382,10 @@ struct ActionForm {
     reward: String,
     #[serde(default)]
     coupon: String,
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    reason: String,
 }
 
 impl ActionForm {
@@ -323,8 +397,8 @@ impl ActionForm {
             return None;
         }
         let digest = Sha256::digest(format!(
-            "{path}\n{}\n{}\n{}\n{}",
-            self.amount, self.category, self.reward, self.coupon
+            "{path}\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.amount, self.category, self.reward, self.coupon, self.event, self.reason
         ));
         Some(IdempotencyKey {
             key: format!("counter:{key}"),
@@ -417,6 +491,15 @@ async fn act(
                 .await
         }
         Action::UseCoupon => web.app.use_coupon(caller, key, form.coupon.trim()).await,
+        Action::Void => {
+            let Some(event_id) = EventId::parse(form.event.trim()) else {
+                return web.failure(language, AppError::NotFound);
+            };
+            let reason = form.reason.clone();
+            web.app
+                .void_at_counter(session, key, member_id, event_id, reason)
+                .await
+        }
     };
     match result {
         Ok(outcome) => {
@@ -433,8 +516,13 @@ async fn act(
         Err(AppError::Domain(refusal)) => {
             show_member(web, session, language, id, None, Some(refusal.to_string())).await
         }
-        Err(error @ AppError::Invalid { .. }) => {
-            show_member(web, session, language, id, None, Some(error.to_string())).await
+        Err(AppError::Invalid { field, reason }) => {
+            let message = match field.as_str() {
+                "event" => t("error_void_window", &[]),
+                "reason" => t("error_reason", &[]),
+                _ => format!("{field}: {reason}"),
+            };
+            show_member(web, session, language, id, None, Some(message)).await
         }
         Err(error) => web.failure(language, error),
     }
@@ -446,6 +534,7 @@ enum Action {
     Stamp,
     Redeem,
     UseCoupon,
+    Void,
 }
 
 impl Action {
@@ -455,6 +544,7 @@ impl Action {
             Self::Stamp => "stamp",
             Self::Redeem => "redeem",
             Self::UseCoupon => "coupons/use",
+            Self::Void => "void",
         }
     }
 }
@@ -481,6 +571,16 @@ fn notice(language: Language, outcome: &Outcome, action: Action) -> String {
             t("counter_used", &[("code", coupon.code.as_str())])
         }
         (Outcome::Coupon(coupon), _) => t("counter_issued", &[("code", coupon.code.as_str())]),
+        (Outcome::Reversal(reversal), _) => {
+            let stamps: i64 = reversal.stamps_reversed.values().sum();
+            t(
+                "counter_voided",
+                &[
+                    ("points", &number(reversal.points_reversed, language)),
+                    ("stamps", &stamps.to_string()),
+                ],
+            )
+        }
         (_, _) => t("counter_all_sent", &[]),
     }
 }
@@ -519,4 +619,13 @@ async fn use_coupon(
     Form(form): Form<ActionForm>,
 ) -> Response {
     act(&web, &session, language, &id, &form, Action::UseCoupon).await
+}
+
+async fn void(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(&web, &session, language, &id, &form, Action::Void).await
 }

@@ -4,6 +4,7 @@
 
 mod card;
 mod counter;
+mod enrol;
 pub mod format;
 pub mod i18n;
 mod join;
@@ -74,6 +75,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(card::router())
         .merge(privacy::router())
         .merge(counter::router())
+        .merge(enrol::router())
         .merge(office::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
@@ -96,6 +98,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "login.html",
     "counter.html",
     "counter_member.html",
+    "counter_enrol.html",
     "office.html",
     "office_qr.html",
     "setup_choose.html",
@@ -132,7 +135,7 @@ impl Web {
     /// The business's colour, when it has chosen one (the default otherwise).
     async fn brand(&self, business: stammgast_core::ids::BusinessId) -> Option<String> {
         self.app
-            .branding(business)
+            .shop_settings(business)
             .await
             .ok()
             .map(|branding| branding.brand_color)

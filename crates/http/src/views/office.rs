@@ -296,7 +296,7 @@ async fn adjust(
         Err(page) => return page,
     };
     let mut defaults = template.defaults();
-    if let Ok(branding) = web.app.branding(session.caller.business_id).await {
+    if let Ok(branding) = web.app.shop_settings(session.caller.business_id).await {
         defaults.brand_color = branding.brand_color;
     }
     let wizard = Wizard {
@@ -396,7 +396,7 @@ async fn material(
         Err(page) => return page,
     };
     let join_url = join_url(&web, &headers, &session);
-    let call_to_action = match web.app.branding(session.caller.business_id).await {
+    let call_to_action = match web.app.shop_settings(session.caller.business_id).await {
         Ok(branding) => branding.call_to_action,
         Err(error) => return web.failure(language, error),
     };
@@ -436,7 +436,7 @@ async fn material_file(
         Ok(name) => name,
         Err(page) => return page,
     };
-    let branding = match web.app.branding(session.caller.business_id).await {
+    let branding = match web.app.shop_settings(session.caller.business_id).await {
         Ok(branding) => branding,
         Err(error) => return web.failure(language, error),
     };

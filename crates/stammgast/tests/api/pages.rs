@@ -597,3 +597,131 @@ fn deleting_the_account_erases_personal_data_and_keeps_the_ledger_balanced() {
         "the address is free again"
     );
 }
+
+#[test]
+fn a_cashier_voids_a_recent_purchase_with_a_reason_and_its_points_are_taken_back() {
+    let app = spawn_app();
+    let (id, _) = member(&app, "ben@example.com");
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    let page = cashier.get(&format!("/counter/members/{id}"));
+    let csrf = page.hidden("csrf");
+    let booked = cashier.post(
+        &format!("/counter/members/{id}/purchase"),
+        &[("csrf", &csrf), ("key", "b1"), ("amount", "12,40")],
+    );
+    assert_eq!(app.member(&id)["points"], 62);
+    let event = booked.hidden("event");
+    let void_path = format!("/counter/members/{id}/void");
+    let no_reason = cashier.post(
+        &void_path,
+        &[
+            ("csrf", &csrf),
+            ("key", "v1"),
+            ("event", &event),
+            ("reason", " "),
+        ],
+    );
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.html.contains("Bitte einen Grund angeben."));
+    let voided = cashier.post(
+        &void_path,
+        &[
+            ("csrf", &csrf),
+            ("key", "v2"),
+            ("event", &event),
+            ("reason", "falscher Betrag"),
+        ],
+    );
+    assert_eq!(voided.status, 200, "{}", voided.html);
+    assert!(
+        voided.html.contains("Storniert: 12 Punkte"),
+        "{}",
+        voided.html
+    );
+    assert_eq!(app.member(&id)["points"], 50);
+}
+
+#[test]
+fn a_cashier_cannot_void_outside_the_shops_window_but_the_owner_can() {
+    let app = spawn_app();
+    let (id, _) = member(&app, "ben@example.com");
+    let two_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    let old = app.post(
+        "/api/v1/purchases",
+        Some("old"),
+        &format!(r#"{{"member_id": "{id}", "amount": "10.00", "currency": "EUR", "occurred_at": "{two_hours_ago}"}}"#),
+    );
+    assert_eq!(old.status, 201, "{}", old.body);
+    let event = old.body["event_id"].as_str().unwrap().to_owned();
+    let mut cashier = Visitor::new(&app.address, "en");
+    cashier.log_in(CASHIER);
+    let page = cashier.get(&format!("/counter/members/{id}"));
+    assert!(
+        !page.html.contains("name=\"event\""),
+        "no void button for an old booking"
+    );
+    let fields = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("key", "v".to_owned()),
+            ("event", event.clone()),
+            ("reason", "mistake".to_owned()),
+        ]
+    };
+    let post = |visitor: &mut Visitor, fields: Vec<(&str, String)>| {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        visitor.post(&format!("/counter/members/{id}/void"), &borrowed)
+    };
+    let refused = post(&mut cashier, fields(&page.hidden("csrf")));
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("too old to void at the counter"));
+    assert_eq!(app.member(&id)["points"], 60);
+
+    let mut owner = Visitor::new(&app.address, "en");
+    owner.log_in(crate::helpers::OWNER);
+    let csrf = owner.get(&format!("/counter/members/{id}")).hidden("csrf");
+    assert_eq!(post(&mut owner, fields(&csrf)).status, 200);
+    assert_eq!(app.member(&id)["points"], 50);
+}
+
+#[test]
+fn a_cashier_signs_up_a_customer_who_gets_the_link_to_their_card_by_mail() {
+    let app = spawn_app();
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    let csrf = cashier.get("/counter/enrol").hidden("csrf");
+    let without_terms = cashier.post(
+        "/counter/enrol",
+        &[
+            ("csrf", &csrf),
+            ("first_name", "Ida"),
+            ("email", "ida@example.com"),
+        ],
+    );
+    assert_eq!(without_terms.status, 422);
+    let enrolled = cashier.post(
+        "/counter/enrol",
+        &[
+            ("csrf", &csrf),
+            ("first_name", "Ida"),
+            ("email", "ida@example.com"),
+            ("terms", "yes"),
+        ],
+    );
+    assert_eq!(enrolled.status, 303, "{}", enrolled.html);
+    let member_page = cashier.get(enrolled.location.as_deref().unwrap());
+    assert!(
+        member_page
+            .html
+            .contains("Der Link zur Karte ist per E-Mail unterwegs.")
+    );
+
+    let mail = app.mailbox.wait_for("ida@example.com");
+    let mut customer = Visitor::new(&app.address, "de");
+    assert_eq!(customer.get(&link_in(&mail.message)).status, 303);
+    let data: serde_json::Value =
+        serde_json::from_str(&customer.get("/card/data.json").html).unwrap();
+    assert_eq!(data["consents"][0]["source"], "counter");
+    assert_eq!(data["balances"]["points"], 50);
+}
