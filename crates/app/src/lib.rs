@@ -33,7 +33,9 @@ pub use keys::{Actor, Caller, Scope};
 pub use mail::{LogMailer, Mail, Mailer, Sending};
 pub use members::JoinMember;
 pub use privacy::{MemberExport, Preferences};
-pub use sessions::{CardSession, NewStaffAccount, StaffSession};
+pub use sessions::{
+    CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,
+};
 pub use stammgast_store::{Decision, MemberRecord, Page, Store, StoreError};
 
 use chrono::{DateTime, Utc};

@@ -252,6 +252,11 @@ impl App {
     }
 }
 
+/// A password for a new account, for the owner to change: 26 random Crockford characters.
+pub fn generate_password() -> String {
+    fresh::secret()
+}
+
 pub fn role_name(role: StaffRole) -> &'static str {
     match role {
         StaffRole::Owner => "owner",
@@ -260,7 +265,8 @@ pub fn role_name(role: StaffRole) -> &'static str {
     }
 }
 
-fn parse_role(text: &str) -> Option<StaffRole> {
+/// A role by its name (`owner`, `manager`, `cashier`).
+pub fn parse_role(text: &str) -> Option<StaffRole> {
     [StaffRole::Owner, StaffRole::Manager, StaffRole::Cashier]
         .into_iter()
         .find(|role| role_name(*role) == text)

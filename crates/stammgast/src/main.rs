@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: BusinessCommand,
     },
+    /// Manage staff accounts (owners, managers, cashiers log in to the back office and counter).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -93,6 +98,25 @@ enum BusinessCommand {
         /// The program as a JSON file; the café template when not given.
         #[arg(long)]
         program: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account with a generated password; prints
+    /// `{"staff_id": …, "email": …, "password": …}` (the password is shown once).
+    Create {
+        #[command(flatten)]
+        database: DatabaseFlag,
+        #[arg(long)]
+        business: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, manager or cashier.
+        #[arg(long, default_value = "owner")]
+        role: String,
     },
 }
 
@@ -182,6 +206,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "{}",
                 serde_json::json!({"business_id": created.business_id, "api_key": created.api_key})
+            );
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    database,
+                    business,
+                    email,
+                    name,
+                    role,
+                },
+        } => {
+            let settings = settings(database, None)?;
+            let app = App::new(database::open(&settings.database).await?, Clock::system());
+            let business = stammgast_core::ids::BusinessId::parse(&business)
+                .with_context(|| format!("\"{business}\" is not a business id"))?;
+            let role = stammgast_app::parse_role(&role)
+                .with_context(|| format!("\"{role}\" is not a role (owner, manager, cashier)"))?;
+            let password = stammgast_app::generate_password();
+            let account = stammgast_app::NewStaffAccount {
+                email: email.clone(),
+                name,
+                role,
+                password: password.clone(),
+            };
+            let staff_id = app
+                .create_staff(business, account)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"staff_id": staff_id, "email": email.trim().to_lowercase(), "password": password})
             );
         }
         Command::Config {

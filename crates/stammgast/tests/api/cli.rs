@@ -130,3 +130,71 @@ fn check_reports_a_balance_that_no_longer_matches_the_ledger_and_exits_non_zero(
         "{report}"
     );
 }
+
+#[test]
+fn staff_create_prints_a_password_the_owner_logs_in_with() {
+    let database = format!("sqlite://{}", fresh_sqlite_path().display());
+    let (business_id, _) = create_business(&database);
+    let output = stammgast(&[
+        "staff",
+        "create",
+        "--database",
+        &database,
+        "--business",
+        &business_id,
+        "--email",
+        "Lena@Morgenrot.example",
+        "--name",
+        "Lena",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let created: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(created["email"], "lena@morgenrot.example");
+    let password = created["password"].as_str().unwrap().to_owned();
+    assert!(password.len() >= 20);
+
+    let again = stammgast(&[
+        "staff",
+        "create",
+        "--database",
+        &database,
+        "--business",
+        &business_id,
+        "--email",
+        "lena@morgenrot.example",
+        "--name",
+        "Lena",
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has a staff account"));
+    let bad_role = stammgast(&[
+        "staff",
+        "create",
+        "--database",
+        &database,
+        "--business",
+        &business_id,
+        "--email",
+        "x@y.de",
+        "--name",
+        "X",
+        "--role",
+        "boss",
+    ]);
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("is not a role"));
+
+    let (mut server, address) = crate::crash::start_server(&database);
+    let mut owner = crate::visitor::Visitor::new(&address, "de");
+    let page = owner.post(
+        "/login",
+        &[("email", "lena@morgenrot.example"), ("password", &password)],
+    );
+    assert_eq!(page.location.as_deref(), Some("/office"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

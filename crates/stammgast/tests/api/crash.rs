@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-fn start_server(database: &str) -> (Child, String) {
+pub fn start_server(database: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stammgast"))
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
