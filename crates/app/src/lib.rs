@@ -36,7 +36,7 @@ pub use privacy::{MemberExport, Preferences};
 pub use sessions::{
     CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,
 };
-pub use stammgast_store::{Decision, MemberRecord, Page, Store, StoreError};
+pub use stammgast_store::{Decision, MemberFilter, MemberRecord, Page, Store, StoreError};
 
 use chrono::{DateTime, Utc};
 use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};

@@ -11,7 +11,7 @@ use stammgast_core::member::member_qr_payload;
 use stammgast_core::member::{
     Channel, Consent, ConsentPurpose, Contact, Email, FirstName, Language, NewMember, Phone,
 };
-use stammgast_store::{MemberRecord, Page};
+use stammgast_store::{MemberFilter, MemberRecord, Page};
 
 /// What a new member gives: a first name and at least one of email and phone.
 #[derive(Clone, Debug, Default)]
@@ -159,13 +159,14 @@ impl App {
     pub async fn members(
         &self,
         caller: &Caller,
+        filter: &MemberFilter,
         cursor: Option<String>,
         limit: usize,
     ) -> Result<Page<MemberRecord>, AppError> {
         caller.require(Scope::MembersRead)?;
         Ok(self
             .store
-            .members(caller.business_id, cursor, limit)
+            .members(caller.business_id, filter, cursor, limit)
             .await?)
     }
 

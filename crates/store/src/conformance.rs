@@ -5,12 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::{NewApiKey, NewBusiness, Store, StoreError};
+use crate::{
+    MemberFilter, NewApiKey, NewBusiness, NewSession, NewStaff, SessionKind, Store, StoreError,
+};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};
+use stammgast_core::batch::{AuditEntry, Command, IdempotencyKey, Outcome, Request};
 use stammgast_core::engine::{CouponStatus, DomainError};
 use stammgast_core::event::{Event, EventKind};
-use stammgast_core::ids::{ApiKeyId, BusinessId, Code, EventId, MemberId, Slug};
+use stammgast_core::ids::{
+    ApiKeyId, BusinessId, Code, EventId, MemberId, SessionId, Slug, StaffId,
+};
 use stammgast_core::ledger::{LedgerFacts, Unit, verify};
 use stammgast_core::member::{Contact, Email, FirstName, Language, NewMember};
 use stammgast_core::money::Cents;
@@ -32,6 +36,9 @@ macro_rules! conformance_suite {
             one_business_cannot_read_or_change_anothers_members,
             concurrent_submissions_are_group_committed_and_reconcile,
             member_lists_page_through_every_member_once,
+            members_are_found_by_name_contact_or_code_and_by_tier,
+            web_sessions_expire_and_staff_emails_are_unique,
+            an_erased_member_keeps_the_ledger_and_loses_the_profile,
             expired_points_are_found_and_expired,
             a_bad_cursor_is_refused
         );
@@ -380,7 +387,10 @@ pub async fn concurrent_submissions_are_group_committed_and_reconcile(store: Sto
         assert!(task.await.unwrap().is_ok());
     }
     assert_eq!(points(&store, business, member).await, 110);
-    let members = store.members(business, None, 500).await.unwrap();
+    let members = store
+        .members(business, &MemberFilter::default(), None, 500)
+        .await
+        .unwrap();
     assert_eq!(members.items.len(), 101);
     assert_ledger_consistent(&store, business).await;
 }
@@ -394,7 +404,10 @@ pub async fn member_lists_page_through_every_member_once(store: Store) {
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = store.members(business, cursor, 10).await.unwrap();
+        let page = store
+            .members(business, &MemberFilter::default(), cursor, 10)
+            .await
+            .unwrap();
         assert!(page.items.len() <= 10);
         seen.extend(page.items.into_iter().map(|m| m.id));
         match page.next_cursor {
@@ -405,6 +418,114 @@ pub async fn member_lists_page_through_every_member_once(store: Store) {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 25);
+}
+
+pub async fn members_are_found_by_name_contact_or_code_and_by_tier(store: Store) {
+    let business = new_business(&store).await;
+    let anna = join(&store, business, "anna@example.com").await;
+    join(&store, business, "ben@example.org").await;
+    let other = new_business(&store).await;
+    join(&store, other, "anna@example.net").await;
+    let code = store.member(business, anna).await.unwrap().unwrap().code;
+    let found = |text: &str, tier: Option<&str>| {
+        let filter = MemberFilter {
+            text: Some(text.to_owned()).filter(|t| !t.is_empty()),
+            tier: tier.map(str::to_owned),
+        };
+        let store = store.clone();
+        async move {
+            let page = store.members(business, &filter, None, 50).await.unwrap();
+            page.items.into_iter().map(|m| m.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        found("ANNA@", None).await,
+        vec![anna],
+        "contact, any case, this business only"
+    );
+    assert_eq!(
+        found(&code.to_string().to_lowercase(), None).await,
+        vec![anna],
+        "code"
+    );
+    assert_eq!(found("example", None).await.len(), 2);
+    assert_eq!(found("", Some("gold")).await.len(), 0, "nobody is gold yet");
+    assert_eq!(found("%", None).await.len(), 0, "wildcards are literal");
+}
+
+pub async fn web_sessions_expire_and_staff_emails_are_unique(store: Store) {
+    let business = new_business(&store).await;
+    let staff = |email: &str| NewStaff {
+        business_id: business,
+        id: StaffId::from_uuid(Uuid::new_v4()),
+        email: email.to_owned(),
+        name: "Tom".into(),
+        role: "cashier".into(),
+        password_hash: "x".into(),
+        created_at: now(),
+    };
+    store.create_staff(staff("tom@example.com")).await.unwrap();
+    let again = store.create_staff(staff("tom@example.com")).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let session = SessionId::from_uuid(Uuid::new_v4());
+    store
+        .create_session(NewSession {
+            business_id: business,
+            id: session,
+            secret_hash: "h".into(),
+            kind: SessionKind::Staff,
+            subject_id: "s".into(),
+            csrf_token: "c".into(),
+            created_at: now(),
+            expires_at: now() + Duration::hours(1),
+        })
+        .await
+        .unwrap();
+    assert!(store.session(session, now()).await.unwrap().is_some());
+    assert!(
+        store
+            .session(session, now() + Duration::hours(2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.delete_session(business, session).await.unwrap();
+    assert!(store.session(session, now()).await.unwrap().is_none());
+}
+
+pub async fn an_erased_member_keeps_the_ledger_and_loses_the_profile(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let audit = AuditEntry {
+        business_id: business,
+        id: Uuid::new_v4(),
+        at: now(),
+        actor: "conformance".into(),
+        action: "erase".into(),
+        subject: format!("member:{member}"),
+        detail: serde_json::json!({}),
+    };
+    let new_code = Code::from_entropy(fresh(), 8);
+    store
+        .erase_member(business, member, new_code.clone(), audit.clone())
+        .await
+        .unwrap();
+    let erased = store.member(business, member).await.unwrap().unwrap();
+    assert_eq!(
+        (erased.first_name.as_str(), erased.email.as_deref()),
+        ("", None)
+    );
+    assert_eq!(erased.code, new_code);
+    assert_eq!(
+        points(&store, business, member).await,
+        10,
+        "the ledger stays"
+    );
+    let twice = store
+        .erase_member(business, member, Code::from_entropy(fresh(), 8), audit)
+        .await;
+    assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
+    assert_ledger_consistent(&store, business).await;
 }
 
 pub async fn expired_points_are_found_and_expired(store: Store) {
@@ -436,7 +557,14 @@ pub async fn expired_points_are_found_and_expired(store: Store) {
 
 pub async fn a_bad_cursor_is_refused(store: Store) {
     let business = new_business(&store).await;
-    let result = store.members(business, Some("nonsense".into()), 10).await;
+    let result = store
+        .members(
+            business,
+            &MemberFilter::default(),
+            Some("nonsense".into()),
+            10,
+        )
+        .await;
     assert!(
         matches!(result, Err(StoreError::BadCursor(_))),
         "{result:?}"

@@ -6,8 +6,8 @@ use crate::batch_tx::{ProgramCache, count, load_coupon, load_program};
 use crate::codec::{TRANSFER_SELECT, transfer};
 use crate::sql::{Columns, Connection, Row, text};
 use crate::{
-    ApiKeyRecord, BusinessRecord, EventPage, LedgerSnapshot, MemberRecord, NewBusiness, Page,
-    Store, StoreError,
+    ApiKeyRecord, BusinessRecord, EventPage, LedgerSnapshot, MemberFilter, MemberRecord,
+    NewBusiness, Page, Store, StoreError,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::engine::{Coupon, MemberState, RecordedEvent};
@@ -189,30 +189,41 @@ impl Store {
         .await
     }
 
-    /// Members in the order they joined; `after` is the cursor of the previous page.
+    /// Members matching `filter` in the order they joined; `after` is the cursor of the
+    /// previous page.
     pub async fn members(
         &self,
         business: BusinessId,
+        filter: &MemberFilter,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page<MemberRecord>, StoreError> {
+        let filter = filter.clone();
         self.with_connection(move |connection| {
             let limit = limit.clamp(1, PAGE_SIZE_MAX);
             let (after_time, after_id) = decode_cursor(after.as_deref())?;
+            let mut params = vec![text(business), after_time.into(), after_id.into()];
+            let mut conditions = String::new();
+            if let Some(words) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                params.push(format!("%{}%", like_literal(&words.to_lowercase())).into());
+                let n = params.len();
+                conditions.push_str(&format!(
+                    " AND (LOWER(m.first_name) LIKE ${n} ESCAPE '\\' OR m.email LIKE ${n} ESCAPE '\\' \
+                     OR m.phone LIKE ${n} ESCAPE '\\' OR LOWER(m.code) LIKE ${n} ESCAPE '\\')"
+                ));
+            }
+            if let Some(tier) = &filter.tier {
+                params.push(tier.as_str().into());
+                conditions.push_str(&format!(" AND s.tier = ${}", params.len()));
+            }
+            params.push((limit as i64 + 1).into());
             let sql = format!(
                 "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.business_id = $1 \
-                 AND (m.joined_at > $2 OR (m.joined_at = $2 AND m.id > $3)) \
-                 ORDER BY m.joined_at, m.id LIMIT $4"
+                 AND (m.joined_at > $2 OR (m.joined_at = $2 AND m.id > $3)){conditions} \
+                 ORDER BY m.joined_at, m.id LIMIT ${}",
+                params.len()
             );
-            let rows = connection.query(
-                &sql,
-                &[
-                    text(business),
-                    after_time.into(),
-                    after_id.into(),
-                    (limit as i64 + 1).into(),
-                ],
-            )?;
+            let rows = connection.query(&sql, &params)?;
             let members = rows
                 .iter()
                 .map(member_record)
@@ -487,6 +498,13 @@ pub(crate) fn in_transaction<T>(
             Err(error)
         }
     }
+}
+
+/// Text to match literally inside a LIKE pattern (with `ESCAPE '\'`).
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Keeps `limit` items and, when there were more, the cursor after the last one kept.

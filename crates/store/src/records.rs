@@ -172,3 +172,11 @@ pub struct ShopSettings {
     pub call_to_action: String,
     pub void_window_minutes: i64,
 }
+
+/// Which members a list shows: those whose name, email, phone or code contains `text`
+/// (any case), in `tier`. Empty: everyone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub text: Option<String>,
+    pub tier: Option<String>,
+}

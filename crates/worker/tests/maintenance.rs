@@ -44,6 +44,9 @@ async fn a_pass_expires_points_that_are_due_and_nothing_else() {
         0,
         "nothing is expired twice"
     );
-    let members = store.members(created.business_id, None, 10).await.unwrap();
+    let members = store
+        .members(created.business_id, &Default::default(), None, 10)
+        .await
+        .unwrap();
     assert_eq!(members.items[0].state.points.available(), 0);
 }

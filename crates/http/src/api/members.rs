@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use stammgast_app::MemberFilter;
 use stammgast_app::{App, AppError, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ledger::Unit;
@@ -85,7 +86,12 @@ async fn list(
     Params(query): Params<ListQuery>,
 ) -> Result<Json<List<Member>>, ApiError> {
     let page = app
-        .members(&caller, query.cursor.clone(), query.limit())
+        .members(
+            &caller,
+            &MemberFilter::default(),
+            query.cursor.clone(),
+            query.limit(),
+        )
         .await?;
     Ok(Json(List::of(page)))
 }
