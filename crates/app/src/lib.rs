@@ -31,7 +31,7 @@ pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
 pub use keys::{Actor, Caller, Scope};
 pub use mail::{LogMailer, Mail, Mailer, Sending};
-pub use members::JoinMember;
+pub use members::{JoinMember, MemberProfile};
 pub use privacy::{MemberExport, Preferences};
 pub use sessions::{
     CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,

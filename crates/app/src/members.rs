@@ -11,7 +11,7 @@ use stammgast_core::member::member_qr_payload;
 use stammgast_core::member::{
     Channel, Consent, ConsentPurpose, Contact, Email, FirstName, Language, NewMember, Phone,
 };
-use stammgast_store::{MemberFilter, MemberRecord, Page};
+use stammgast_store::{ConsentRecord, MemberFilter, MemberRecord, Page};
 
 /// What a new member gives: a first name and at least one of email and phone.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +55,17 @@ impl JoinMember {
             consents: self.consents,
         })
     }
+}
+
+/// How many ledger entries a member's profile shows.
+const PROFILE_HISTORY_LENGTH: usize = 50;
+
+/// A member as the back office sees them.
+#[derive(Clone, Debug)]
+pub struct MemberProfile {
+    pub card: crate::Card,
+    pub transfers: Vec<Transfer>,
+    pub consents: Vec<ConsentRecord>,
 }
 
 /// What a member QR code's payload starts with ([`member_qr_payload`]).
@@ -197,6 +208,28 @@ impl App {
             .store
             .member_transfers(caller.business_id, member, cursor, limit)
             .await?)
+    }
+
+    /// Everything the back office shows about a member: the card, the ledger (newest
+    /// first) and the consents on record.
+    pub async fn member_profile(
+        &self,
+        caller: &Caller,
+        member: MemberId,
+    ) -> Result<MemberProfile, AppError> {
+        let card = self.member_card(caller, member).await?;
+        let business = caller.business_id;
+        let transfers = self
+            .store
+            .member_transfers(business, member, None, PROFILE_HISTORY_LENGTH)
+            .await?
+            .items;
+        let consents = self.store.member_consents(business, member).await?;
+        Ok(MemberProfile {
+            card,
+            transfers,
+            consents,
+        })
     }
 
     /// A member (for the balance the coupons draw on) and their coupons.

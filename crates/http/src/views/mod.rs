@@ -9,6 +9,7 @@ pub mod format;
 pub mod i18n;
 mod join;
 mod office;
+mod office_members;
 mod print;
 mod privacy;
 mod progress_view;
@@ -77,6 +78,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(counter::router())
         .merge(enrol::router())
         .merge(office::router())
+        .merge(office_members::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -101,6 +103,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "counter_enrol.html",
     "office.html",
     "office_qr.html",
+    "office_members.html",
+    "office_member.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -157,3 +157,98 @@ fn every_printed_qr_code_leads_to_the_join_page_as_an_independent_decoder_reads_
         format!("Scannen & Gratis-Kaffee sichern: {join_url}\n")
     );
 }
+
+#[test]
+fn the_owner_finds_members_sees_their_timeline_and_corrects_a_balance_with_a_reason() {
+    let app = spawn_app();
+    let anna = app.join("Anna", "anna@example.com");
+    app.join("Ben", "ben@example.com");
+    assert_eq!(app.purchase(&anna, "12.40", "p1").status, 201);
+    let other_key = app.other_api_key.clone();
+    let stranger = app.post_as(
+        &other_key,
+        "/api/v1/members",
+        None,
+        r#"{"first_name": "Anna", "email": "anna@other.example"}"#,
+    );
+    let stranger_id = stranger.body["id"].as_str().unwrap().to_owned();
+    let mut owner = owner(&app);
+
+    let all = owner.get("/office/members");
+    assert!(all.html.contains("Anna") && all.html.contains("Ben"));
+    assert!(
+        !all.html.contains("anna@other.example"),
+        "another business's members stay hidden"
+    );
+    let found = owner.get("/office/members?q=ANNA");
+    assert!(found.html.contains(&format!("/office/members/{anna}")) && !found.html.contains("Ben"));
+    let bronze = owner.get("/office/members?tier=bronze");
+    assert!(bronze.html.contains("Anna"), "members start in Bronze");
+    assert!(
+        owner
+            .get("/office/members?tier=gold")
+            .html
+            .contains("Keine Mitglieder gefunden.")
+    );
+
+    let profile = owner.get(&format!("/office/members/{anna}"));
+    assert!(
+        profile.html.contains("Einkauf 12,40"),
+        "the timeline: {}",
+        profile.html
+    );
+    assert_eq!(
+        owner.get(&format!("/office/members/{stranger_id}")).status,
+        404
+    );
+
+    let csrf = profile.hidden("csrf");
+    let key = profile.hidden("key");
+    let path = format!("/office/members/{anna}/adjust");
+    let no_reason = owner.post(
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("key", &key),
+            ("unit", "points"),
+            ("delta", "20"),
+            ("reason", ""),
+        ],
+    );
+    assert_eq!(no_reason.status, 422);
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("unit", "points"),
+        ("delta", "+20"),
+        ("reason", "Kaffee verschüttet"),
+    ];
+    for _ in 0..2 {
+        let adjusted = owner.post(&path, &fields);
+        assert_eq!(adjusted.status, 200, "{}", adjusted.html);
+        assert!(adjusted.html.contains("Korrigiert: +20."));
+    }
+    assert_eq!(app.member(&anna)["points"], 50 + 12 + 20, "applied once");
+    let after = owner.get(&format!("/office/members/{anna}"));
+    assert!(
+        after
+            .html
+            .contains("Korrektur: +20 Punkte — Kaffee verschüttet"),
+        "{}",
+        after.html
+    );
+    let stamps = owner.post(
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("key", "k2"),
+            ("unit", "stamps:coffee"),
+            ("delta", "-1"),
+            ("reason", "Test"),
+        ],
+    );
+    assert_eq!(
+        stamps.status, 422,
+        "no stamps to take: the ledger refuses a negative balance"
+    );
+}
