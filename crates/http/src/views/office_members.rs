@@ -261,7 +261,7 @@ fn timeline(profile: &MemberProfile, language: Language) -> Vec<TimelineEntry> {
                 text: ledger_line(transfer, language),
             }),
     );
-    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
     entries
 }
 
