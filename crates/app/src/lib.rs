@@ -15,6 +15,7 @@ mod counter;
 mod error;
 mod events;
 mod fresh;
+pub mod import;
 mod keys;
 mod mail;
 mod members;

@@ -27,7 +27,7 @@ pub struct JoinMember {
 }
 
 impl JoinMember {
-    fn into_new_member(self) -> Result<NewMember, AppError> {
+    pub(crate) fn into_new_member(self) -> Result<NewMember, AppError> {
         let first_name =
             FirstName::parse(&self.first_name).map_err(|e| AppError::invalid("first_name", e))?;
         let email = self

@@ -9,6 +9,7 @@ pub mod format;
 pub mod i18n;
 mod join;
 mod office;
+mod office_import;
 mod office_members;
 mod print;
 mod privacy;
@@ -79,6 +80,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(enrol::router())
         .merge(office::router())
         .merge(office_members::router())
+        .merge(office_import::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -105,6 +107,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_qr.html",
     "office_members.html",
     "office_member.html",
+    "office_import.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -24,6 +24,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/counter.js"),
     ),
     (
+        "/static/import.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/import.js"),
+    ),
+    (
         "/static/vendor/jsQR.js",
         "text/javascript; charset=utf-8",
         include_str!("static/vendor/jsQR.js"),

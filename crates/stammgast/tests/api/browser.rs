@@ -243,3 +243,31 @@ fn a_cashier_scans_the_member_qr_code_with_the_camera() {
     );
     assert!(printed.contains("the camera found the member's card"));
 }
+
+#[test]
+fn the_owner_imports_a_customer_list_with_a_dry_run_and_a_progress_display() {
+    let app = spawn_app();
+    let mut csv = String::from("Vorname;E-Mail\n");
+    for n in 0..1_200 {
+        csv.push_str(&format!("Gast {n};gast{n}@example.com\n"));
+    }
+    csv.push_str("Ohne Kontakt;\n");
+    let path = std::env::temp_dir().join(format!(
+        "stammgast-import-{}.csv",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, csv).unwrap();
+    let printed = journey_with(
+        &app,
+        "import",
+        None,
+        &[("CSV_FILE", path.to_str().unwrap())],
+    );
+    assert!(printed.contains("Probelauf: 1201 Zeilen, 1200 würden neu angelegt, 0 sind schon Mitglied, 1 mit Fehlern."), "{printed}");
+    assert!(
+        printed.contains("Importiert: 1201 Zeilen, 1200 neu angelegt"),
+        "{printed}"
+    );
+    assert!(printed.contains("(progress 3/3 parts)"), "{printed}");
+    assert_eq!(crate::office::member_count(&app), 1_200);
+}

@@ -252,3 +252,70 @@ fn the_owner_finds_members_sees_their_timeline_and_corrects_a_balance_with_a_rea
         "no stamps to take: the ledger refuses a negative balance"
     );
 }
+
+/// How many members the business has, through the API.
+pub fn member_count(app: &TestApp) -> usize {
+    let mut count = 0;
+    let mut cursor = String::new();
+    loop {
+        let page = app.get(&format!("/api/v1/members?limit=500{cursor}"));
+        count += page.body["items"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return count,
+        }
+    }
+}
+
+#[test]
+fn a_csv_import_is_checked_in_a_dry_run_that_writes_nothing_and_never_adds_anyone_twice() {
+    let app = spawn_app();
+    app.join("Anna", "anna@example.com");
+    let mut owner = owner(&app);
+    let csrf = owner.get("/office/import").hidden("csrf");
+    let csv = "Vorname;E-Mail;Telefon;Geburtstag\nAnna;ANNA@example.com;;\nBen;ben@example.com;;1990-04-23\nCem;;0151 123;\n;dora@example.com;;\nEmil;emil@example.com;;31.02.1990\nFritz;ben@example.com;;\nGül;;+49 151 7654321;\n";
+    let dry = owner.post(
+        "/office/import",
+        &[("csrf", &csrf), ("csv", csv), ("step", "check")],
+    );
+    assert_eq!(dry.status, 200);
+    assert!(
+        dry.html.contains(
+            "Probelauf: 7 Zeilen, 2 würden neu angelegt, 1 sind schon Mitglied, 4 mit Fehlern."
+        ),
+        "{}",
+        dry.html
+    );
+    for line in [
+        "Zeile 4: phone",
+        "Zeile 5: first_name",
+        "Zeile 6: birthday",
+        "Zeile 7: email",
+    ] {
+        assert!(dry.html.contains(line), "{line}: {}", dry.html);
+    }
+    assert_eq!(member_count(&app), 1, "a dry run writes nothing");
+
+    let imported = owner.post(
+        "/office/import",
+        &[("csrf", &csrf), ("csv", csv), ("step", "import")],
+    );
+    assert!(
+        imported.html.contains("2 neu angelegt"),
+        "{}",
+        imported.html
+    );
+    assert_eq!(member_count(&app), 3);
+    let again = owner.post(
+        "/office/import",
+        &[("csrf", &csrf), ("csv", csv), ("step", "import")],
+    );
+    assert!(
+        again
+            .html
+            .contains("0 neu angelegt, 3 waren schon Mitglied"),
+        "{}",
+        again.html
+    );
+    assert_eq!(member_count(&app), 3);
+}

@@ -233,7 +233,36 @@ async function scan(browser) {
   console.log(`scan: the camera found the member's card (read by ${decoder})`);
 }
 
+/// The owner imports a customer list: a dry run first, then the import in parts.
+async function importMembers(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "de-DE" });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/login`);
+  await page.fill("#email", env("OWNER_EMAIL"));
+  await page.fill("#password", env("OWNER_PASSWORD"));
+  await page.locator("button[type=submit]").click();
+  await page.waitForURL(`${BASE}/office`);
+  await page.getByRole("link", { name: "Mitglieder importieren" }).click();
+  await page.waitForURL(`${BASE}/office/import`);
+  await accessible(page, "office-import");
+  await page.setInputFiles("#file", env("CSV_FILE"));
+  await page.waitForFunction(() => document.getElementById("csv").value.length > 0);
+  await page.getByRole("button", { name: "Probelauf" }).click();
+  const summary = page.getByTestId("import-summary");
+  await summary.waitFor();
+  console.log(`import: ${(await summary.textContent()).trim()}`);
+  await page.getByRole("button", { name: "Importieren" }).click();
+  await page.getByText("Importiert:").waitFor({ timeout: 30000 });
+  const progress = await page.evaluate(() => {
+    const bar = document.getElementById("import-progress");
+    return `${bar.value}/${bar.max}`;
+  });
+  console.log(`import: ${(await summary.textContent()).trim()} (progress ${progress} parts)`);
+  await shot(page, "office-import");
+}
+
 const JOURNEYS = {
+  import: importMembers,
   scan,
   wizard,
   "request-link": requestLink,
