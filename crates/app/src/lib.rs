@@ -23,6 +23,7 @@ mod privacy;
 mod rewards;
 mod sessions;
 pub mod setup;
+mod staff;
 mod tokens;
 
 pub use business::{CheckReport, CreatedBusiness, DEFAULT_PROGRAM};
@@ -37,6 +38,7 @@ pub use privacy::{MemberExport, Preferences};
 pub use sessions::{
     CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,
 };
+pub use staff::TeamMember;
 pub use stammgast_store::{Decision, MemberFilter, MemberRecord, Page, Store, StoreError};
 
 use chrono::{DateTime, Utc};

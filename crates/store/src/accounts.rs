@@ -39,6 +39,42 @@ impl Store {
         .await
     }
 
+    /// A business's staff, by name.
+    pub async fn staff_of(&self, business: BusinessId) -> Result<Vec<StaffRecord>, StoreError> {
+        self.with_connection(move |connection| {
+            let sql = format!(
+                "SELECT {STAFF_COLUMNS} FROM staff WHERE business_id = $1 ORDER BY name, email"
+            );
+            connection
+                .query(&sql, &[text(business)])?
+                .iter()
+                .map(|row| staff_record(row))
+                .collect()
+        })
+        .await
+    }
+
+    /// Removes a staff account and ends its sessions.
+    pub async fn delete_staff(&self, business: BusinessId, id: StaffId) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            in_transaction(connection, |connection| {
+                let deleted = connection.execute(
+                    "DELETE FROM staff WHERE business_id = $1 AND id = $2",
+                    &[text(business), text(id)],
+                )?;
+                if deleted == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                connection.execute(
+                    "DELETE FROM sessions WHERE business_id = $1 AND kind = 'staff' AND subject_id = $2",
+                    &[text(business), text(id)],
+                )?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     pub async fn staff_by_email(&self, email: String) -> Result<Option<StaffRecord>, StoreError> {
         self.find_staff("email = $1", vec![email.into()]).await
     }
@@ -63,19 +99,7 @@ impl Store {
         self.with_connection(move |connection| {
             let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE {condition}");
             let rows = connection.query(&sql, &params)?;
-            rows.first()
-                .map(|row| {
-                    let columns = Columns::of(row);
-                    Ok(StaffRecord {
-                        business_id: columns.parsed(0, BusinessId::parse)?,
-                        id: columns.parsed(1, StaffId::parse)?,
-                        email: columns.text(2)?.to_owned(),
-                        name: columns.text(3)?.to_owned(),
-                        role: columns.text(4)?.to_owned(),
-                        password_hash: columns.text(5)?.to_owned(),
-                    })
-                })
-                .transpose()
+            rows.first().map(staff_record).transpose()
         })
         .await
     }
@@ -276,4 +300,16 @@ impl Store {
         })
         .await
     }
+}
+
+fn staff_record(row: &crate::sql::Row) -> Result<StaffRecord, StoreError> {
+    let columns = Columns::of(row);
+    Ok(StaffRecord {
+        business_id: columns.parsed(0, BusinessId::parse)?,
+        id: columns.parsed(1, StaffId::parse)?,
+        email: columns.text(2)?.to_owned(),
+        name: columns.text(3)?.to_owned(),
+        role: columns.text(4)?.to_owned(),
+        password_hash: columns.text(5)?.to_owned(),
+    })
 }

@@ -11,6 +11,7 @@ mod join;
 mod office;
 mod office_import;
 mod office_members;
+mod office_team;
 mod print;
 mod privacy;
 mod progress_view;
@@ -81,6 +82,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office::router())
         .merge(office_members::router())
         .merge(office_import::router())
+        .merge(office_team::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -108,6 +110,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_members.html",
     "office_member.html",
     "office_import.html",
+    "office_team.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

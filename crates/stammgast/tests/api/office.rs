@@ -319,3 +319,71 @@ fn a_csv_import_is_checked_in_a_dry_run_that_writes_nothing_and_never_adds_anyon
     );
     assert_eq!(member_count(&app), 3);
 }
+
+#[test]
+fn the_owner_adds_a_cashier_who_can_log_in_and_removing_them_ends_their_session() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let team = owner.get("/office/team");
+    assert!(team.html.contains(OWNER.0) && team.html.contains(CASHIER.0));
+    let csrf = team.hidden("csrf");
+    let short = owner.post(
+        "/office/team",
+        &[
+            ("csrf", &csrf),
+            ("name", "Mia"),
+            ("email", "mia@morgenrot.example"),
+            ("role", "cashier"),
+            ("password", "short"),
+        ],
+    );
+    assert_eq!(short.status, 422);
+    assert!(short.html.contains("mindestens 10 Zeichen"));
+    let taken = owner.post(
+        "/office/team",
+        &[
+            ("csrf", &csrf),
+            ("name", "Tom"),
+            ("email", CASHIER.0),
+            ("role", "cashier"),
+            ("password", "long-enough-1"),
+        ],
+    );
+    assert!(taken.html.contains("hat schon einen Zugang"));
+    let added = owner.post(
+        "/office/team",
+        &[
+            ("csrf", &csrf),
+            ("name", "Mia"),
+            ("email", "mia@morgenrot.example"),
+            ("role", "cashier"),
+            ("password", "mias-passwort-1"),
+        ],
+    );
+    assert_eq!(added.status, 200);
+    assert!(added.html.contains("Mia kann sich jetzt anmelden."));
+
+    let mut mia = Visitor::new(&app.address, "de");
+    mia.log_in(("mia@morgenrot.example", "mias-passwort-1"));
+    assert_eq!(mia.get("/counter").status, 200);
+    // Mia's row is the one after her email; its remove form names her id.
+    let after_mia = &added.html[added.html.find("mia@morgenrot.example").unwrap()..];
+    let id = after_mia
+        .split("/office/team/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    assert_eq!(
+        owner
+            .post(&format!("/office/team/{id}/remove"), &[("csrf", &csrf)])
+            .status,
+        303
+    );
+    assert_eq!(
+        mia.get("/counter").location.as_deref(),
+        Some("/login"),
+        "the session ended"
+    );
+}
