@@ -48,7 +48,7 @@ impl Store {
             connection
                 .query(&sql, &[text(business)])?
                 .iter()
-                .map(|row| staff_record(row))
+                .map(staff_record)
                 .collect()
         })
         .await
