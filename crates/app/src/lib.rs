@@ -39,7 +39,9 @@ pub use sessions::{
     CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,
 };
 pub use staff::TeamMember;
-pub use stammgast_store::{Decision, MemberFilter, MemberRecord, Page, Store, StoreError};
+pub use stammgast_store::{
+    Decision, LegalTexts, MemberFilter, MemberRecord, Page, Store, StoreError,
+};
 
 use chrono::{DateTime, Utc};
 use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};

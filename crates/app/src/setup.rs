@@ -7,7 +7,7 @@ use crate::{App, AppError};
 use serde_json::Value;
 use stammgast_core::ids::BusinessId;
 use stammgast_core::program::{Program, parse_program};
-use stammgast_store::ShopSettings;
+use stammgast_store::{LegalTexts, ShopSettings};
 
 /// A program template and the call to action its QR material starts with.
 #[derive(Clone, Copy, Debug)]
@@ -203,6 +203,9 @@ pub fn branding(choices: &SetupChoices) -> Result<Branding, AppError> {
     })
 }
 
+/// The longest legal text a shop may save.
+const LEGAL_TEXT_LENGTH_MAX: usize = 20_000;
+
 /// How long a cashier may void a purchase when the owner has not said otherwise.
 const VOID_WINDOW_MINUTES_DEFAULT: i64 = 60;
 
@@ -242,7 +245,41 @@ impl App {
                 brand_color: DEFAULT_BRAND_COLOR.to_owned(),
                 call_to_action: TEMPLATES[0].call_to_action.to_owned(),
                 void_window_minutes: VOID_WINDOW_MINUTES_DEFAULT,
+                legal: LegalTexts::default(),
             }))
+    }
+
+    /// Saves the shop's imprint, privacy notice and terms (each at most 20,000 characters).
+    pub async fn save_legal_texts(
+        &self,
+        caller: &Caller,
+        legal: LegalTexts,
+    ) -> Result<(), AppError> {
+        caller.require(Scope::ProgramWrite)?;
+        for (field, text) in [
+            ("imprint", &legal.imprint),
+            ("privacy_notice", &legal.privacy_notice),
+            ("terms", &legal.terms),
+        ] {
+            if text.chars().count() > LEGAL_TEXT_LENGTH_MAX {
+                return Err(AppError::invalid(
+                    field,
+                    format!("at most {LEGAL_TEXT_LENGTH_MAX} characters"),
+                ));
+            }
+        }
+        let settings = ShopSettings {
+            legal: LegalTexts {
+                imprint: legal.imprint.trim().to_owned(),
+                privacy_notice: legal.privacy_notice.trim().to_owned(),
+                terms: legal.terms.trim().to_owned(),
+            },
+            ..self.shop_settings(caller.business_id).await?
+        };
+        Ok(self
+            .store
+            .save_shop_settings(caller.business_id, settings, self.now())
+            .await?)
     }
 }
 

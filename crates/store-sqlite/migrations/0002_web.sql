@@ -49,12 +49,16 @@ CREATE TABLE consents (
 -- ledger stays, keyed by the member's random id, which no longer leads to a person.
 ALTER TABLE members ADD COLUMN erased_at BIGINT;
 
--- A shop's own settings: its colour and the call to action on its QR material, and how
--- long after a purchase a cashier may still void it. One row per business.
+-- A shop's own settings: its colour and the call to action on its QR material, how long
+-- after a purchase a cashier may still void it, and its legal texts (imprint, privacy
+-- notice, terms; empty: the product's defaults). One row per business.
 CREATE TABLE shop_settings (
     business_id TEXT NOT NULL PRIMARY KEY,
     brand_color TEXT NOT NULL,
     call_to_action TEXT NOT NULL,
     void_window_minutes BIGINT NOT NULL,
+    imprint TEXT NOT NULL DEFAULT '',
+    privacy_notice TEXT NOT NULL DEFAULT '',
+    terms TEXT NOT NULL DEFAULT '',
     updated_at BIGINT NOT NULL
 ) WITHOUT ROWID;

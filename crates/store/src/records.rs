@@ -165,12 +165,21 @@ pub struct ConsentRecord {
 }
 
 /// A shop's own settings: its colour (`#rrggbb`), the call to action on its QR material,
-/// and how many minutes after a purchase a cashier may still void it.
+/// how many minutes after a purchase a cashier may still void it, and its legal texts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShopSettings {
     pub brand_color: String,
     pub call_to_action: String,
     pub void_window_minutes: i64,
+    pub legal: LegalTexts,
+}
+
+/// The texts a shop must show its customers; empty means the product's default text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LegalTexts {
+    pub imprint: String,
+    pub privacy_notice: String,
+    pub terms: String,
 }
 
 /// Which members a list shows: those whose name, email, phone or code contains `text`

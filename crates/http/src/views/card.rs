@@ -112,6 +112,7 @@ fn card_page<'a>(
             business: Some(&card.business_name),
             path: "/card",
             brand,
+            legal: Some(format!("/join/{}", card.business_id)),
         },
         lang: language.as_str(),
         first_name: &member.first_name,

@@ -61,6 +61,7 @@ fn page(
             business: None,
             path: "/counter/enrol",
             brand: None,
+            legal: None,
         },
         lang: language.as_str(),
         csrf: &session.csrf_token,

@@ -24,7 +24,18 @@ const CARD_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 pub fn router() -> Router<Web> {
     Router::new()
         .route("/join/{business}", get(join_form).post(join))
-        .route("/join/{business}/terms", get(terms))
+        .route(
+            "/join/{business}/terms",
+            get(|State(web), Path(id), headers| legal(web, id, headers, Document::Terms)),
+        )
+        .route(
+            "/join/{business}/privacy",
+            get(|State(web), Path(id), headers| legal(web, id, headers, Document::Privacy)),
+        )
+        .route(
+            "/join/{business}/imprint",
+            get(|State(web), Path(id), headers| legal(web, id, headers, Document::Imprint)),
+        )
         .route("/join/{business}/sign-in", get(link_form).post(send_link))
         .route("/card/open/{link}", get(open_link))
 }
@@ -85,6 +96,7 @@ fn join_page(
             business: Some(name),
             path: &path,
             brand: None,
+            legal: Some(path.clone()),
         },
         lang: language.as_str(),
         action: path.clone(),
@@ -228,6 +240,7 @@ fn link_page(
             business: Some(name),
             path: &action,
             brand: None,
+            legal: Some(format!("/join/{business}")),
         },
         lang: language.as_str(),
         action: action.clone(),
@@ -283,31 +296,62 @@ async fn send_link(
     link_page(&web, language, business, &name, form.email, outcome)
 }
 
+/// The business's legal pages, linked from every page of the card.
+#[derive(Clone, Copy)]
+enum Document {
+    Terms,
+    Privacy,
+    Imprint,
+}
+
 #[derive(Serialize)]
-struct TermsPage<'a> {
+struct LegalPage<'a> {
     layout: Layout<'a>,
     lang: &'static str,
+    text: String,
     back: String,
 }
 
-async fn terms(State(web): State<Web>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn legal(web: Web, id: String, headers: HeaderMap, document: Document) -> Response {
     let language = language_of(&headers);
     let (business, name) = match business_of(&web, &id, language).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let path = format!("/join/{business}/terms");
+    let texts = match web.app.shop_settings(business).await {
+        Ok(settings) => settings.legal,
+        Err(error) => return web.failure(language, error),
+    };
+    // The shop's own text, or the product's default until the owner writes one.
+    let (slug, title_key, own, default_key) = match document {
+        Document::Terms => ("terms", "terms_title", texts.terms, "terms_text"),
+        Document::Privacy => (
+            "privacy",
+            "legal_privacy",
+            texts.privacy_notice,
+            "privacy_default",
+        ),
+        Document::Imprint => ("imprint", "legal_imprint", texts.imprint, "imprint_missing"),
+    };
+    let text = if own.is_empty() {
+        message(language, default_key)
+    } else {
+        own
+    };
+    let path = format!("/join/{business}/{slug}");
     web.render(
-        "terms.html",
-        TermsPage {
+        "legal.html",
+        LegalPage {
             layout: Layout {
                 lang: language.as_str(),
-                title: message(language, "terms_title"),
+                title: message(language, title_key),
                 business: Some(&name),
                 path: &path,
                 brand: None,
+                legal: Some(format!("/join/{business}")),
             },
             lang: language.as_str(),
+            text,
             back: format!("/join/{business}"),
         },
     )

@@ -10,6 +10,7 @@ pub mod i18n;
 mod join;
 mod office;
 mod office_import;
+mod office_legal;
 mod office_members;
 mod office_team;
 mod print;
@@ -83,6 +84,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_members::router())
         .merge(office_import::router())
         .merge(office_team::router())
+        .merge(office_legal::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -97,7 +99,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "parts.html",
     "error.html",
     "join.html",
-    "terms.html",
+    "legal.html",
     "sign_in.html",
     "card.html",
     "settings.html",
@@ -111,6 +113,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_member.html",
     "office_import.html",
     "office_team.html",
+    "office_legal.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];
@@ -139,6 +142,8 @@ struct Layout<'a> {
     path: &'a str,
     /// The business's colour (`#rrggbb`, checked when saved) for the header and buttons.
     brand: Option<&'a str>,
+    /// Where the business's legal pages are (`/join/{business}`), for the footer links.
+    legal: Option<String>,
 }
 
 impl Web {
@@ -191,6 +196,7 @@ impl Web {
                 business: None,
                 path: "/",
                 brand: None,
+                legal: None,
             },
             lang: language.as_str(),
             message: text(text_key),

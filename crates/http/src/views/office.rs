@@ -38,6 +38,7 @@ fn layout<'a>(language: Language, title_key: &str, business: &'a str, path: &'a 
         business: Some(business),
         path,
         brand: None,
+        legal: None,
     }
 }
 

@@ -100,6 +100,7 @@ fn render(
             business: Some(business),
             path: "/office/import",
             brand: None,
+            legal: None,
         },
         lang: language.as_str(),
         csrf,

@@ -93,6 +93,7 @@ async fn show(
             business: Some(&name),
             path: "/office/team",
             brand: None,
+            legal: None,
         },
         lang: language.as_str(),
         csrf: &session.csrf_token,

@@ -61,6 +61,7 @@ async fn settings_page(
             business: None,
             path: "/card/settings",
             brand: None,
+            legal: None,
         },
         lang: language.as_str(),
         csrf: &session.csrf_token,

@@ -387,3 +387,78 @@ fn the_owner_adds_a_cashier_who_can_log_in_and_removing_them_ends_their_session(
         "the session ended"
     );
 }
+
+#[test]
+fn the_owners_legal_texts_replace_the_defaults_on_the_public_pages_and_are_shown_as_text() {
+    let app = spawn_app();
+    let mut visitor = Visitor::new(&app.address, "de");
+    let join = visitor.get(&format!("/join/{}", app.business_id));
+    let base = format!("/join/{}", app.business_id);
+    for page in ["imprint", "privacy", "terms"] {
+        assert!(
+            join.html.contains(&format!("{base}/{page}\"")),
+            "the footer links the {page}"
+        );
+    }
+    assert!(
+        visitor
+            .get(&format!("{base}/imprint"))
+            .html
+            .contains("noch kein Impressum")
+    );
+    assert!(
+        visitor
+            .get(&format!("{base}/privacy"))
+            .html
+            .contains("Art. 6 Abs. 1 lit. b DSGVO")
+    );
+
+    let mut owner = owner(&app);
+    let csrf = owner.get("/office/legal").hidden("csrf");
+    let imprint = "Café Morgenrot GmbH\nHauptstraße 1, 10115 Berlin\n<script>alert(1)</script>";
+    let saved = owner.post(
+        "/office/legal",
+        &[
+            ("csrf", &csrf),
+            ("imprint", imprint),
+            ("privacy_notice", ""),
+            ("terms", "Eigene Bedingungen."),
+        ],
+    );
+    assert_eq!(saved.status, 200);
+    assert!(saved.html.contains("Gespeichert."));
+    let shown = visitor.get(&format!("{base}/imprint")).html;
+    assert!(shown.contains("Hauptstraße 1, 10115 Berlin"));
+    assert!(
+        shown.contains("&lt;script&gt;") && !shown.contains("<script>alert"),
+        "shown as text"
+    );
+    assert!(
+        visitor
+            .get(&format!("{base}/terms"))
+            .html
+            .contains("Eigene Bedingungen.")
+    );
+    assert!(
+        visitor
+            .get(&format!("{base}/privacy"))
+            .html
+            .contains("DSGVO"),
+        "empty: the default"
+    );
+    let too_long = "x".repeat(20_001);
+    assert_eq!(
+        owner
+            .post(
+                "/office/legal",
+                &[
+                    ("csrf", &csrf),
+                    ("imprint", &too_long),
+                    ("privacy_notice", ""),
+                    ("terms", "")
+                ]
+            )
+            .status,
+        422
+    );
+}

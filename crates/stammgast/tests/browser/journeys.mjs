@@ -85,6 +85,11 @@ async function join_(browser, language) {
   expect(await page.locator(".qr-code svg").isVisible(), "the member QR code is shown");
   await accessible(page, `card-${language}`);
   await shot(page, `card-${language}`);
+  for (const path of ["/card/settings", `/join/${env("BUSINESS_ID")}/privacy`]) {
+    await page.goto(`${BASE}${path}`);
+    await accessible(page, `${path} (${language})`);
+  }
+  await page.goto(`${BASE}/card`);
   return { context, page };
 }
 
@@ -136,6 +141,8 @@ async function counter(browser) {
   await page.getByText("Gebucht: 0 Punkte, 1 Stempel").waitFor();
   await accessible(page, "counter-member");
   await shot(page, "counter-member");
+  await page.goto(`${BASE}/counter/enrol`);
+  await accessible(page, "counter-enrol");
   console.log(`counter: ${text.trim()}`);
 }
 
@@ -221,6 +228,11 @@ async function wizard(browser) {
     await download.saveAs(path);
     console.log(`downloaded ${path}`);
   }
+  for (const path of ["/office/members", "/office/team", "/office/legal"]) {
+    await page.goto(`${BASE}${path}`);
+    await accessible(page, path);
+  }
+  await shot(page, "office-legal");
 }
 
 /// The cashier scans the member's QR code with the camera (a video file as the camera).
