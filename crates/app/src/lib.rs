@@ -11,6 +11,7 @@
 
 mod business;
 mod card;
+pub mod catalog;
 mod counter;
 mod error;
 mod events;

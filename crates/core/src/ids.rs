@@ -67,6 +67,39 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A slug made from a name a person typed (`Stück Kuchen` → `stueck-kuchen`), with a
+    /// number added when `taken` has it already (`stueck-kuchen-2`).
+    pub fn from_name(name: &str, taken: &[Slug]) -> Self {
+        let mut base = String::new();
+        for c in name.trim().to_lowercase().chars() {
+            match c {
+                'ä' => base.push_str("ae"),
+                'ö' => base.push_str("oe"),
+                'ü' => base.push_str("ue"),
+                'ß' => base.push_str("ss"),
+                c if c.is_ascii_alphanumeric() => base.push(c),
+                _ if !base.ends_with('-') && !base.is_empty() => base.push('-'),
+                _ => {}
+            }
+        }
+        let mut base: String = base.trim_end_matches('-').chars().take(48).collect();
+        if base.is_empty() {
+            base.push_str("item");
+        }
+        let free = |text: &str| !taken.iter().any(|slug| slug.as_str() == text);
+        let text = (1..)
+            .map(|n| {
+                if n == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}-{n}")
+                }
+            })
+            .find(|candidate| free(candidate))
+            .unwrap_or(base);
+        Self(text)
+    }
 }
 
 impl TryFrom<String> for Slug {
@@ -238,5 +271,20 @@ mod tests {
         assert!(Slug::parse("free-coffee").is_ok());
         assert!(Slug::parse("Free Coffee").is_err());
         assert!(Slug::parse("").is_err());
+    }
+
+    #[test]
+    fn slugs_from_names_are_readable_and_unique() {
+        let taken = [Slug::parse("stueck-kuchen").unwrap()];
+        assert_eq!(
+            Slug::from_name("Stück Kuchen", &[]).as_str(),
+            "stueck-kuchen"
+        );
+        assert_eq!(
+            Slug::from_name("Stück  Kuchen!", &taken).as_str(),
+            "stueck-kuchen-2"
+        );
+        assert_eq!(Slug::from_name("5 € Rabatt", &[]).as_str(), "5-rabatt");
+        assert_eq!(Slug::from_name("☕", &[]).as_str(), "item");
     }
 }

@@ -12,6 +12,7 @@ mod office;
 mod office_import;
 mod office_legal;
 mod office_members;
+mod office_rewards;
 mod office_team;
 mod print;
 mod privacy;
@@ -85,6 +86,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_import::router())
         .merge(office_team::router())
         .merge(office_legal::router())
+        .merge(office_rewards::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -114,6 +116,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_import.html",
     "office_team.html",
     "office_legal.html",
+    "office_rewards.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -462,3 +462,75 @@ fn the_owners_legal_texts_replace_the_defaults_on_the_public_pages_and_are_shown
         422
     );
 }
+
+#[test]
+fn the_owner_edits_the_reward_catalog_and_stamp_card_and_members_see_it_at_once() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let page = owner.get("/office/rewards");
+    let csrf = page.hidden("csrf");
+    let added = owner.post(
+        "/office/rewards",
+        &[
+            ("csrf", &csrf),
+            ("name", "Latte Macchiato"),
+            ("points", "80"),
+            ("kind", "free_product"),
+            ("value", "Latte Macchiato"),
+            ("valid_days", "30"),
+        ],
+    );
+    assert_eq!(added.status, 200, "{}", added.html);
+    assert!(added.html.contains("Gespeichert (Programmversion 2)."));
+    let bad = owner.post(
+        "/office/rewards",
+        &[
+            ("csrf", &csrf),
+            ("name", "Zu viel"),
+            ("points", "10"),
+            ("kind", "percent_discount"),
+            ("value", "150"),
+            ("valid_days", "30"),
+        ],
+    );
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("1 bis 100 Prozent"));
+    let card_reward = owner.post("/office/rewards/free-coffee/remove", &[("csrf", &csrf)]);
+    assert_eq!(card_reward.status, 422, "the stamp card's reward stays");
+    let card = owner.post(
+        "/office/rewards/cards/coffee",
+        &[
+            ("csrf", &csrf),
+            ("name", "Kaffeekarte"),
+            ("stamps_required", "12"),
+            ("daily_limit", ""),
+        ],
+    );
+    assert_eq!(card.status, 200);
+    assert_eq!(
+        owner
+            .post("/office/rewards/five-off/remove", &[("csrf", &csrf)])
+            .status,
+        303
+    );
+
+    let mut customer = Visitor::new(&app.address, "de");
+    let form = [
+        ("first_name", "Mia"),
+        ("email", "mia@example.com"),
+        ("terms", "yes"),
+    ];
+    customer.post(&format!("/join/{}", app.business_id), &form);
+    let member = app.get("/api/v1/members").body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.purchase(&member, "40.00", "p1").status, 201);
+    let shown = customer.get("/card").html;
+    assert!(shown.contains("0 von 12 Stempeln"), "the new card size");
+    assert!(
+        shown.contains("<strong>Latte Macchiato</strong> <span>Jetzt einlösbar</span>"),
+        "90 points reach the new reward: {shown}"
+    );
+    assert!(!shown.contains("5 € Rabatt"), "the removed reward is gone");
+}
