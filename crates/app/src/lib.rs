@@ -18,6 +18,7 @@ mod events;
 mod fresh;
 pub mod import;
 mod keys;
+mod locations;
 mod mail;
 mod members;
 mod privacy;
@@ -41,7 +42,7 @@ pub use sessions::{
 };
 pub use staff::TeamMember;
 pub use stammgast_store::{
-    Decision, LegalTexts, MemberFilter, MemberRecord, Page, Store, StoreError,
+    Decision, LegalTexts, LocationRecord, MemberFilter, MemberRecord, Page, Store, StoreError,
 };
 
 use chrono::{DateTime, Utc};

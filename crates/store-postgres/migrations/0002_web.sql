@@ -62,3 +62,14 @@ CREATE TABLE shop_settings (
     terms TEXT NOT NULL DEFAULT '',
     updated_at BIGINT NOT NULL
 );
+
+-- A business's shops (a café with two branches): purchases at the counter are booked to
+-- the location the device is set to.
+CREATE TABLE locations (
+    business_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (business_id, id)
+);

@@ -16,6 +16,7 @@ mod accounts;
 mod batch_tx;
 mod codec;
 pub mod conformance;
+mod locations;
 mod migrate;
 mod reads;
 mod records;

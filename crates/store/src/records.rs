@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::engine::{MemberState, RecordedEvent};
-use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId, SessionId, StaffId};
+use stammgast_core::ids::{ApiKeyId, BusinessId, Code, LocationId, MemberId, SessionId, StaffId};
 use stammgast_core::ledger::MemberBalances;
 use stammgast_core::ledger::{LotConsumption, Transfer};
 
@@ -188,4 +188,12 @@ pub struct LegalTexts {
 pub struct MemberFilter {
     pub text: Option<String>,
     pub tier: Option<String>,
+}
+
+/// One of a business's shops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationRecord {
+    pub id: LocationId,
+    pub name: String,
+    pub address: String,
 }

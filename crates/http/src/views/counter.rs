@@ -8,7 +8,9 @@
 use super::format::{euros, number, parse_euros};
 use super::i18n::{language_of, text};
 use super::progress_view::{ProgressView, progress_view};
-use super::session::{STAFF_COOKIE, Staff, cookie_header, csrf_ok};
+use super::session::{
+    DeviceLocation, LOCATION_COOKIE, STAFF_COOKIE, Staff, cookie_header, csrf_ok,
+};
 use super::{Layout, Web};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -20,7 +22,7 @@ use sha2::{Digest, Sha256};
 use stammgast_app::{AppError, Card, NewEvent, NewEventKind, StaffSession};
 use stammgast_core::batch::{IdempotencyKey, Outcome};
 use stammgast_core::event::Item;
-use stammgast_core::ids::{EventId, MemberId};
+use stammgast_core::ids::{EventId, LocationId, MemberId};
 use stammgast_core::member::Language;
 use stammgast_core::money::{Cents, Currency};
 
@@ -33,6 +35,7 @@ pub fn router() -> Router<Web> {
         .route("/logout", post(logout))
         .route("/counter", get(counter))
         .route("/counter/members/{id}", get(member))
+        .route("/counter/location", post(choose_location))
         .route("/counter/members/{id}/purchase", post(purchase))
         .route("/counter/members/{id}/stamp", post(stamp))
         .route("/counter/members/{id}/redeem", post(redeem))
@@ -159,6 +162,9 @@ struct CounterPage<'a> {
     csrf: &'a str,
     query: &'a str,
     not_found: Option<String>,
+    /// The business's locations and the one this device books to.
+    locations: Vec<(String, String)>,
+    location: String,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +176,7 @@ struct Search {
 async fn counter(
     State(web): State<Web>,
     Staff(session, language): Staff,
+    DeviceLocation(location): DeviceLocation,
     Query(search): Query<Search>,
 ) -> Response {
     let query = search.q.unwrap_or_default();
@@ -199,6 +206,14 @@ async fn counter(
         csrf: &session.csrf_token,
         query: &query,
         not_found,
+        locations: match web.app.locations(&session.caller).await {
+            Ok(locations) => locations
+                .into_iter()
+                .map(|l| (l.id.to_string(), l.name))
+                .collect(),
+            Err(error) => return web.failure(language, error),
+        },
+        location: location.map(|l| l.to_string()).unwrap_or_default(),
     };
     let status = if page.not_found.is_some() {
         StatusCode::NOT_FOUND
@@ -410,12 +425,13 @@ impl ActionForm {
     }
 }
 
-/// Runs one counter action and shows the member again with what it did.
+/// Runs one counter action at this device's location (when it has one) and shows the
+/// member again with what it did.
 async fn act(
     web: &Web,
     session: &StaffSession,
     language: Language,
-    id: &str,
+    (id, location): (&str, Option<LocationId>),
     form: &ActionForm,
     action: Action,
 ) -> Response {
@@ -424,6 +440,16 @@ async fn act(
     }
     let Some(member_id) = MemberId::parse(id) else {
         return web.failure(language, AppError::NotFound);
+    };
+    // A location of another business (or one since removed) books without a location.
+    let location = match location {
+        Some(location) => web
+            .app
+            .location(&session.caller, location)
+            .await
+            .ok()
+            .map(|l| l.id),
+        None => None,
     };
     let path = format!("/counter/members/{id}/{}", action.name());
     let key = form.idempotency_key(&path);
@@ -468,7 +494,7 @@ async fn act(
                     NewEvent {
                         member_id,
                         kind,
-                        location_id: None,
+                        location_id: location,
                         occurred_at: None,
                     },
                 )
@@ -482,7 +508,7 @@ async fn act(
                     NewEvent {
                         member_id,
                         kind: NewEventKind::Visit,
-                        location_id: None,
+                        location_id: location,
                         occurred_at: None,
                     },
                 )
@@ -591,19 +617,23 @@ fn notice(language: Language, outcome: &Outcome, action: Action) -> String {
 async fn purchase(
     State(web): State<Web>,
     Staff(session, language): Staff,
+    DeviceLocation(location): DeviceLocation,
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(&web, &session, language, &id, &form, Action::Purchase).await
+    let at = (id.as_str(), location);
+    act(&web, &session, language, at, &form, Action::Purchase).await
 }
 
 async fn stamp(
     State(web): State<Web>,
     Staff(session, language): Staff,
+    DeviceLocation(location): DeviceLocation,
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(&web, &session, language, &id, &form, Action::Stamp).await
+    let at = (id.as_str(), location);
+    act(&web, &session, language, at, &form, Action::Stamp).await
 }
 
 async fn redeem(
@@ -612,7 +642,7 @@ async fn redeem(
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(&web, &session, language, &id, &form, Action::Redeem).await
+    act(&web, &session, language, (&id, None), &form, Action::Redeem).await
 }
 
 async fn use_coupon(
@@ -621,7 +651,15 @@ async fn use_coupon(
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(&web, &session, language, &id, &form, Action::UseCoupon).await
+    act(
+        &web,
+        &session,
+        language,
+        (&id, None),
+        &form,
+        Action::UseCoupon,
+    )
+    .await
 }
 
 async fn void(
@@ -630,5 +668,38 @@ async fn void(
     Path(id): Path<String>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(&web, &session, language, &id, &form, Action::Void).await
+    act(&web, &session, language, (&id, None), &form, Action::Void).await
+}
+
+#[derive(Deserialize)]
+struct LocationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    location: String,
+}
+
+/// Sets the location this device books to (a cookie on the device, kept for a year).
+async fn choose_location(
+    State(web): State<Web>,
+    Staff(session, language): Staff,
+    Form(form): Form<LocationForm>,
+) -> Response {
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return web.csrf_refused(language);
+    }
+    let chosen = match LocationId::parse(form.location.trim()) {
+        Some(id) => match web.app.location(&session.caller, id).await {
+            Ok(location) => location.id.to_string(),
+            Err(error) => return web.failure(language, error),
+        },
+        None => String::new(),
+    };
+    let max_age = if chosen.is_empty() {
+        0
+    } else {
+        365 * 24 * 3600
+    };
+    let cookie = cookie_header(LOCATION_COOKIE, &chosen, max_age, web.site.secure_cookies());
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/counter")).into_response()
 }

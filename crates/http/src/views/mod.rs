@@ -11,6 +11,7 @@ mod join;
 mod office;
 mod office_import;
 mod office_legal;
+mod office_locations;
 mod office_members;
 mod office_rewards;
 mod office_team;
@@ -87,6 +88,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_team::router())
         .merge(office_legal::router())
         .merge(office_rewards::router())
+        .merge(office_locations::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -117,6 +119,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_team.html",
     "office_legal.html",
     "office_rewards.html",
+    "office_locations.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -12,6 +12,8 @@ use stammgast_core::member::Language;
 
 pub const CARD_COOKIE: &str = "sg_card";
 pub const STAFF_COOKIE: &str = "sg_staff";
+/// The location a counter device books to.
+pub const LOCATION_COOKIE: &str = "sg_location";
 
 /// The value of one cookie of the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -96,5 +98,20 @@ impl FromRequestParts<Web> for Manager {
         } else {
             Err(Redirect::to("/counter").into_response())
         }
+    }
+}
+
+/// The location this counter device books to, from its cookie (not yet checked against
+/// the business: the handler does that).
+pub struct DeviceLocation(pub Option<stammgast_core::ids::LocationId>);
+
+impl<S: Send + Sync> FromRequestParts<S> for DeviceLocation {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            cookie(&parts.headers, LOCATION_COOKIE)
+                .and_then(stammgast_core::ids::LocationId::parse),
+        ))
     }
 }

@@ -534,3 +534,70 @@ fn the_owner_edits_the_reward_catalog_and_stamp_card_and_members_see_it_at_once(
     );
     assert!(!shown.contains("5 € Rabatt"), "the removed reward is gone");
 }
+
+#[test]
+fn a_counter_device_books_to_the_location_it_was_set_to() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let csrf = owner.get("/office/locations").hidden("csrf");
+    let added = owner.post(
+        "/office/locations",
+        &[
+            ("csrf", &csrf),
+            ("name", "Filiale Mitte"),
+            ("address", "Hauptstraße 1"),
+        ],
+    );
+    assert!(added.html.contains("Filiale Mitte ist angelegt."));
+    assert_eq!(
+        owner
+            .post(
+                "/office/locations",
+                &[("csrf", &csrf), ("name", " "), ("address", "")]
+            )
+            .status,
+        422
+    );
+
+    let member = app.join("Ben", "ben@example.com");
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    let counter = cashier.get("/counter");
+    let location = counter
+        .html
+        .split("<option value=\"")
+        .nth(2)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let chosen = cashier.post(
+        "/counter/location",
+        &[("csrf", &counter.hidden("csrf")), ("location", &location)],
+    );
+    assert_eq!(chosen.status, 303);
+    assert!(
+        cashier
+            .get("/counter")
+            .html
+            .contains(&format!("<option value=\"{location}\" selected>"))
+    );
+    let page = cashier.get(&format!("/counter/members/{member}"));
+    let booked = cashier.post(
+        &format!("/counter/members/{member}/purchase"),
+        &[
+            ("csrf", &page.hidden("csrf")),
+            ("key", "l1"),
+            ("amount", "3,20"),
+        ],
+    );
+    assert_eq!(booked.status, 200);
+    let events = app.get(&format!("/api/v1/members/{member}/events"));
+    assert_eq!(
+        events.body["items"][0]["location_id"],
+        location.as_str(),
+        "{}",
+        events.body
+    );
+}
