@@ -25,6 +25,7 @@ mod privacy;
 mod rewards;
 mod sessions;
 pub mod setup;
+mod shop;
 mod staff;
 mod tokens;
 
@@ -40,6 +41,7 @@ pub use privacy::{MemberExport, Preferences};
 pub use sessions::{
     CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,
 };
+pub use shop::check_branding;
 pub use staff::TeamMember;
 pub use stammgast_store::{
     Decision, LegalTexts, LocationRecord, MemberFilter, MemberRecord, Page, Store, StoreError,

@@ -3,11 +3,11 @@
 //! launches; launching publishes the program and saves the branding.
 
 use crate::keys::{Caller, Scope};
+use crate::shop::{DEFAULT_BRAND_COLOR, check_branding};
 use crate::{App, AppError};
 use serde_json::Value;
-use stammgast_core::ids::BusinessId;
 use stammgast_core::program::{Program, parse_program};
-use stammgast_store::{LegalTexts, ShopSettings};
+use stammgast_store::ShopSettings;
 
 /// A program template and the call to action its QR material starts with.
 #[derive(Clone, Copy, Debug)]
@@ -44,8 +44,6 @@ pub const TEMPLATES: [Template; 5] = [
         call_to_action: "Scannen & 100 Willkommenspunkte sichern",
     },
 ];
-
-const DEFAULT_BRAND_COLOR: &str = "#8c2f1b";
 
 pub fn template(id: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|template| template.id == id)
@@ -150,65 +148,6 @@ impl Template {
     }
 }
 
-/// White text on the brand colour (headers, buttons) needs this contrast (WCAG 2.1 AA).
-const CONTRAST_MIN: f64 = 4.5;
-
-/// The contrast ratio of white against `#rrggbb` (WCAG 2.1 relative luminance).
-fn contrast_with_white(color: &str) -> f64 {
-    let channel = |at: usize| {
-        let value =
-            f64::from(u8::from_str_radix(color.get(at..at + 2).unwrap_or("00"), 16).unwrap_or(0))
-                / 255.0;
-        if value <= 0.039_28 {
-            value / 12.92
-        } else {
-            ((value + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-    1.05 / (luminance + 0.05)
-}
-
-/// The colour and call to action the owner chose, checked.
-pub struct Branding {
-    pub brand_color: String,
-    pub call_to_action: String,
-}
-
-/// Checks the branding the owner chose.
-pub fn branding(choices: &SetupChoices) -> Result<Branding, AppError> {
-    let color = choices.brand_color.trim();
-    let hex_ok = color.len() == 7
-        && color.starts_with('#')
-        && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if !hex_ok {
-        return Err(AppError::invalid("brand_color", "give a colour as #rrggbb"));
-    }
-    if contrast_with_white(color) < CONTRAST_MIN {
-        return Err(AppError::invalid(
-            "brand_color",
-            "choose a darker colour: white text on it must stay readable (contrast 4.5:1)",
-        ));
-    }
-    let call_to_action = choices.call_to_action.trim();
-    if call_to_action.is_empty() || call_to_action.chars().count() > 60 {
-        return Err(AppError::invalid(
-            "call_to_action",
-            "give a call to action of 1 to 60 characters",
-        ));
-    }
-    Ok(Branding {
-        brand_color: color.to_lowercase(),
-        call_to_action: call_to_action.to_owned(),
-    })
-}
-
-/// The longest legal text a shop may save.
-const LEGAL_TEXT_LENGTH_MAX: usize = 20_000;
-
-/// How long a cashier may void a purchase when the owner has not said otherwise.
-const VOID_WINDOW_MINUTES_DEFAULT: i64 = 60;
-
 impl App {
     /// Launches the program built from `template` with the owner's choices: it applies to
     /// everything recorded from now on (earlier earnings keep their terms).
@@ -220,7 +159,7 @@ impl App {
     ) -> Result<i64, AppError> {
         caller.require(Scope::ProgramWrite)?;
         let (definition, _) = template.program(choices)?;
-        let branding = branding(choices)?;
+        let branding = check_branding(&choices.brand_color, &choices.call_to_action)?;
         let settings = ShopSettings {
             brand_color: branding.brand_color,
             call_to_action: branding.call_to_action,
@@ -233,53 +172,6 @@ impl App {
             .save_shop_settings(caller.business_id, settings, self.now())
             .await?;
         Ok(version)
-    }
-
-    /// The shop's settings, or the defaults until the owner sets them.
-    pub async fn shop_settings(&self, business: BusinessId) -> Result<ShopSettings, AppError> {
-        Ok(self
-            .store
-            .shop_settings(business)
-            .await?
-            .unwrap_or_else(|| ShopSettings {
-                brand_color: DEFAULT_BRAND_COLOR.to_owned(),
-                call_to_action: TEMPLATES[0].call_to_action.to_owned(),
-                void_window_minutes: VOID_WINDOW_MINUTES_DEFAULT,
-                legal: LegalTexts::default(),
-            }))
-    }
-
-    /// Saves the shop's imprint, privacy notice and terms (each at most 20,000 characters).
-    pub async fn save_legal_texts(
-        &self,
-        caller: &Caller,
-        legal: LegalTexts,
-    ) -> Result<(), AppError> {
-        caller.require(Scope::ProgramWrite)?;
-        for (field, text) in [
-            ("imprint", &legal.imprint),
-            ("privacy_notice", &legal.privacy_notice),
-            ("terms", &legal.terms),
-        ] {
-            if text.chars().count() > LEGAL_TEXT_LENGTH_MAX {
-                return Err(AppError::invalid(
-                    field,
-                    format!("at most {LEGAL_TEXT_LENGTH_MAX} characters"),
-                ));
-            }
-        }
-        let settings = ShopSettings {
-            legal: LegalTexts {
-                imprint: legal.imprint.trim().to_owned(),
-                privacy_notice: legal.privacy_notice.trim().to_owned(),
-                terms: legal.terms.trim().to_owned(),
-            },
-            ..self.shop_settings(caller.business_id).await?
-        };
-        Ok(self
-            .store
-            .save_shop_settings(caller.business_id, settings, self.now())
-            .await?)
     }
 }
 
@@ -349,23 +241,7 @@ mod tests {
                 matches!(cafe.program(&choices), Err(AppError::Invalid { field: f, .. }) if f == field)
             );
         }
-        for colour in ["red", "#ffdd00"] {
-            let bad_colour = SetupChoices {
-                brand_color: colour.into(),
-                ..cafe.defaults()
-            };
-            assert!(
-                matches!(branding(&bad_colour), Err(AppError::Invalid { field, .. }) if field == "brand_color"),
-                "{colour}"
-            );
-        }
-        assert!(branding(&cafe.defaults()).is_ok());
-    }
-
-    #[test]
-    fn contrast_follows_wcag() {
-        assert!((contrast_with_white("#000000") - 21.0).abs() < 0.01);
-        assert!((contrast_with_white("#ffffff") - 1.0).abs() < 0.01);
-        assert!((contrast_with_white("#767676") - 4.54).abs() < 0.01);
+        let defaults = cafe.defaults();
+        assert!(check_branding(&defaults.brand_color, &defaults.call_to_action).is_ok());
     }
 }

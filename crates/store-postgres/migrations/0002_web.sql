@@ -60,6 +60,7 @@ CREATE TABLE shop_settings (
     imprint TEXT NOT NULL DEFAULT '',
     privacy_notice TEXT NOT NULL DEFAULT '',
     terms TEXT NOT NULL DEFAULT '',
+    logo_version BIGINT NOT NULL DEFAULT 0,
     updated_at BIGINT NOT NULL
 );
 
@@ -72,4 +73,13 @@ CREATE TABLE locations (
     address TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (business_id, id)
+);
+
+-- A shop's logo (PNG, JPEG or WebP, base64), read only when the image itself is asked for;
+-- shop_settings.logo_version says whether there is one and busts caches when it changes.
+CREATE TABLE shop_logos (
+    business_id TEXT NOT NULL PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
 );

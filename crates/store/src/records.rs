@@ -172,6 +172,15 @@ pub struct ShopSettings {
     pub call_to_action: String,
     pub void_window_minutes: i64,
     pub legal: LegalTexts,
+    /// 0 without a logo; goes up with each new one.
+    pub logo_version: i64,
+}
+
+/// A shop's logo image: its media type and its bytes in base64.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logo {
+    pub content_type: String,
+    pub base64: String,
 }
 
 /// The texts a shop must show its customers; empty means the product's default text.

@@ -5,7 +5,7 @@ use super::format::{date, euros, number};
 use super::i18n::text;
 use super::progress_view::{ProgressView, progress_view};
 use super::session::Member;
-use super::{Layout, Web, qr};
+use super::{Layout, Look, Web, qr};
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -33,6 +33,7 @@ struct CardPage<'a> {
     history: Vec<HistoryView>,
     referral_url: String,
     share_message: String,
+    logo: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -59,10 +60,10 @@ async fn card(
     match web.app.card(&session).await {
         Ok(card) => {
             let base_url = web.site.base_url(&headers);
-            let brand = web.brand(card.business_id).await;
+            let look = web.look(card.business_id).await;
             web.render(
                 "card.html",
-                card_page(&card, language, &base_url, &web.app.now(), brand.as_deref()),
+                card_page(&card, language, &base_url, &web.app.now(), &look),
             )
         }
         Err(error) => web.failure(language, error),
@@ -74,7 +75,7 @@ fn card_page<'a>(
     language: Language,
     base_url: &str,
     now: &chrono::DateTime<chrono::Utc>,
-    brand: Option<&'a str>,
+    look: &'a Look,
 ) -> CardPage<'a> {
     let t = |key: &str, args: &[(&str, &str)]| text(language, key, args).unwrap_or_default();
     let program = &card.program;
@@ -111,7 +112,7 @@ fn card_page<'a>(
             title: t("card_title", &[]),
             business: Some(&card.business_name),
             path: "/card",
-            brand,
+            brand: look.color.as_deref(),
             legal: Some(format!("/join/{}", card.business_id)),
         },
         lang: language.as_str(),
@@ -124,6 +125,7 @@ fn card_page<'a>(
         history,
         referral_url: format!("{base_url}/join/{}?ref={}", card.business_id, member.code),
         share_message: t("card_share_message", &[("business", &card.business_name)]),
+        logo: look.logo.as_deref(),
     }
 }
 

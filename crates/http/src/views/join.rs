@@ -63,6 +63,7 @@ struct JoinPage<'a> {
     form: JoinForm,
     /// Field name → what to fix, in the page's language.
     errors: BTreeMap<&'static str, String>,
+    logo: Option<&'a str>,
 }
 
 async fn business_of(
@@ -80,7 +81,7 @@ async fn business_of(
     }
 }
 
-fn join_page(
+async fn join_page(
     web: &Web,
     language: Language,
     business: BusinessId,
@@ -89,13 +90,15 @@ fn join_page(
     errors: Vec<(&'static str, String)>,
 ) -> Response {
     let path = format!("/join/{business}");
+    let look = web.look(business).await;
     let page = JoinPage {
+        logo: look.logo.as_deref(),
         layout: Layout {
             lang: language.as_str(),
             title: text(language, "join_title", &[("business", name)]).unwrap_or_default(),
             business: Some(name),
             path: &path,
-            brand: None,
+            brand: look.color.as_deref(),
             legal: Some(path.clone()),
         },
         lang: language.as_str(),
@@ -116,14 +119,17 @@ fn join_page(
 async fn join_form(State(web): State<Web>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let language = language_of(&headers);
     match business_of(&web, &id, language).await {
-        Ok((business, name)) => join_page(
-            &web,
-            language,
-            business,
-            &name,
-            JoinForm::default(),
-            Vec::new(),
-        ),
+        Ok((business, name)) => {
+            join_page(
+                &web,
+                language,
+                business,
+                &name,
+                JoinForm::default(),
+                Vec::new(),
+            )
+            .await
+        }
         Err(page) => page,
     }
 }
@@ -141,7 +147,7 @@ async fn join(
     };
     if form.terms.is_none() {
         let errors = vec![("terms", message(language, "error_terms"))];
-        return join_page(&web, language, business, &name, form, errors);
+        return join_page(&web, language, business, &name, form, errors).await;
     }
     match web
         .app
@@ -151,7 +157,7 @@ async fn join(
         Ok((_, token)) => sign_in(&web, &token),
         Err(error) => match join_error(language, &error) {
             Some(field_error) => {
-                join_page(&web, language, business, &name, form, vec![field_error])
+                join_page(&web, language, business, &name, form, vec![field_error]).await
             }
             None => web.failure(language, error),
         },

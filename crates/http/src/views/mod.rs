@@ -9,6 +9,7 @@ pub mod format;
 pub mod i18n;
 mod join;
 mod office;
+mod office_branding;
 mod office_import;
 mod office_legal;
 mod office_locations;
@@ -62,6 +63,13 @@ impl Site {
     }
 }
 
+/// How a business's public pages look: its colour and its logo's address.
+#[derive(Default)]
+struct Look {
+    color: Option<String>,
+    logo: Option<String>,
+}
+
 /// The pages' shared state.
 #[derive(Clone)]
 pub struct Web {
@@ -89,6 +97,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_legal::router())
         .merge(office_rewards::router())
         .merge(office_locations::router())
+        .merge(office_branding::router())
         .merge(statics::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
@@ -120,6 +129,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_legal.html",
     "office_rewards.html",
     "office_locations.html",
+    "office_branding.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];
@@ -153,13 +163,15 @@ struct Layout<'a> {
 }
 
 impl Web {
-    /// The business's colour, when it has chosen one (the default otherwise).
-    async fn brand(&self, business: stammgast_core::ids::BusinessId) -> Option<String> {
-        self.app
-            .shop_settings(business)
-            .await
-            .ok()
-            .map(|branding| branding.brand_color)
+    /// How the business's public pages look (the defaults when it cannot be read).
+    async fn look(&self, business: stammgast_core::ids::BusinessId) -> Look {
+        match self.app.shop_settings(business).await {
+            Ok(settings) => Look {
+                logo: office_branding::logo_url(business, settings.logo_version),
+                color: Some(settings.brand_color),
+            },
+            Err(_) => Look::default(),
+        }
     }
 
     fn render(&self, template: &str, context: impl Serialize) -> Response {

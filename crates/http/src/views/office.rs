@@ -338,10 +338,10 @@ async fn preview_or_launch(
         Err(error) => return wizard.refusal(form, error),
     };
     if form.step != "launch" {
-        return match wizard
-            .preview(&choices)
-            .and_then(|preview| stammgast_app::setup::branding(&choices).map(|_| preview))
-        {
+        return match wizard.preview(&choices).and_then(|preview| {
+            stammgast_app::check_branding(&choices.brand_color, &choices.call_to_action)
+                .map(|_| preview)
+        }) {
             Ok(preview) => wizard.page(form, None, Some(preview)),
             Err(error) => wizard.refusal(form, error),
         };

@@ -29,6 +29,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/import.js"),
     ),
     (
+        "/static/logo.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/logo.js"),
+    ),
+    (
         "/static/vendor/jsQR.js",
         "text/javascript; charset=utf-8",
         include_str!("static/vendor/jsQR.js"),

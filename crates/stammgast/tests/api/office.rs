@@ -601,3 +601,64 @@ fn a_counter_device_books_to_the_location_it_was_set_to() {
         events.body
     );
 }
+
+#[test]
+fn the_owners_colour_and_logo_appear_on_the_join_page_and_svg_logos_are_refused() {
+    use base64ct::{Base64, Encoding};
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let csrf = owner.get("/office/branding").hidden("csrf");
+    let saved = owner.post(
+        "/office/branding",
+        &[
+            ("csrf", &csrf),
+            ("brand_color", "#1d4e89"),
+            ("call_to_action", "Scannen & sparen"),
+            ("void_window_minutes", "5"),
+        ],
+    );
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    let too_light = owner.post(
+        "/office/branding",
+        &[
+            ("csrf", &csrf),
+            ("brand_color", "#eeeeee"),
+            ("call_to_action", "x"),
+            ("void_window_minutes", "5"),
+        ],
+    );
+    assert_eq!(too_light.status, 422);
+
+    let png = owner.get_bytes("/office/qr/sticker.png");
+    let svg = Base64::encode_string(
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+    );
+    let refused = owner.post(
+        "/office/branding/logo",
+        &[
+            ("csrf", &csrf),
+            ("content_type", "image/svg+xml"),
+            ("data", &svg),
+        ],
+    );
+    assert_eq!(refused.status, 422);
+    let uploaded = owner.post(
+        "/office/branding/logo",
+        &[
+            ("csrf", &csrf),
+            ("content_type", "image/png"),
+            ("data", &Base64::encode_string(&png)),
+        ],
+    );
+    assert_eq!(uploaded.status, 200);
+
+    let mut visitor = Visitor::new(&app.address, "de");
+    let join = visitor.get(&format!("/join/{}", app.business_id));
+    assert!(
+        join.html.contains("style=\"--brand: #1d4e89\""),
+        "the shop's colour"
+    );
+    let logo_url = format!("/join/{}/logo?v=1", app.business_id);
+    assert!(join.html.contains(&logo_url), "the logo: {}", join.html);
+    assert_eq!(visitor.get_bytes(&logo_url), png);
+}
