@@ -228,7 +228,7 @@ async function wizard(browser) {
     await download.saveAs(path);
     console.log(`downloaded ${path}`);
   }
-  for (const path of ["/office/members", "/office/team", "/office/legal", "/office/rewards", "/office/import", "/office/locations"]) {
+  for (const path of ["/office/members", "/office/team", "/office/legal", "/office/rewards", "/office/import", "/office/locations", "/office/branding"]) {
     await page.goto(`${BASE}${path}`);
     await accessible(page, path);
   }
