@@ -6,7 +6,7 @@
 //! reload, a queued retry — is applied once.
 
 use super::format::{euros, number, parse_euros};
-use super::i18n::{language_of, text};
+use super::i18n::{self, language_of, text};
 use super::progress_view::{ProgressView, progress_view};
 use super::session::{
     DeviceLocation, LOCATION_COOKIE, STAFF_COOKIE, Staff, cookie_header, csrf_ok,
@@ -543,7 +543,15 @@ async fn act(
             .await
         }
         Err(AppError::Domain(refusal)) => {
-            show_member(web, session, language, id, None, Some(refusal.to_string())).await
+            show_member(
+                web,
+                session,
+                language,
+                id,
+                None,
+                Some(i18n::refusal(language, &refusal)),
+            )
+            .await
         }
         Err(AppError::Invalid { field, reason }) => {
             let message = match field.as_str() {

@@ -64,6 +64,13 @@ pub fn tr(state: &State, key: &str, kwargs: Kwargs) -> Result<String, Error> {
     })
 }
 
+/// Why the domain refused, in the page's language: the refusal's stable code names the
+/// text (`refusal_insufficient_points`); a refusal without one reads in English.
+pub fn refusal(language: Language, error: &stammgast_core::engine::DomainError) -> String {
+    let code = crate::problem::refusal(error).code;
+    text(language, &format!("refusal_{code}"), &[]).unwrap_or_else(|| error.to_string())
+}
+
 /// The language for a request: cookie, then `Accept-Language` (first supported tag).
 pub fn language_of(headers: &HeaderMap) -> Language {
     if let Some(language) =

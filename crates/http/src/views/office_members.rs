@@ -465,7 +465,7 @@ async fn adjust(
                 language,
                 &id,
                 None,
-                Some(refusal.to_string()),
+                Some(super::i18n::refusal(language, &refusal)),
             )
             .await
         }

@@ -251,6 +251,10 @@ fn the_owner_finds_members_sees_their_timeline_and_corrects_a_balance_with_a_rea
         stamps.status, 422,
         "no stamps to take: the ledger refuses a negative balance"
     );
+    assert!(
+        stamps.html.contains("Dafür reichen die Stempel nicht."),
+        "in the page's language"
+    );
 }
 
 /// How many members the business has, through the API.
