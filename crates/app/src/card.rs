@@ -96,13 +96,17 @@ impl App {
     }
 
     /// A customer joins on the business's join page and is signed in on their new card.
-    /// Returns the member and the card session's token.
+    /// Returns the member and the card session's token. Joins per business are limited
+    /// (see `Throttle::for_joins`).
     pub async fn join_on_card(
         &self,
         business: BusinessId,
         join: JoinMember,
     ) -> Result<(MemberId, String), AppError> {
         self.business_name(business).await?;
+        let throttle_key = business.to_string();
+        self.join_throttle.check(&throttle_key)?;
+        self.join_throttle.count(&throttle_key);
         let caller = Caller {
             business_id: business,
             actor: Actor::Card(None),

@@ -106,6 +106,7 @@ pub struct App {
     verified_keys: Arc<keys::VerifiedKeys>,
     login_throttle: Arc<sessions::Throttle>,
     link_throttle: Arc<sessions::Throttle>,
+    join_throttle: Arc<sessions::Throttle>,
     mailer: Arc<dyn Mailer>,
 }
 
@@ -118,6 +119,7 @@ impl App {
             verified_keys: Arc::default(),
             login_throttle: Arc::new(sessions::Throttle::for_logins()),
             link_throttle: Arc::new(sessions::Throttle::for_links()),
+            join_throttle: Arc::new(sessions::Throttle::for_joins()),
             mailer: Arc::new(LogMailer),
         }
     }

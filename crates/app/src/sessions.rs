@@ -330,6 +330,12 @@ impl Throttle {
         Self::new(3, StdDuration::from_secs(15 * 60))
     }
 
+    /// Joins on a shop's page: 120 per business in ten minutes, which a queue at the
+    /// counter never reaches and a script filling the program with fake members soon does.
+    pub fn for_joins() -> Self {
+        Self::new(120, StdDuration::from_secs(10 * 60))
+    }
+
     pub fn check(&self, key: &str) -> Result<(), AppError> {
         let Ok(attempts) = self.attempts.lock() else {
             return Ok(());
@@ -395,6 +401,17 @@ mod tests {
         assert!(throttle.check("other@b.de").is_ok());
         throttle.forget("a@b.de");
         assert!(throttle.check("a@b.de").is_ok());
+    }
+
+    #[test]
+    fn joins_are_limited_per_business_not_across_businesses() {
+        let throttle = Throttle::for_joins();
+        for _ in 0..120 {
+            assert!(throttle.check("shop-a").is_ok());
+            throttle.count("shop-a");
+        }
+        assert!(throttle.check("shop-a").is_err());
+        assert!(throttle.check("shop-b").is_ok());
     }
 
     #[test]

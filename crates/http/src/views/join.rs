@@ -196,6 +196,8 @@ fn message(language: Language, key: &str) -> String {
 fn join_error(language: Language, error: &AppError) -> Option<(&'static str, String)> {
     let (field, key) = match error {
         AppError::Domain(DomainError::ContactTaken(_)) => ("email", "error_contact_taken"),
+        // Too many joins at this shop just now: the first field, so the message leads there.
+        AppError::RateLimited { .. } => ("first_name", "error_joins_limited"),
         AppError::Invalid { field, reason } => match field.as_str() {
             "first_name" => ("first_name", "error_first_name"),
             "phone" if reason.contains("SMS") => ("phone", "error_marketing_sms"),

@@ -725,3 +725,29 @@ fn a_cashier_signs_up_a_customer_who_gets_the_link_to_their_card_by_mail() {
     assert_eq!(data["consents"][0]["source"], "counter");
     assert_eq!(data["balances"]["points"], 50);
 }
+
+#[test]
+fn joins_on_one_shops_page_are_limited_so_a_script_cannot_flood_the_program() {
+    let app = spawn_app();
+    let join_path = format!("/join/{}", app.business_id);
+    for n in 0..120 {
+        let mut customer = Visitor::new(&app.address, "en");
+        let email = format!("guest{n}@example.com");
+        assert_eq!(
+            customer
+                .post(&join_path, &join_form("Guest", &email))
+                .status,
+            303,
+            "join {n}"
+        );
+    }
+    let mut one_too_many = Visitor::new(&app.address, "en");
+    let refused = one_too_many.post(&join_path, &join_form("Guest", "late@example.com"));
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("Please try again in a few minutes."));
+    assert_eq!(
+        crate::office::member_count(&app),
+        120,
+        "the refused join created nobody"
+    );
+}
