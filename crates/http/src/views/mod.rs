@@ -7,6 +7,7 @@ mod counter;
 mod enrol;
 pub mod format;
 pub mod i18n;
+mod icon;
 mod join;
 mod office;
 mod office_branding;
@@ -99,6 +100,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_locations::router())
         .merge(office_branding::router())
         .merge(statics::router())
+        .merge(icon::router())
         .route("/language/{code}", get(switch_language))
         .with_state(web)
 }

@@ -100,6 +100,12 @@ async function cardOffline(browser) {
   await page.reload();
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   const code = (await page.getByTestId("member-code").textContent()).trim();
+  // Installable: the manifest's icons are there.
+  const manifest = await (await page.request.get(`${BASE}/manifest.webmanifest`)).json();
+  for (const icon of manifest.icons) {
+    const response = await page.request.get(`${BASE}${icon.src}`);
+    expect(response.ok() && response.headers()["content-type"] === icon.type, `icon ${icon.src}`);
+  }
   await context.setOffline(true);
   await page.reload();
   expect(await page.locator(".qr-code svg").isVisible(), "the member QR shows offline");

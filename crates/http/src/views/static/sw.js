@@ -1,8 +1,8 @@
 // The card's service worker: the card page (with its member QR code) and its assets are
 // kept in a cache, so the card opens and the QR shows without a connection. Online, the
 // network always wins and refreshes the cache.
-const CACHE = "stammgast-card-v1";
-const ASSETS = ["/card", "/static/app.css", "/static/card.js", "/static/icon.svg", "/manifest.webmanifest"];
+const CACHE = "stammgast-card-v2";
+const ASSETS = ["/card", "/static/app.css", "/static/card.js", "/static/icon.svg", "/static/icon-192.png", "/manifest.webmanifest"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
