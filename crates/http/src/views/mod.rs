@@ -11,6 +11,7 @@ mod icon;
 mod join;
 mod office;
 mod office_branding;
+mod office_frame;
 mod office_import;
 mod office_legal;
 mod office_locations;

@@ -1,9 +1,10 @@
 //! The shop's look and counter rules: its colour, the call to action on its QR material,
 //! how long cashiers may void a booking, and its logo (served on its public pages).
 
+use super::Web;
 use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
 use super::session::{Manager, csrf_ok};
-use super::{Layout, Web};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -29,17 +30,18 @@ pub fn logo_url(business: BusinessId, version: i64) -> Option<String> {
 }
 
 #[derive(Serialize)]
-struct BrandingPage<'a> {
-    layout: Layout<'a>,
-    lang: &'static str,
-    csrf: &'a str,
+struct BrandingPage {
     brand_color: String,
     call_to_action: String,
     void_window_minutes: i64,
     logo: Option<String>,
-    notice: Option<String>,
-    error: Option<String>,
 }
+
+const VIEW: OfficeView = OfficeView {
+    template: "office_branding.html",
+    title_key: "branding_title",
+    path: "/office/branding",
+};
 
 async fn show(
     web: &Web,
@@ -49,37 +51,17 @@ async fn show(
     error: Option<String>,
 ) -> Response {
     let business = session.caller.business_id;
-    let (settings, name) = match (
-        web.app.shop_settings(business).await,
-        web.app.business_name(business).await,
-    ) {
-        (Ok(settings), Ok(name)) => (settings, name),
-        (Err(error), _) | (_, Err(error)) => return web.failure(language, error),
-    };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
+    let settings = match web.app.shop_settings(business).await {
+        Ok(settings) => settings,
+        Err(error) => return web.failure(language, error),
     };
     let page = BrandingPage {
-        layout: Layout {
-            lang: language.as_str(),
-            title: text(language, "branding_title", &[]).unwrap_or_default(),
-            business: Some(&name),
-            path: "/office/branding",
-            brand: None,
-            legal: None,
-        },
-        lang: language.as_str(),
-        csrf: &session.csrf_token,
         logo: logo_url(business, settings.logo_version),
         brand_color: settings.brand_color,
         call_to_action: settings.call_to_action,
         void_window_minutes: settings.void_window_minutes,
-        notice,
-        error,
     };
-    (status, web.render("office_branding.html", page)).into_response()
+    render(web, session, language, VIEW, page, Said { notice, error }).await
 }
 
 async fn page(State(web): State<Web>, Manager(session, language): Manager) -> Response {

@@ -1,12 +1,12 @@
 //! The shop's legal texts: imprint, privacy notice and terms, shown on its join page and
 //! card (the product's defaults until the owner writes their own).
 
+use super::Web;
 use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
 use super::session::{Manager, csrf_ok};
-use super::{Layout, Web};
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
@@ -30,31 +30,28 @@ struct LegalForm {
 }
 
 #[derive(Serialize)]
-struct LegalPage<'a> {
-    layout: Layout<'a>,
-    lang: &'static str,
-    csrf: &'a str,
+struct LegalPage {
     form: LegalForm,
     public_base: String,
-    notice: Option<String>,
-    error: Option<String>,
 }
+
+const VIEW: OfficeView = OfficeView {
+    template: "office_legal.html",
+    title_key: "legal_title",
+    path: "/office/legal",
+};
 
 async fn show(
     web: &Web,
     session: &StaffSession,
     language: Language,
     form: Option<LegalForm>,
-    notice: Option<String>,
-    error: Option<String>,
+    said: Said,
 ) -> Response {
     let business = session.caller.business_id;
-    let (settings, name) = match (
-        web.app.shop_settings(business).await,
-        web.app.business_name(business).await,
-    ) {
-        (Ok(settings), Ok(name)) => (settings, name),
-        (Err(error), _) | (_, Err(error)) => return web.failure(language, error),
+    let settings = match web.app.shop_settings(business).await {
+        Ok(settings) => settings,
+        Err(error) => return web.failure(language, error),
     };
     let form = form.unwrap_or(LegalForm {
         csrf: String::new(),
@@ -62,32 +59,15 @@ async fn show(
         privacy_notice: settings.legal.privacy_notice,
         terms: settings.legal.terms,
     });
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = LegalPage {
-        layout: Layout {
-            lang: language.as_str(),
-            title: text(language, "legal_title", &[]).unwrap_or_default(),
-            business: Some(&name),
-            path: "/office/legal",
-            brand: None,
-            legal: None,
-        },
-        lang: language.as_str(),
-        csrf: &session.csrf_token,
         form,
         public_base: format!("/join/{business}"),
-        notice,
-        error,
     };
-    (status, web.render("office_legal.html", page)).into_response()
+    render(web, session, language, VIEW, page, said).await
 }
 
 async fn page(State(web): State<Web>, Manager(session, language): Manager) -> Response {
-    show(&web, &session, language, None, None, None).await
+    show(&web, &session, language, None, Said::default()).await
 }
 
 async fn save(
@@ -105,26 +85,12 @@ async fn save(
     };
     match web.app.save_legal_texts(&session.caller, legal).await {
         Ok(()) => {
-            show(
-                &web,
-                &session,
-                language,
-                None,
-                text(language, "legal_saved", &[]),
-                None,
-            )
-            .await
+            let said = Said::notice(text(language, "legal_saved", &[]));
+            show(&web, &session, language, None, said).await
         }
         Err(AppError::Invalid { .. }) => {
-            show(
-                &web,
-                &session,
-                language,
-                Some(form),
-                None,
-                text(language, "legal_too_long", &[]),
-            )
-            .await
+            let said = Said::error(text(language, "legal_too_long", &[]));
+            show(&web, &session, language, Some(form), said).await
         }
         Err(error) => web.failure(language, error),
     }

@@ -1,12 +1,12 @@
 //! The business's locations: listed and added; each counter device picks the one it
 //! books to.
 
+use super::Web;
 use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
 use super::session::{Manager, csrf_ok};
-use super::{Layout, Web};
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
@@ -18,55 +18,34 @@ pub fn router() -> Router<Web> {
 }
 
 #[derive(Serialize)]
-struct LocationsPage<'a> {
-    layout: Layout<'a>,
-    lang: &'static str,
-    csrf: &'a str,
+struct LocationsPage {
     locations: Vec<(String, String)>,
-    notice: Option<String>,
-    error: Option<String>,
 }
 
-async fn show(
-    web: &Web,
-    session: &StaffSession,
-    language: Language,
-    notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let business = session.caller.business_id;
-    let (locations, name) = match (
-        web.app.locations(&session.caller).await,
-        web.app.business_name(business).await,
-    ) {
-        (Ok(locations), Ok(name)) => (locations, name),
-        (Err(error), _) | (_, Err(error)) => return web.failure(language, error),
+const VIEW: OfficeView = OfficeView {
+    template: "office_locations.html",
+    title_key: "locations_title",
+    path: "/office/locations",
+};
+
+async fn show(web: &Web, session: &StaffSession, language: Language, said: Said) -> Response {
+    let locations = match web.app.locations(&session.caller).await {
+        Ok(locations) => locations.into_iter().map(|l| (l.name, l.address)).collect(),
+        Err(error) => return web.failure(language, error),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let page = LocationsPage {
-        layout: Layout {
-            lang: language.as_str(),
-            title: text(language, "locations_title", &[]).unwrap_or_default(),
-            business: Some(&name),
-            path: "/office/locations",
-            brand: None,
-            legal: None,
-        },
-        lang: language.as_str(),
-        csrf: &session.csrf_token,
-        locations: locations.into_iter().map(|l| (l.name, l.address)).collect(),
-        notice,
-        error,
-    };
-    (status, web.render("office_locations.html", page)).into_response()
+    render(
+        web,
+        session,
+        language,
+        VIEW,
+        LocationsPage { locations },
+        said,
+    )
+    .await
 }
 
 async fn page(State(web): State<Web>, Manager(session, language): Manager) -> Response {
-    show(&web, &session, language, None, None).await
+    show(&web, &session, language, Said::default()).await
 }
 
 #[derive(Deserialize)]
@@ -97,8 +76,11 @@ async fn add(
                 &web,
                 &session,
                 language,
-                text(language, "locations_added", &[("name", form.name.trim())]),
-                None,
+                Said::notice(text(
+                    language,
+                    "locations_added",
+                    &[("name", form.name.trim())],
+                )),
             )
             .await
         }
@@ -107,8 +89,7 @@ async fn add(
                 &web,
                 &session,
                 language,
-                None,
-                text(language, &format!("locations_error_{field}"), &[]),
+                Said::error(text(language, &format!("locations_error_{field}"), &[])),
             )
             .await
         }

@@ -1,12 +1,12 @@
 //! Rewards and stamp cards: the catalog customers redeem from, edited in place. Each
 //! change publishes a new program version (nothing retroactive).
 
+use super::Web;
 use super::format::parse_euros;
 use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
 use super::session::{Manager, csrf_ok};
-use super::{Layout, Web};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -46,15 +46,16 @@ struct CardView {
 }
 
 #[derive(Serialize)]
-struct RewardsPage<'a> {
-    layout: Layout<'a>,
-    lang: &'static str,
-    csrf: &'a str,
+struct RewardsPage {
     cards: Vec<CardView>,
     rewards: Vec<RewardView>,
-    notice: Option<String>,
-    error: Option<String>,
 }
+
+const VIEW: OfficeView = OfficeView {
+    template: "office_rewards.html",
+    title_key: "rewards_title",
+    path: "/office/rewards",
+};
 
 fn kind_fields(kind: &RewardKind) -> (&'static str, String) {
     match kind {
@@ -76,14 +77,10 @@ async fn show(
     error: Option<String>,
 ) -> Response {
     let business = session.caller.business_id;
-    let (program, name) = match (
-        web.app.store().program(business).await,
-        web.app.business_name(business).await,
-    ) {
-        (Ok(Some(program)), Ok(name)) => (program, name),
-        (Err(error), _) => return web.failure(language, error.into()),
-        (_, Err(error)) => return web.failure(language, error),
-        (Ok(None), _) => return web.failure(language, AppError::NotFound),
+    let program = match web.app.store().program(business).await {
+        Ok(Some(program)) => program,
+        Ok(None) => return web.failure(language, AppError::NotFound),
+        Err(error) => return web.failure(language, error.into()),
     };
     let cards = program
         .stamp_cards
@@ -116,28 +113,8 @@ async fn show(
             }
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let page = RewardsPage {
-        layout: Layout {
-            lang: language.as_str(),
-            title: text(language, "rewards_title", &[]).unwrap_or_default(),
-            business: Some(&name),
-            path: "/office/rewards",
-            brand: None,
-            legal: None,
-        },
-        lang: language.as_str(),
-        csrf: &session.csrf_token,
-        cards,
-        rewards,
-        notice,
-        error,
-    };
-    (status, web.render("office_rewards.html", page)).into_response()
+    let page = RewardsPage { cards, rewards };
+    render(web, session, language, VIEW, page, Said { notice, error }).await
 }
 
 async fn page(State(web): State<Web>, Manager(session, language): Manager) -> Response {

@@ -1,11 +1,11 @@
 //! The team page: the business's staff accounts, adding one with a role and a first
 //! password, and removing one (which ends their sessions).
 
+use super::Web;
 use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
 use super::session::{Manager, csrf_ok};
-use super::{Layout, Web};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -44,15 +44,16 @@ struct AddForm {
 }
 
 #[derive(Serialize)]
-struct TeamPage<'a> {
-    layout: Layout<'a>,
-    lang: &'static str,
-    csrf: &'a str,
+struct TeamPage {
     team: Vec<Row>,
     form: AddForm,
-    notice: Option<String>,
-    error: Option<String>,
 }
+
+const VIEW: OfficeView = OfficeView {
+    template: "office_team.html",
+    title_key: "team_title",
+    path: "/office/team",
+};
 
 async fn show(
     web: &Web,
@@ -62,12 +63,9 @@ async fn show(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let (team, name) = match (
-        web.app.team(session).await,
-        web.app.business_name(session.caller.business_id).await,
-    ) {
-        (Ok(team), Ok(name)) => (team, name),
-        (Err(error), _) | (_, Err(error)) => return web.failure(language, error),
+    let team = match web.app.team(session).await {
+        Ok(team) => team,
+        Err(error) => return web.failure(language, error),
     };
     let role_label =
         |role| text(language, &format!("role_{}", role_name(role)), &[]).unwrap_or_default();
@@ -81,28 +79,8 @@ async fn show(
             email: member.email,
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let page = TeamPage {
-        layout: Layout {
-            lang: language.as_str(),
-            title: text(language, "team_title", &[]).unwrap_or_default(),
-            business: Some(&name),
-            path: "/office/team",
-            brand: None,
-            legal: None,
-        },
-        lang: language.as_str(),
-        csrf: &session.csrf_token,
-        team: rows,
-        form,
-        notice,
-        error,
-    };
-    (status, web.render("office_team.html", page)).into_response()
+    let page = TeamPage { team: rows, form };
+    render(web, session, language, VIEW, page, Said { notice, error }).await
 }
 
 async fn team(State(web): State<Web>, Manager(session, language): Manager) -> Response {
