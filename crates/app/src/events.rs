@@ -86,6 +86,9 @@ impl App {
         if occurred_at > now + FUTURE_TOLERANCE {
             return Err(AppError::invalid("occurred_at", "lies in the future"));
         }
+        if let Some(location) = event.location_id {
+            self.check_location(business, location).await?;
+        }
         let kind = match event.kind {
             NewEventKind::Purchase {
                 amount,
@@ -113,6 +116,35 @@ impl App {
                 occurred_at,
             },
         })
+    }
+
+    /// Refuses a location that is not one of the business's. Locations are only ever
+    /// added, so the ones seen are remembered and only an unknown one asks the database.
+    async fn check_location(
+        &self,
+        business: BusinessId,
+        location: LocationId,
+    ) -> Result<(), AppError> {
+        let known = |app: &Self| {
+            app.known_locations
+                .read()
+                .is_ok_and(|known| known.contains(&(business, location)))
+        };
+        if known(self) {
+            return Ok(());
+        }
+        let locations = self.store.locations(business).await?;
+        if let Ok(mut remembered) = self.known_locations.write() {
+            remembered.extend(locations.iter().map(|l| (business, l.id)));
+        }
+        if locations.iter().any(|l| l.id == location) {
+            Ok(())
+        } else {
+            Err(AppError::invalid(
+                "location_id",
+                "is not a location of this business",
+            ))
+        }
     }
 
     async fn currency_of(&self, business: BusinessId) -> Result<Currency, AppError> {

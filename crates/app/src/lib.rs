@@ -51,7 +51,7 @@ use chrono::{DateTime, Utc};
 use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};
 use stammgast_core::ids::BusinessId;
 use stammgast_core::money::Currency;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -104,6 +104,8 @@ pub struct App {
     /// reaches the writer. Refreshed when this process publishes a program.
     currencies: Arc<RwLock<HashMap<BusinessId, Currency>>>,
     verified_keys: Arc<keys::VerifiedKeys>,
+    /// Locations seen to belong to their business (they are never removed).
+    known_locations: Arc<RwLock<HashSet<(BusinessId, stammgast_core::ids::LocationId)>>>,
     login_throttle: Arc<sessions::Throttle>,
     link_throttle: Arc<sessions::Throttle>,
     join_throttle: Arc<sessions::Throttle>,
@@ -117,6 +119,7 @@ impl App {
             clock,
             currencies: Arc::default(),
             verified_keys: Arc::default(),
+            known_locations: Arc::default(),
             login_throttle: Arc::new(sessions::Throttle::for_logins()),
             link_throttle: Arc::new(sessions::Throttle::for_links()),
             join_throttle: Arc::new(sessions::Throttle::for_joins()),

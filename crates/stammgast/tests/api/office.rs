@@ -666,3 +666,48 @@ fn the_owners_colour_and_logo_appear_on_the_join_page_and_svg_logos_are_refused(
     assert!(join.html.contains(&logo_url), "the logo: {}", join.html);
     assert_eq!(visitor.get_bytes(&logo_url), png);
 }
+
+#[test]
+fn the_api_refuses_a_location_that_is_not_one_of_the_businesss() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let csrf = owner.get("/office/locations").hidden("csrf");
+    owner.post(
+        "/office/locations",
+        &[("csrf", &csrf), ("name", "Filiale Nord"), ("address", "")],
+    );
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.log_in(CASHIER);
+    let counter = cashier.get("/counter");
+    let location = counter
+        .html
+        .split("<option value=\"")
+        .nth(2)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let member = app.join("Ben", "ben@example.com");
+    let purchase = |key: &str, location: &str| {
+        app.post(
+            "/api/v1/purchases",
+            Some(key),
+            &format!(r#"{{"member_id": "{member}", "amount": "5.00", "currency": "EUR", "location_id": "{location}"}}"#),
+        )
+    };
+    assert_eq!(purchase("p1", &location).status, 201);
+    let stranger = purchase("p2", "0190aaaa-0000-7000-8000-000000000000");
+    crate::helpers::assert_problem(&stranger, 422, "validation_failed");
+    assert!(
+        stranger.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("location_id")
+    );
+    assert_eq!(
+        app.member(&member)["points"],
+        55,
+        "only the purchase at the real location counted"
+    );
+}
