@@ -1,9 +1,9 @@
 //! Purchases, visits and custom events, one at a time or in bulk, and their corrections:
 //! voids, refunds and manual adjustments.
 
-use crate::{App, AppError, Caller, Decision, Scope, fresh};
+use crate::{App, AppError, Caller, Decision, Page, Scope, fresh};
 use chrono::{DateTime, Duration, Utc};
-use stammgast_core::batch::{Command, IdempotencyKey, Outcome};
+use stammgast_core::batch::{AuditEntry, Command, IdempotencyKey, Outcome};
 use stammgast_core::event::{Event, EventKind, Item};
 use stammgast_core::ids::{BusinessId, EventId, LocationId, MemberId, Slug};
 use stammgast_core::ledger::Unit;
@@ -228,6 +228,21 @@ impl App {
             },
         )
         .await
+    }
+
+    /// The business's audit log (adjustments, erasures), newest first: for those who may
+    /// adjust balances.
+    pub async fn audit_log(
+        &self,
+        caller: &Caller,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<AuditEntry>, AppError> {
+        caller.require(Scope::LedgerAdjust)?;
+        Ok(self
+            .store
+            .audit_log(caller.business_id, cursor, limit)
+            .await?)
     }
 
     /// Expires the due points of these members.

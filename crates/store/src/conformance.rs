@@ -522,9 +522,16 @@ pub async fn an_erased_member_keeps_the_ledger_and_loses_the_profile(store: Stor
         "the ledger stays"
     );
     let twice = store
-        .erase_member(business, member, Code::from_entropy(fresh(), 8), audit)
+        .erase_member(
+            business,
+            member,
+            Code::from_entropy(fresh(), 8),
+            audit.clone(),
+        )
         .await;
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
+    let log = store.audit_log(business, None, 10).await.unwrap();
+    assert_eq!(log.items, vec![audit], "the erasure is in the audit log");
     assert_ledger_consistent(&store, business).await;
 }
 

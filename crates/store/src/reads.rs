@@ -10,6 +10,7 @@ use crate::{
     NewBusiness, Page, Store, StoreError,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use stammgast_core::batch::AuditEntry;
 use stammgast_core::engine::{Coupon, MemberState, RecordedEvent};
 use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId, TransferId};
 use stammgast_core::ledger::{LotConsumption, MemberBalances, Transfer, Unit};
@@ -255,7 +256,7 @@ impl Store {
                     )
                 },
             };
-            history.page(connection, business, member, before.as_deref(), limit)
+            history.page(connection, business, Some(member), before.as_deref(), limit)
         })
         .await
     }
@@ -276,7 +277,7 @@ impl Store {
                 decode: transfer,
                 position: |t| (t.created_at.timestamp_millis(), t.id.to_string()),
             };
-            history.page(connection, business, member, before.as_deref(), limit)
+            history.page(connection, business, Some(member), before.as_deref(), limit)
         })
         .await
     }
@@ -377,6 +378,36 @@ impl Store {
         .await
     }
 
+    /// The business's audit log (adjustments, erasures, …), newest first.
+    pub async fn audit_log(
+        &self,
+        business: BusinessId,
+        before: Option<String>,
+        limit: usize,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        self.with_connection(move |connection| {
+            let history = History {
+                select: "SELECT business_id, id, at, actor, action, subject, detail FROM audit_log",
+                time_column: "at",
+                decode: |row| {
+                    let columns = Columns::of(row);
+                    Ok(AuditEntry {
+                        business_id: columns.parsed(0, BusinessId::parse)?,
+                        id: columns.parsed(1, |raw| uuid::Uuid::try_parse(raw).ok())?,
+                        at: columns.time(2)?,
+                        actor: columns.text(3)?.to_owned(),
+                        action: columns.text(4)?.to_owned(),
+                        subject: columns.text(5)?.to_owned(),
+                        detail: columns.json(6)?,
+                    })
+                },
+                position: |entry| (entry.at.timestamp_millis(), entry.id.to_string()),
+            };
+            history.page(connection, business, None, before.as_deref(), limit)
+        })
+        .await
+    }
+
     /// The program a business runs now, parsed.
     pub async fn program(
         &self,
@@ -389,9 +420,11 @@ impl Store {
     }
 }
 
-/// A member's rows in one table, newest first, paged by (time, id).
+/// A business's rows in one table (a member's, when given), newest first, paged by
+/// (time, id).
 struct History<'a, T> {
-    /// `SELECT … FROM table`; the table has `business_id`, `member_id`, `id` and the time.
+    /// `SELECT … FROM table`; the table has `business_id`, `id` and the time (and
+    /// `member_id` when paged per member).
     select: &'a str,
     time_column: &'a str,
     decode: fn(&Row) -> Result<T, StoreError>,
@@ -404,7 +437,7 @@ impl<T> History<'_, T> {
         &self,
         connection: &mut dyn Connection,
         business: BusinessId,
-        member: MemberId,
+        member: Option<MemberId>,
         before: Option<&str>,
         limit: usize,
     ) -> Result<Page<T>, StoreError> {
@@ -414,15 +447,21 @@ impl<T> History<'_, T> {
             cursor => decode_cursor(cursor)?,
         };
         let time = self.time_column;
+        // Without a member, `$2` is NULL and keeps every row; the parameters stay the same.
+        let member_condition = if member.is_some() {
+            "member_id = $2"
+        } else {
+            "CAST($2 AS TEXT) IS NULL"
+        };
         let sql = format!(
-            "{} WHERE business_id = $1 AND member_id = $2 \
+            "{} WHERE business_id = $1 AND {member_condition} \
              AND ({time} < $3 OR ({time} = $3 AND id < $4)) \
              ORDER BY {time} DESC, id DESC LIMIT $5",
             self.select
         );
         let params = [
             text(business),
-            text(member),
+            member.map(text).unwrap_or(crate::sql::Value::Null),
             before_time.into(),
             before_id.into(),
             (limit as i64 + 1).into(),

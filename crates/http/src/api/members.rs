@@ -23,6 +23,7 @@ pub fn router() -> Router<App> {
         .route("/members/{id}/events", get(events))
         .route("/members/{id}/ledger", get(ledger))
         .route("/members/{id}/adjustments", post(adjust))
+        .route("/audit", get(audit))
 }
 
 async fn join(
@@ -146,4 +147,15 @@ fn not_found(error: AppError) -> AppError {
         AppError::Invalid { .. } => AppError::NotFound,
         other => other,
     }
+}
+
+async fn audit(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Params(query): Params<ListQuery>,
+) -> Result<Json<List<dto::AuditLine>>, ApiError> {
+    let page = app
+        .audit_log(&caller, query.cursor.clone(), query.limit())
+        .await?;
+    Ok(Json(List::of(page)))
 }

@@ -82,6 +82,7 @@ pub fn operations() -> Vec<Operation> {
         op!("post", "/events/{id}/refunds", "Refund part of a purchase: takes back points in proportion", Required, 200, RefundRequest => ReversalResult),
         op!("post", "/coupons/{code}/redeem", "Use a coupon (exactly once; later attempts get 409)", Optional, 200, NoBody => CouponResult),
         op!("post", "/coupons/{code}/cancel", "Cancel a coupon and release its reserved cost", Optional, 200, NoBody => CouponResult),
+        op!("get", "/audit", "The audit log: adjustments and erasures, newest first (scope ledger:adjust)", None, 200, none => List<AuditLine>),
         op!("get", "/openapi.json", "This document", None, 200, none => Value),
     ]
 }
@@ -148,7 +149,12 @@ fn describe(operation: &Operation, generator: &mut SchemaGenerator, problem: &Sc
 }
 
 /// The lists that take `cursor` and `limit`.
-const PAGINATED: [&str; 3] = ["/members", "/members/{id}/events", "/members/{id}/ledger"];
+const PAGINATED: [&str; 4] = [
+    "/members",
+    "/members/{id}/events",
+    "/members/{id}/ledger",
+    "/audit",
+];
 
 fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
     path.split('/')

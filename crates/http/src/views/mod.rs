@@ -10,6 +10,7 @@ pub mod i18n;
 mod icon;
 mod join;
 mod office;
+mod office_audit;
 mod office_branding;
 mod office_frame;
 mod office_import;
@@ -100,6 +101,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_rewards::router())
         .merge(office_locations::router())
         .merge(office_branding::router())
+        .merge(office_audit::router())
         .merge(statics::router())
         .merge(icon::router())
         .route("/language/{code}", get(switch_language))
@@ -133,6 +135,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_rewards.html",
     "office_locations.html",
     "office_branding.html",
+    "office_audit.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

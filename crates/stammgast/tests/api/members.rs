@@ -115,3 +115,29 @@ fn requests_without_a_valid_key_are_refused() {
         "unauthenticated",
     );
 }
+
+#[test]
+fn adjustments_are_in_the_audit_log_with_who_and_why_and_only_for_their_business() {
+    let app = spawn_app();
+    let member = app.join("Anna", "anna@example.com");
+    let adjusted = app.post(
+        &format!("/api/v1/members/{member}/adjustments"),
+        Some("a1"),
+        r#"{"unit": "points", "delta": 25, "reason": "Kaffee verschüttet"}"#,
+    );
+    assert_eq!(adjusted.status, 201, "{}", adjusted.body);
+    let log = app.get("/api/v1/audit");
+    assert_eq!(log.status, 200, "{}", log.body);
+    let entry = &log.body["items"][0];
+    assert_eq!(entry["action"], "adjust");
+    assert_eq!(entry["subject"], format!("member:{member}"));
+    assert!(entry["actor"].as_str().unwrap().starts_with("api_key:"));
+    assert_eq!(entry["detail"]["reason"], "Kaffee verschüttet");
+    let other_key = app.other_api_key.clone();
+    let other = app.get_as(&other_key, "/api/v1/audit");
+    assert_eq!(
+        other.body["items"].as_array().unwrap().len(),
+        0,
+        "another business sees none of it"
+    );
+}

@@ -237,6 +237,12 @@ fn the_owner_finds_members_sees_their_timeline_and_corrects_a_balance_with_a_rea
         "{}",
         after.html
     );
+    let audit = owner.get("/office/audit");
+    assert!(
+        audit.html.contains("Kaffee verschüttet") && audit.html.contains("<td>Tom</td>"),
+        "the audit log names the owner: {}",
+        audit.html
+    );
     let stamps = owner.post(
         &path,
         &[

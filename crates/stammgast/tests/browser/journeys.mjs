@@ -234,7 +234,7 @@ async function wizard(browser) {
     await download.saveAs(path);
     console.log(`downloaded ${path}`);
   }
-  for (const path of ["/office/members", "/office/team", "/office/legal", "/office/rewards", "/office/import", "/office/locations", "/office/branding"]) {
+  for (const path of ["/office/members", "/office/team", "/office/legal", "/office/rewards", "/office/import", "/office/locations", "/office/branding", "/office/audit"]) {
     await page.goto(`${BASE}${path}`);
     await accessible(page, path);
   }

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use stammgast_app::{MemberRecord, Page};
+use stammgast_core::batch::AuditEntry;
 use stammgast_core::engine::{
     AdjustmentOutcome, BalanceView, CouponOutcome, EventOutcome, IssuedCoupon, RecordedEvent,
     ReversalOutcome,
@@ -315,6 +316,34 @@ impl From<Transfer> for LedgerEntry {
             expires_at: t.expires_at,
             created_at: t.created_at,
             memo: t.memo,
+        }
+    }
+}
+
+/// One line of the audit log: who did what to whom, and why.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditLine {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// `api_key:…`, `staff:…` or `card:…` (a member acting on their own account).
+    pub actor: String,
+    /// `adjust`, `erase`, …
+    pub action: String,
+    /// What it was done to, e.g. `member:…`.
+    pub subject: String,
+    /// The details (for an adjustment: unit, delta, reason).
+    pub detail: serde_json::Value,
+}
+
+impl From<AuditEntry> for AuditLine {
+    fn from(entry: AuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            at: entry.at,
+            actor: entry.actor,
+            action: entry.action,
+            subject: entry.subject,
+            detail: entry.detail,
         }
     }
 }
