@@ -7,6 +7,7 @@ use crate::keys::{Caller, Scope};
 use crate::{App, AppError, JoinMember};
 use chrono::NaiveDate;
 use stammgast_core::batch::{Command, Outcome};
+use stammgast_core::csv::{self, fields};
 use stammgast_core::engine::DomainError;
 use stammgast_core::ids::EventId;
 use std::collections::HashSet;
@@ -61,28 +62,6 @@ const COLUMNS: [(&str, &[&str]); 5] = [
     ("language", &["language", "sprache"]),
 ];
 
-/// Splits one CSV line into fields: `separator` between them, double quotes around fields
-/// that contain it, `""` for a quote inside.
-fn fields(line: &str, separator: char) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (c, false) if c == separator => fields.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields.into_iter().map(|f| f.trim().to_owned()).collect()
-}
-
 /// A birthday as people write it: `1990-04-23` or `23.04.1990`.
 fn birthday(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -108,11 +87,7 @@ pub fn read_members_csv(text: &str) -> (Vec<ImportRow>, Vec<RowProblem>) {
             }],
         );
     };
-    let separator = if header.matches(';').count() > header.matches(',').count() {
-        ';'
-    } else {
-        ','
-    };
+    let separator = csv::separator_of(header);
     let names: Vec<String> = fields(header, separator)
         .iter()
         .map(|h| h.to_lowercase())
@@ -321,10 +296,5 @@ mod tests {
         );
         let (_, problems) = read_members_csv("email\na@b.de\n");
         assert_eq!(problems[0].field, "first_name");
-    }
-
-    #[test]
-    fn quotes_inside_quoted_fields_are_doubled() {
-        assert_eq!(fields(r#"a,"b ""c"", d",e"#, ','), ["a", "b \"c\", d", "e"]);
     }
 }

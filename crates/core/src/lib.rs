@@ -3,7 +3,8 @@
 //!
 //! Money and points ([`money`], [`ids`]), members ([`member`]), events ([`event`]), the
 //! program format and its evaluation ([`program`]), the double-entry ledger ([`ledger`]),
-//! and the engine that applies commands to member state ([`engine`]).
+//! the engine that applies commands to member state ([`engine`]), and the customer-lifetime
+//! models ([`clv`]).
 
 #![cfg_attr(
     not(test),
@@ -12,6 +13,8 @@
 
 pub mod activity;
 pub mod batch;
+pub mod clv;
+pub mod csv;
 pub mod engine;
 pub mod event;
 pub mod ids;
@@ -19,3 +22,4 @@ pub mod ledger;
 pub mod member;
 pub mod money;
 pub mod program;
+pub mod seeded;

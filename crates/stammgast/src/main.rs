@@ -83,8 +83,27 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Customer-lifetime models.
+    Clv {
+        #[command(subcommand)]
+        command: ClvCommand,
+    },
     /// Measure ingestion and HTTP throughput and print the figures.
     Bench(bench::BenchOptions),
+}
+
+#[derive(Subcommand)]
+enum ClvCommand {
+    /// Fit BG/NBD and Gamma-Gamma on a CSV of transactions (`customer_id,date,amount`, ISO
+    /// dates) up to and including the calibration end; prints the estimates as JSON, with
+    /// time in weeks.
+    Fit {
+        #[arg(long)]
+        transactions: PathBuf,
+        /// The last day of the calibration period, e.g. 1997-09-30.
+        #[arg(long)]
+        calibration_end: chrono::NaiveDate,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +262,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Example,
         } => print!("{}", config::EXAMPLE),
+        Command::Clv {
+            command:
+                ClvCommand::Fit {
+                    transactions,
+                    calibration_end,
+                },
+        } => println!("{}", clv_fit(&transactions, calibration_end)?),
         Command::Bench(options) => bench::run(options).await?,
     }
     Ok(ExitCode::SUCCESS)
@@ -273,6 +299,18 @@ async fn check(database: &str) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The `clv fit` command's JSON: both models fitted on the file's calibration period.
+fn clv_fit(path: &std::path::Path, calibration_end: chrono::NaiveDate) -> anyhow::Result<String> {
+    use stammgast_core::clv;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let transactions = clv::read_transactions_csv(&text)
+        .with_context(|| format!("{} is not a transactions file", path.display()))?;
+    let summaries = clv::summarise(&transactions, calibration_end);
+    let fit = clv::fit(&clv::Histories::new(summaries.into_iter().map(|(_, h)| h)))?;
+    Ok(serde_json::to_string(&fit)?)
 }
 
 /// App errors for a person at a terminal, with every program error listed.

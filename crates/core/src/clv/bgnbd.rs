@@ -1,0 +1,268 @@
+//! The BG/NBD model (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way"):
+//! while alive, a customer buys as a Poisson process whose rate is Gamma(r, α)-distributed
+//! across customers; after each purchase they leave with a probability that is
+//! Beta(a, b)-distributed across customers. Everything is computed in log space.
+
+use super::FitError;
+use super::history::{CustomerHistory, Histories};
+use super::optimize::minimize;
+use super::special::{digamma, hyp2f1, ln_gamma};
+use serde::Serialize;
+
+/// The fitted parameters, with time in weeks, and the total log-likelihood of the history
+/// at them (comparable between fits on the same history).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Parameters {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub log_likelihood: f64,
+}
+
+/// Maximum-likelihood estimates on `histories` (at least one repeat customer).
+pub fn fit(histories: &Histories) -> Result<Parameters, FitError> {
+    let repeat_customers: usize = histories
+        .by_frequency()
+        .filter(|(x, _)| *x > 0.0)
+        .map(|(_, group)| group.len())
+        .sum();
+    if repeat_customers == 0 {
+        return Err(FitError::TooFewRepeatCustomers {
+            model: "BG/NBD",
+            needed: 1,
+            found: 0,
+        });
+    }
+    let customers = histories.len() as f64;
+    // Start at α of the order of the customers' ages, the others at 1: log space makes the
+    // start's exact values matter little.
+    let start = [0.0, histories.age_weeks_max().max(1.0).ln(), 0.0, 0.0];
+    let minimum = minimize(
+        |log_parameters| {
+            let parameters = log_parameters.map(f64::exp);
+            let (value, gradient) = log_likelihood_and_gradient(histories, parameters);
+            // The mean, so the tolerance does not depend on the number of customers; the
+            // chain rule takes the gradient into log space.
+            let gradient = std::array::from_fn(|i| -gradient[i] * parameters[i] / customers);
+            (-value / customers, gradient)
+        },
+        start,
+    );
+    if !minimum.converged {
+        return Err(FitError::NotConverged { model: "BG/NBD" });
+    }
+    let [r, alpha, a, b] = minimum.point.map(f64::exp);
+    Ok(Parameters {
+        r,
+        alpha,
+        a,
+        b,
+        log_likelihood: -minimum.value * customers,
+    })
+}
+
+/// The total log-likelihood of `histories` at `[r, α, a, b]` and its gradient.
+pub fn log_likelihood_and_gradient(
+    histories: &Histories,
+    [r, alpha, a, b]: [f64; 4],
+) -> (f64, [f64; 4]) {
+    let mut total = 0.0;
+    let mut gradient = [0.0; 4];
+    let (ln_alpha, digamma_r, digamma_b, digamma_ab) =
+        (alpha.ln(), digamma(r), digamma(b), digamma(a + b));
+    let shared = ln_gamma(a + b) - ln_gamma(r) - ln_gamma(b) + r * ln_alpha;
+    for (x, group) in histories.by_frequency() {
+        // The terms that depend on the frequency alone.
+        let a1_a2 = shared + ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x);
+        let d_r = digamma(r + x) - digamma_r + ln_alpha;
+        let d_a = digamma_ab - digamma(a + b + x);
+        let d_b = digamma_ab + digamma(b + x) - digamma_b - digamma(a + b + x);
+        let ln_leave = a.ln() - (b + x - 1.0).ln();
+        let mut sums = [0.0; 5];
+        for history in group {
+            let ln_t = (alpha + history.age_weeks).ln();
+            let a3 = -(r + x) * ln_t;
+            let (ln_sum, weight4, ln_tx) = if x > 0.0 {
+                let ln_tx = (alpha + history.recency_weeks).ln();
+                let a4 = ln_leave - (r + x) * ln_tx;
+                let ln_sum = log_add_exp(a3, a4);
+                (ln_sum, (a4 - ln_sum).exp(), ln_tx)
+            } else {
+                (a3, 0.0, 0.0)
+            };
+            let weight3 = 1.0 - weight4;
+            sums[0] += ln_sum;
+            sums[1] += weight3 * ln_t + weight4 * ln_tx;
+            sums[2] +=
+                weight3 / (alpha + history.age_weeks) + weight4 / (alpha + history.recency_weeks);
+            sums[3] += weight4;
+            sums[4] += 1.0;
+        }
+        let [ln_sums, ln_times, inverse_times, leave_weights, count] = sums;
+        total += count * a1_a2 + ln_sums;
+        gradient[0] += count * d_r - ln_times;
+        gradient[1] += count * r / alpha - (r + x) * inverse_times;
+        gradient[2] += count * d_a + leave_weights / a;
+        if x > 0.0 {
+            gradient[3] += count * d_b - leave_weights / (b + x - 1.0);
+        } else {
+            gradient[3] += count * d_b;
+        }
+    }
+    (total, gradient)
+}
+
+/// ln(eˣ + eʸ) without overflow.
+fn log_add_exp(x: f64, y: f64) -> f64 {
+    let max = x.max(y);
+    max + ((x - max).exp() + (y - max).exp()).ln()
+}
+
+/// The probability that the customer is still alive at the end of their history.
+pub fn probability_alive(parameters: &Parameters, history: &CustomerHistory) -> f64 {
+    if history.frequency == 0 {
+        return 1.0;
+    }
+    1.0 / (1.0 + odds_of_having_left(parameters, history))
+}
+
+/// a / (b + x − 1) · ((α + T) / (α + tₓ))^(r + x): the odds that the customer left after
+/// their last purchase, against being alive and quiet since.
+fn odds_of_having_left(parameters: &Parameters, history: &CustomerHistory) -> f64 {
+    let Parameters { r, alpha, a, b, .. } = *parameters;
+    let x = f64::from(history.frequency);
+    ((a / (b + x - 1.0)).ln()
+        + (r + x) * ((alpha + history.age_weeks).ln() - (alpha + history.recency_weeks).ln()))
+    .exp()
+}
+
+/// The expected number of purchases in the next `horizon_weeks` after the customer's
+/// history (the model's conditional expectation, equation 10 of the paper). `None` where
+/// the hypergeometric series does not settle.
+pub fn expected_purchases(
+    parameters: &Parameters,
+    history: &CustomerHistory,
+    horizon_weeks: f64,
+) -> Option<f64> {
+    let Parameters { r, alpha, a, b, .. } = *parameters;
+    let x = f64::from(history.frequency);
+    let t = horizon_weeks;
+    let age = history.age_weeks;
+    let z = t / (alpha + age + t);
+    let series = hyp2f1(r + x, b + x, a + b + x - 1.0, z)?;
+    let discounted = ((r + x) * ((alpha + age) / (alpha + age + t)).ln()).exp() * series;
+    let numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - discounted);
+    let left = if history.frequency > 0 {
+        odds_of_having_left(parameters, history)
+    } else {
+        0.0
+    };
+    let expected = numerator / (1.0 + left);
+    expected.is_finite().then_some(expected.max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histories() -> Histories {
+        let history = |frequency, recency_weeks, age_weeks| CustomerHistory {
+            frequency,
+            recency_weeks,
+            age_weeks,
+            monetary_value: 10.0,
+        };
+        Histories::new([
+            history(0, 0.0, 30.0),
+            history(2, 20.0, 38.0),
+            history(1, 5.0, 35.0),
+            history(6, 37.0, 39.0),
+            history(0, 0.0, 12.0),
+        ])
+    }
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        let parameters = [0.4, 3.0, 0.8, 2.5];
+        let (_, gradient) = log_likelihood_and_gradient(&histories(), parameters);
+        for i in 0..4 {
+            let h = 1e-6 * parameters[i];
+            let mut up = parameters;
+            let mut down = parameters;
+            up[i] += h;
+            down[i] -= h;
+            let numeric = (log_likelihood_and_gradient(&histories(), up).0
+                - log_likelihood_and_gradient(&histories(), down).0)
+                / (2.0 * h);
+            assert!(
+                (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
+                "{i}: {} vs {numeric}",
+                gradient[i]
+            );
+        }
+    }
+
+    #[test]
+    fn the_likelihood_of_one_customer_is_the_papers_formula() {
+        // Equation 6 of the paper, written out for x = 2, tₓ = 20, T = 38.
+        let (r, alpha, a, b): (f64, f64, f64, f64) = (0.4, 3.0, 0.8, 2.5);
+        let beta = |p: f64, q: f64| (ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q)).exp();
+        let gamma = |p: f64| ln_gamma(p).exp();
+        let common = gamma(r + 2.0) * alpha.powf(r) / gamma(r);
+        let expected = beta(a, b + 2.0) / beta(a, b) * common / (alpha + 38.0).powf(r + 2.0)
+            + beta(a + 1.0, b + 1.0) / beta(a, b) * common / (alpha + 20.0).powf(r + 2.0);
+        let one = Histories::new([CustomerHistory {
+            frequency: 2,
+            recency_weeks: 20.0,
+            age_weeks: 38.0,
+            monetary_value: 0.0,
+        }]);
+        let (ll, _) = log_likelihood_and_gradient(&one, [r, alpha, a, b]);
+        assert!(
+            (ll - expected.ln()).abs() < 1e-12,
+            "{ll} vs {}",
+            expected.ln()
+        );
+    }
+
+    #[test]
+    fn a_customer_quiet_for_long_after_frequent_visits_is_probably_gone() {
+        let parameters = Parameters {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+            log_likelihood: 0.0,
+        };
+        let regular = |recency_weeks| CustomerHistory {
+            frequency: 10,
+            recency_weeks,
+            age_weeks: 40.0,
+            monetary_value: 0.0,
+        };
+        let recent = probability_alive(&parameters, &regular(39.0));
+        let quiet = probability_alive(&parameters, &regular(10.0));
+        assert!(recent > 0.9 && quiet < 0.01, "{recent} {quiet}");
+        let visits_recent = expected_purchases(&parameters, &regular(39.0), 52.0).unwrap();
+        let visits_quiet = expected_purchases(&parameters, &regular(10.0), 52.0).unwrap();
+        assert!(
+            visits_recent > 5.0 && visits_quiet < 0.1,
+            "{visits_recent} {visits_quiet}"
+        );
+    }
+
+    #[test]
+    fn a_history_without_repeat_purchases_cannot_be_fitted() {
+        let one = Histories::new([CustomerHistory {
+            frequency: 0,
+            recency_weeks: 0.0,
+            age_weeks: 3.0,
+            monetary_value: 0.0,
+        }]);
+        assert!(matches!(
+            fit(&one),
+            Err(FitError::TooFewRepeatCustomers { .. })
+        ));
+    }
+}
