@@ -4,7 +4,7 @@
 //! Money and points ([`money`], [`ids`]), members ([`member`]), events ([`event`]), the
 //! program format and its evaluation ([`program`]), the double-entry ledger ([`ledger`]),
 //! the engine that applies commands to member state ([`engine`]), and the customer-lifetime
-//! models ([`clv`]).
+//! models ([`clv`]) and the analytics built on them ([`analytics`]).
 
 #![cfg_attr(
     not(test),
@@ -12,6 +12,7 @@
 )]
 
 pub mod activity;
+pub mod analytics;
 pub mod batch;
 pub mod clv;
 pub mod csv;

@@ -1,0 +1,8 @@
+//! Analytics (SPEC §3, §4): the counted facts of a period and the KPIs computed from them,
+//! the cohort retention matrix, and the lifecycle and RFM segments. Pure functions over
+//! values the storage layer counts.
+
+pub mod cohort;
+pub mod facts;
+pub mod kpi;
+pub mod segments;
