@@ -4,5 +4,6 @@
 
 pub mod cohort;
 pub mod facts;
+pub mod history;
 pub mod kpi;
 pub mod segments;
