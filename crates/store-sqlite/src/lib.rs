@@ -16,6 +16,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_backbone.sql")),
     (2, include_str!("../migrations/0002_web.sql")),
+    (3, include_str!("../migrations/0003_analytics.sql")),
 ];
 
 /// How long a connection waits for another one's write lock before giving up.

@@ -40,7 +40,8 @@ macro_rules! conformance_suite {
             web_sessions_expire_and_staff_emails_are_unique,
             an_erased_member_keeps_the_ledger_and_loses_the_profile,
             expired_points_are_found_and_expired,
-            a_bad_cursor_is_refused
+            a_bad_cursor_is_refused,
+            analytics_reads_a_businesss_history_and_only_its_own
         );
     };
     (@cases $open:path; $($case:ident),*) => {
@@ -576,4 +577,76 @@ pub async fn a_bad_cursor_is_refused(store: Store) {
         matches!(result, Err(StoreError::BadCursor(_))),
         "{result:?}"
     );
+}
+
+pub async fn analytics_reads_a_businesss_history_and_only_its_own(store: Store) {
+    use stammgast_core::analytics::history::Period;
+    let business = new_business(&store).await;
+    let other = new_business(&store).await;
+    let anna = join(&store, business, "anna@example.com").await;
+    join(&store, business, "ben@example.com").await;
+    let stranger = join(&store, other, "anna@example.com").await;
+    submit_one(&store, request(other, purchase(stranger, 50, now())))
+        .await
+        .unwrap();
+    submit_one(
+        &store,
+        request(business, purchase(anna, 12, now() + Duration::minutes(1))),
+    )
+    .await
+    .unwrap();
+    let mistake = purchase(anna, 30, now() + Duration::minutes(2));
+    let Command::Record { event } = &mistake else {
+        unreachable!()
+    };
+    let mistake_id = event.id;
+    submit_one(&store, request(business, mistake))
+        .await
+        .unwrap();
+    let void = Command::Void {
+        event_id: mistake_id,
+        reason: "wrong member".into(),
+    };
+    submit_one(&store, request(business, void)).await.unwrap();
+    let answer = crate::NewSurveyAnswer {
+        id: Uuid::new_v4(),
+        member_id: anna,
+        score: 9,
+        comment: "Bester Kaffee".into(),
+        location_id: None,
+        answered_at: now(),
+    };
+    store.record_survey_answer(business, answer).await.unwrap();
+
+    let history = store.analytics_history(business).await.unwrap();
+    assert_eq!(
+        history.members.len(),
+        2,
+        "the other business's member is not counted"
+    );
+    assert_eq!(history.visits.len(), 1, "the voided purchase is left out");
+    assert_eq!(
+        (history.visits[0].member_id, history.visits[0].revenue_cents),
+        (anna, 1_200)
+    );
+    assert_eq!(history.survey_answers.len(), 1);
+    let day = Period {
+        from: now() - Duration::hours(1),
+        to: now() + Duration::hours(1),
+    };
+    let facts = history.facts(day, None, None);
+    assert_eq!(
+        (facts.new_members, facts.purchases, facts.revenue_cents),
+        (2, 1, 1_200)
+    );
+    assert_eq!(
+        facts.points_outstanding,
+        10 + 10 + 12,
+        "two sign-up bonuses and 12 € of points"
+    );
+    assert_eq!(
+        facts.points_issued, 32,
+        "the voided purchase's points were taken back"
+    );
+    assert_eq!(facts.nps.promoters, 1);
 }

@@ -13,6 +13,7 @@
 )]
 
 mod accounts;
+mod analytics;
 mod batch_tx;
 mod codec;
 pub mod conformance;
@@ -24,6 +25,7 @@ mod shop_settings;
 pub mod sql;
 mod writer;
 
+pub use analytics::NewSurveyAnswer;
 pub use records::*;
 
 use sql::{Backend, Connection};

@@ -45,6 +45,20 @@ impl Program {
         self.rewards.iter().find(|reward| &reward.id == id)
     }
 
+    /// What a used coupon of this reward gave away, where it is known: a fixed discount's
+    /// amount, otherwise the points it cost at the points' value (0 for a reward paid in
+    /// stamps only, whose product cost the program does not know).
+    pub fn reward_cost_cents(&self, id: &Slug) -> i64 {
+        match self.reward(id) {
+            Some(Reward {
+                kind: RewardKind::FixedDiscount { amount },
+                ..
+            }) => amount.get(),
+            Some(reward) => reward.cost.points * self.points.value_per_100_points.get() / 100,
+            None => 0,
+        }
+    }
+
     /// The parsed time zone; validation guarantees it parses, Berlin is the safe fallback.
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.timezone.parse().unwrap_or(chrono_tz::Europe::Berlin)
