@@ -120,7 +120,7 @@ impl App {
 
     /// Refuses a location that is not one of the business's. Locations are only ever
     /// added, so the ones seen are remembered and only an unknown one asks the database.
-    async fn check_location(
+    pub(crate) async fn check_location(
         &self,
         business: BusinessId,
         location: LocationId,

@@ -9,6 +9,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod analytics;
 mod business;
 mod card;
 pub mod catalog;
@@ -29,6 +30,7 @@ mod shop;
 mod staff;
 mod tokens;
 
+pub use analytics::{MonthFacts, Report, ReportQuery};
 pub use business::{CheckReport, CreatedBusiness, DEFAULT_PROGRAM};
 pub use card::Card;
 pub use counter::Enrolled;

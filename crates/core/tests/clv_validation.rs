@@ -142,3 +142,29 @@ fn predictions_for_a_cdnow_customer_are_consistent() {
         assert!(prediction.expected_value_365_days >= 0.0);
     }
 }
+
+#[test]
+fn a_cafe_of_very_regular_guests_still_fits_and_keeps_their_rate() {
+    // Nearly everyone comes twice a week: r and α are large, their ratio is the rate. The
+    // likelihood must stay precise there (ln Γ differences would not).
+    let population = simulate::Population {
+        bgnbd: bgnbd::Parameters {
+            r: 400.0,
+            alpha: 200.0,
+            a: 0.5,
+            b: 20.0,
+            log_likelihood: 0.0,
+        },
+        gamma_gamma: gamma_gamma::Parameters {
+            p: 6.0,
+            q: 40.0,
+            v: 200.0,
+        },
+        age_weeks_min: 20.0,
+        age_weeks_max: 78.0,
+    };
+    let histories = Histories::new(simulate::histories(&population, 5_000, 7));
+    let fit = clv::fit(&histories).expect("fit");
+    let rate = fit.bgnbd.r / fit.bgnbd.alpha;
+    assert!((rate / 2.0 - 1.0).abs() < 0.05, "{rate} visits a week");
+}

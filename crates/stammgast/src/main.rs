@@ -83,6 +83,21 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print a business's KPIs over a period (days in the shop's time zone, both included)
+    /// as JSON, each with its formula and its value in the period before.
+    Kpi {
+        #[command(flatten)]
+        database: DatabaseFlag,
+        #[arg(long)]
+        business: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// One location's KPIs instead of the whole business's.
+        #[arg(long)]
+        location: Option<String>,
+    },
     /// Customer-lifetime models.
     Clv {
         #[command(subcommand)]
@@ -262,6 +277,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Example,
         } => print!("{}", config::EXAMPLE),
+        Command::Kpi {
+            database,
+            business,
+            from,
+            to,
+            location,
+        } => {
+            let settings = settings(database, None)?;
+            let app = App::new(database::open(&settings.database).await?, Clock::system());
+            let business = stammgast_core::ids::BusinessId::parse(&business)
+                .with_context(|| format!("\"{business}\" is not a business id"))?;
+            let location = location
+                .map(|id| {
+                    stammgast_core::ids::LocationId::parse(&id)
+                        .with_context(|| format!("\"{id}\" is not a location id"))
+                })
+                .transpose()?;
+            let query = stammgast_app::ReportQuery { from, to, location };
+            let report = app
+                .business_report(business, query)
+                .await
+                .map_err(describe)?;
+            println!("{}", report_json(business, &report));
+        }
         Command::Clv {
             command:
                 ClvCommand::Fit {
@@ -298,6 +337,36 @@ async fn check(database: &str) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The `kpi` command's JSON: every KPI by key, and the lifetime models' fit.
+fn report_json(
+    business: stammgast_core::ids::BusinessId,
+    report: &stammgast_app::Report,
+) -> serde_json::Value {
+    let kpis: serde_json::Map<String, serde_json::Value> = report
+        .kpis
+        .iter()
+        .map(|kpi| {
+            let value = serde_json::json!({
+                "value": kpi.value, "previous": kpi.previous, "change": kpi.change,
+                "unit": kpi.unit, "formula": kpi.formula,
+            });
+            (kpi.key.to_owned(), value)
+        })
+        .collect();
+    let clv = match &report.fit {
+        Ok(fit) => serde_json::json!(fit),
+        Err(error) => serde_json::json!({"error": error.to_string()}),
+    };
+    serde_json::json!({
+        "business_id": business,
+        "from": report.query.from,
+        "to": report.query.to,
+        "location_id": report.query.location,
+        "kpis": kpis,
+        "clv": clv,
     })
 }
 

@@ -32,6 +32,10 @@ impl Month {
         Self(self.0 + 1)
     }
 
+    pub fn previous(self) -> Self {
+        Self(self.0 - 1)
+    }
+
     /// Whole months from `earlier` to `self`.
     pub fn months_since(self, earlier: Month) -> i32 {
         self.0 - earlier.0
@@ -110,6 +114,7 @@ mod tests {
     #[test]
     fn months_print_and_count_across_years() {
         assert_eq!(month("2025-12").next().to_string(), "2026-01");
+        assert_eq!(month("2026-01").previous().to_string(), "2025-12");
         assert_eq!(month("2026-02").months_since(month("2025-11")), 3);
     }
 

@@ -6,7 +6,9 @@
 use super::FitError;
 use super::history::{CustomerHistory, Histories};
 use super::optimize::minimize;
-use super::special::{digamma, hyp2f1, ln_gamma};
+use super::special::hyp2f1;
+#[cfg(test)]
+use super::special::ln_gamma;
 use serde::Serialize;
 
 /// The fitted parameters, with time in weeks, and the total log-likelihood of the history
@@ -63,54 +65,86 @@ pub fn fit(histories: &Histories) -> Result<Parameters, FitError> {
 }
 
 /// The total log-likelihood of `histories` at `[r, α, a, b]` and its gradient.
+///
+/// The frequency x is a whole number, so the gamma-function ratios of the paper are finite
+/// products: Γ(r + x) / Γ(r) = ∏ₖ₌₀ˣ⁻¹ (r + k), and likewise for b and a + b. Summing their
+/// logarithms, and writing r ln α − (r + x) ln(α + T) as −r ln(1 + T/α) − x ln(α + T),
+/// keeps every term small where r and α grow large together (the Poisson limit of very
+/// regular customers), where differences of ln Γ lose all precision.
 pub fn log_likelihood_and_gradient(
     histories: &Histories,
     [r, alpha, a, b]: [f64; 4],
 ) -> (f64, [f64; 4]) {
     let mut total = 0.0;
     let mut gradient = [0.0; 4];
-    let (ln_alpha, digamma_r, digamma_b, digamma_ab) =
-        (alpha.ln(), digamma(r), digamma(b), digamma(a + b));
-    let shared = ln_gamma(a + b) - ln_gamma(r) - ln_gamma(b) + r * ln_alpha;
+    // Running sums over k < x of ln(r + k), ln(b + k) − ln(a + b + k) and their derivatives.
+    let mut products = Products::default();
     for (x, group) in histories.by_frequency() {
-        // The terms that depend on the frequency alone.
-        let a1_a2 = shared + ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x);
-        let d_r = digamma(r + x) - digamma_r + ln_alpha;
-        let d_a = digamma_ab - digamma(a + b + x);
-        let d_b = digamma_ab + digamma(b + x) - digamma_b - digamma(a + b + x);
+        products.extend_to(x, r, a, b);
         let ln_leave = a.ln() - (b + x - 1.0).ln();
         let mut sums = [0.0; 5];
         for history in group {
-            let ln_t = (alpha + history.age_weeks).ln();
-            let a3 = -(r + x) * ln_t;
-            let (ln_sum, weight4, ln_tx) = if x > 0.0 {
-                let ln_tx = (alpha + history.recency_weeks).ln();
-                let a4 = ln_leave - (r + x) * ln_tx;
-                let ln_sum = log_add_exp(a3, a4);
-                (ln_sum, (a4 - ln_sum).exp(), ln_tx)
+            let (l3, d_alpha3, log1p_t) = exposure(r, alpha, x, history.age_weeks);
+            let (ln_sum, weight4, d_alpha4, log1p_tx) = if x > 0.0 {
+                let (l4, d_alpha4, log1p_tx) = exposure(r, alpha, x, history.recency_weeks);
+                let l4 = ln_leave + l4;
+                let ln_sum = log_add_exp(l3, l4);
+                (ln_sum, (l4 - ln_sum).exp(), d_alpha4, log1p_tx)
             } else {
-                (a3, 0.0, 0.0)
+                (l3, 0.0, 0.0, 0.0)
             };
             let weight3 = 1.0 - weight4;
             sums[0] += ln_sum;
-            sums[1] += weight3 * ln_t + weight4 * ln_tx;
-            sums[2] +=
-                weight3 / (alpha + history.age_weeks) + weight4 / (alpha + history.recency_weeks);
+            sums[1] += weight3 * log1p_t + weight4 * log1p_tx;
+            sums[2] += weight3 * d_alpha3 + weight4 * d_alpha4;
             sums[3] += weight4;
             sums[4] += 1.0;
         }
-        let [ln_sums, ln_times, inverse_times, leave_weights, count] = sums;
-        total += count * a1_a2 + ln_sums;
-        gradient[0] += count * d_r - ln_times;
-        gradient[1] += count * r / alpha - (r + x) * inverse_times;
-        gradient[2] += count * d_a + leave_weights / a;
+        let [ln_sums, log1p_times, d_alpha, leave_weights, count] = sums;
+        total += count * (products.ln_r + products.ln_b_over_ab) + ln_sums;
+        gradient[0] += count * products.d_r - log1p_times;
+        gradient[1] += d_alpha;
+        gradient[2] += -count * products.d_ab + leave_weights / a;
+        gradient[3] += count * (products.d_b - products.d_ab);
         if x > 0.0 {
-            gradient[3] += count * d_b - leave_weights / (b + x - 1.0);
-        } else {
-            gradient[3] += count * d_b;
+            gradient[3] -= leave_weights / (b + x - 1.0);
         }
     }
     (total, gradient)
+}
+
+/// −r ln(1 + t/α) − x ln(α + t), its derivative in α, and ln(1 + t/α) (its derivative in −r).
+fn exposure(r: f64, alpha: f64, x: f64, t: f64) -> (f64, f64, f64) {
+    let log1p = (t / alpha).ln_1p();
+    let value = -r * log1p - x * (alpha + t).ln();
+    let d_alpha = (r * t / alpha - x) / (alpha + t);
+    (value, d_alpha, log1p)
+}
+
+/// Σₖ₌₀ˣ⁻¹ of ln(r + k) and ln(b + k) − ln(a + b + k), and of 1/(r + k), 1/(b + k) and
+/// 1/(a + b + k), grown as the frequencies come in ascending order.
+#[derive(Default)]
+struct Products {
+    upto: f64,
+    ln_r: f64,
+    ln_b_over_ab: f64,
+    d_r: f64,
+    d_b: f64,
+    d_ab: f64,
+}
+
+impl Products {
+    fn extend_to(&mut self, x: f64, r: f64, a: f64, b: f64) {
+        while self.upto < x {
+            let k = self.upto;
+            self.ln_r += (r + k).ln();
+            self.ln_b_over_ab += (b + k).ln() - (a + b + k).ln();
+            self.d_r += 1.0 / (r + k);
+            self.d_b += 1.0 / (b + k);
+            self.d_ab += 1.0 / (a + b + k);
+            self.upto += 1.0;
+        }
+    }
 }
 
 /// ln(eˣ + eʸ) without overflow.
