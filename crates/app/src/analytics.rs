@@ -41,8 +41,8 @@ pub struct Report {
     pub kpis: Vec<Kpi>,
     pub months: Vec<MonthFacts>,
     pub cohorts: Vec<Cohort>,
-    pub lifecycle: Vec<(Lifecycle, u64)>,
-    pub rfm: Vec<(RfmSegment, u64)>,
+    pub lifecycle: SegmentSizes<Lifecycle>,
+    pub rfm: SegmentSizes<RfmSegment>,
     /// The lifetime models fitted on the history up to the period's end, or why not.
     pub fit: Result<clv::Fit, clv::FitError>,
 }
@@ -207,12 +207,15 @@ fn chart_months(
     months
 }
 
+/// How many members each segment has.
+type SegmentSizes<S> = Vec<(S, u64)>;
+
 /// How many members are in each lifecycle stage and each named RFM segment at `at`.
 fn segment_sizes(
     history: &History,
     at: DateTime<Utc>,
     fit: Option<&clv::Fit>,
-) -> (Vec<(Lifecycle, u64)>, Vec<(RfmSegment, u64)>) {
+) -> (SegmentSizes<Lifecycle>, SegmentSizes<RfmSegment>) {
     let members: Vec<_> = history
         .member_facts(at, fit)
         .into_iter()

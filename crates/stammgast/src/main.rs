@@ -299,7 +299,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .business_report(business, query)
                 .await
                 .map_err(describe)?;
-            println!("{}", report_json(business, &report));
+            println!(
+                "{}",
+                serde_json::to_string(&stammgast_http::api::dto::KpiReport::new(
+                    business, &report
+                ))?
+            );
         }
         Command::Clv {
             command:
@@ -337,36 +342,6 @@ async fn check(database: &str) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-/// The `kpi` command's JSON: every KPI by key, and the lifetime models' fit.
-fn report_json(
-    business: stammgast_core::ids::BusinessId,
-    report: &stammgast_app::Report,
-) -> serde_json::Value {
-    let kpis: serde_json::Map<String, serde_json::Value> = report
-        .kpis
-        .iter()
-        .map(|kpi| {
-            let value = serde_json::json!({
-                "value": kpi.value, "previous": kpi.previous, "change": kpi.change,
-                "unit": kpi.unit, "formula": kpi.formula,
-            });
-            (kpi.key.to_owned(), value)
-        })
-        .collect();
-    let clv = match &report.fit {
-        Ok(fit) => serde_json::json!(fit),
-        Err(error) => serde_json::json!({"error": error.to_string()}),
-    };
-    serde_json::json!({
-        "business_id": business,
-        "from": report.query.from,
-        "to": report.query.to,
-        "location_id": report.query.location,
-        "kpis": kpis,
-        "clv": clv,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod dto;
 mod events;
 mod members;
 pub mod openapi;
+mod reports;
 mod rewards;
 
 use crate::problem::{ApiError, Problem};
@@ -21,6 +22,7 @@ pub fn router() -> Router<App> {
         .merge(members::router())
         .merge(events::router())
         .merge(rewards::router())
+        .merge(reports::router())
         .merge(openapi::router())
 }
 

@@ -83,6 +83,8 @@ pub fn operations() -> Vec<Operation> {
         op!("post", "/coupons/{code}/redeem", "Use a coupon (exactly once; later attempts get 409)", Optional, 200, NoBody => CouponResult),
         op!("post", "/coupons/{code}/cancel", "Cancel a coupon and release its reserved cost", Optional, 200, NoBody => CouponResult),
         op!("get", "/audit", "The audit log: adjustments and erasures, newest first (scope ledger:adjust)", None, 200, none => List<AuditLine>),
+        op!("get", "/reports/kpis", "The KPIs of a period (query: from, to, location_id), each with its formula and its value in the period before", None, 200, none => KpiReport),
+        op!("post", "/surveys/nps", "Store a member's answer to the NPS survey (0–10 and a comment)", None, 201, SurveyAnswerRequest => SurveyAnswerRecorded),
         op!("get", "/openapi.json", "This document", None, 200, none => Value),
     ]
 }
@@ -132,6 +134,15 @@ fn describe(operation: &Operation, generator: &mut SchemaGenerator, problem: &Sc
     if operation.method == "get" && PAGINATED.contains(&operation.path) {
         parameters.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}}));
         parameters.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}));
+    }
+    if operation.path == "/reports/kpis" {
+        for (name, required, format) in [
+            ("from", true, "date"),
+            ("to", true, "date"),
+            ("location_id", false, "uuid"),
+        ] {
+            parameters.push(json!({"name": name, "in": "query", "required": required, "schema": {"type": "string", "format": format}}));
+        }
     }
     let problem_response = json!({"description": "A problem document", "content": {"application/problem+json": {"schema": problem}}});
     let mut described = json!({

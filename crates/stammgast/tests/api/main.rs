@@ -5,6 +5,7 @@ mod helpers;
 mod smtp;
 mod visitor;
 
+mod analytics;
 mod batch;
 mod browser;
 mod cli;

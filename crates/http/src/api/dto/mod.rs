@@ -1,7 +1,9 @@
 //! The API's JSON shapes; their JSON Schemas feed the OpenAPI document.
 
+mod reports;
 mod requests;
 mod responses;
 
+pub use reports::*;
 pub use requests::*;
 pub use responses::*;
