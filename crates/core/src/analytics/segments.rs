@@ -179,8 +179,9 @@ impl RfmSegment {
 }
 
 /// RFM scores for every member who has visited (`None` for those who never came), in the
-/// order given. Quintiles are by rank, and equal values share the score of the first of
-/// them, so two members who look alike score alike.
+/// order given. A member's score is the fifth their rank falls in; equal values share the
+/// mean rank of their group, so members who look alike score alike, and a business where
+/// everyone looks alike scores everyone 3, not 1.
 pub fn rfm_scores(members: &[MemberFacts]) -> Vec<Option<RfmScore>> {
     let recency = quintiles(members, |m| m.days_since_last_visit.map(|days| -days));
     let frequency = quintiles(members, |m| {
@@ -212,14 +213,15 @@ fn quintiles(
         .collect();
     ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut scores = vec![None; members.len()];
-    let count = ranked.len();
-    let mut first_of_value = 0;
-    for rank in 0..count {
-        if rank > 0 && ranked[rank].0 != ranked[rank - 1].0 {
-            first_of_value = rank;
+    let count = ranked.len() as f64;
+    let mut start = 0;
+    for group in ranked.chunk_by(|a, b| a.0 == b.0) {
+        let mean_rank = start as f64 + (group.len() - 1) as f64 / 2.0;
+        let score = 1 + (5.0 * (mean_rank + 0.5) / count).floor().min(4.0) as u8;
+        for (_, member) in group {
+            scores[*member] = Some(score);
         }
-        let score = 1 + (5 * first_of_value / count.max(1)) as u8;
-        scores[ranked[rank].1] = Some(score.min(5));
+        start += group.len();
     }
     scores
 }
@@ -295,6 +297,12 @@ mod tests {
         assert_eq!(scores[10], None, "never came");
         let alike = rfm_scores(&[member(400.0, Some(3.0), 4), member(400.0, Some(3.0), 4)]);
         assert_eq!(alike[0], alike[1]);
+        let only = rfm_scores(&[member(400.0, Some(0.0), 1)])[0].unwrap();
+        assert_eq!(
+            (only.recency, only.frequency, only.monetary),
+            (3, 3, 3),
+            "one member is in the middle"
+        );
     }
 
     #[test]

@@ -35,6 +35,36 @@ pub fn euros(cents: i64, language: Language) -> String {
     }
 }
 
+/// A decimal number with `places` decimals and grouped thousands: de `1.234,57`, en
+/// `1,234.57`.
+pub fn decimal(value: f64, places: usize, language: Language) -> String {
+    let text = format!("{:.*}", places, value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if value < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        "-"
+    } else {
+        ""
+    };
+    let whole = number(whole.parse().unwrap_or(0), language);
+    let point = match language {
+        Language::De => ',',
+        Language::En => '.',
+    };
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}{point}{fraction}")
+    }
+}
+
+/// A percentage with one decimal: de `12,5 %`, en `12.5%`.
+pub fn percent(value: f64, language: Language) -> String {
+    match language {
+        Language::De => format!("{}\u{a0}%", decimal(value, 1, language)),
+        Language::En => format!("{}%", decimal(value, 1, language)),
+    }
+}
+
 pub fn date(date: NaiveDate, language: Language) -> String {
     match language {
         Language::De => date.format("%d.%m.%Y").to_string(),
@@ -79,6 +109,20 @@ pub fn parse_euros(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_and_percentages_are_written_per_language() {
+        assert_eq!(decimal(1234.5678, 2, Language::De), "1.234,57");
+        assert_eq!(decimal(1234.5678, 2, Language::En), "1,234.57");
+        assert_eq!(
+            decimal(-0.001, 1, Language::En),
+            "0.0",
+            "no minus on a rounded zero"
+        );
+        assert_eq!(decimal(-3.26, 1, Language::De), "-3,3");
+        assert_eq!(percent(12.46, Language::De), "12,5\u{a0}%");
+        assert_eq!(percent(100.0, Language::En), "100.0%");
+    }
 
     #[test]
     fn german_money_uses_dots_for_thousands_and_a_comma_for_cents() {

@@ -4,6 +4,7 @@
 
 mod card;
 mod counter;
+mod download;
 mod enrol;
 pub mod format;
 pub mod i18n;
@@ -12,6 +13,7 @@ mod join;
 mod office;
 mod office_audit;
 mod office_branding;
+mod office_dashboard;
 mod office_frame;
 mod office_import;
 mod office_legal;
@@ -102,6 +104,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_locations::router())
         .merge(office_branding::router())
         .merge(office_audit::router())
+        .merge(office_dashboard::router())
         .merge(statics::router())
         .merge(icon::router())
         .route("/language/{code}", get(switch_language))
@@ -136,6 +139,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_locations.html",
     "office_branding.html",
     "office_audit.html",
+    "office_dashboard.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

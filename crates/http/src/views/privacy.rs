@@ -1,6 +1,7 @@
 //! The member's settings and privacy controls on the card: language, marketing channels,
 //! downloading everything stored about them (JSON and CSV), and deleting the account.
 
+use super::download::{attachment, csv_table};
 use super::i18n::{LANGUAGE_COOKIE, text};
 use super::join::CONSENT_TEXT_VERSION;
 use super::session::{CARD_COOKIE, Member, cookie_header, csrf_ok};
@@ -140,21 +141,6 @@ async fn save_settings(
     }
 }
 
-fn attachment(content_type: &'static str, name: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 async fn export(
     web: &Web,
     session: &stammgast_app::CardSession,
@@ -256,30 +242,7 @@ fn csv(data: &MemberExport) -> String {
             String::new(),
         ]);
     }
-    rows.iter()
-        .map(|row| {
-            row.iter()
-                .map(|field| csv_field(field))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .collect::<Vec<_>>()
-        .join("\r\n")
-        + "\r\n"
-}
-
-/// Quotes a field when it needs it, and defuses text a spreadsheet would run as a formula.
-fn csv_field(field: &str) -> String {
-    let defused = if field.starts_with(['=', '+', '-', '@']) && field.parse::<i64>().is_err() {
-        format!("'{field}")
-    } else {
-        field.to_owned()
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
+    csv_table(&rows)
 }
 
 #[derive(Deserialize)]
@@ -313,18 +276,4 @@ async fn delete(
     let cookie = cookie_header(CARD_COOKIE, "", 0, web.site.secure_cookies());
     let page = web.error(language, StatusCode::OK, "deleted_title", "deleted_text");
     ([(header::SET_COOKIE, cookie)], page).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("-120"), "-120");
-    }
 }

@@ -29,6 +29,21 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/import.js"),
     ),
     (
+        "/static/dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/dashboard.js"),
+    ),
+    (
+        "/static/vendor/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/uPlot.iife.min.js"),
+    ),
+    (
+        "/static/vendor/uPlot.min.css",
+        "text/css; charset=utf-8",
+        include_str!("static/vendor/uPlot.min.css"),
+    ),
+    (
         "/static/logo.js",
         "text/javascript; charset=utf-8",
         include_str!("static/logo.js"),

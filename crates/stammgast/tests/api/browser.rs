@@ -271,3 +271,32 @@ fn the_owner_imports_a_customer_list_with_a_dry_run_and_a_progress_display() {
     assert!(printed.contains("(progress 3/3 parts)"), "{printed}");
     assert_eq!(crate::office::member_count(&app), 1_200);
 }
+
+#[test]
+fn the_owner_reads_the_dashboard_with_its_charts_and_downloads_a_table() {
+    let app = spawn_app();
+    let (anna, _) = member(&app);
+    let ben = app.join("Ben", "ben.dashboard@example.com");
+    for (who, amount, key) in [
+        (&anna, "4.50", "d1"),
+        (&anna, "6.00", "d2"),
+        (&ben, "3.20", "d3"),
+    ] {
+        assert_eq!(app.purchase(who, amount, key).status, 201);
+    }
+    let answer = format!(r#"{{"member_id": "{anna}", "score": 10}}"#);
+    assert_eq!(app.post("/api/v1/surveys/nps", None, &answer).status, 201);
+    let printed = journey(&app, "dashboard", None);
+    assert!(printed.contains("dashboard: 5 charts drawn"), "{printed}");
+    assert!(printed.contains("dashboard: members 2"), "{printed}");
+    assert!(printed.contains("dashboard: revenue €13.70"), "{printed}");
+    assert!(printed.contains("dashboard: nps 100.00"), "{printed}");
+    assert!(
+        printed.contains("dashboard csv: kpi,unit,value,previous,change,formula"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("dashboard csv rows: 22"),
+        "a header and 21 KPIs: {printed}"
+    );
+}

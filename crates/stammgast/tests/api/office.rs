@@ -27,6 +27,8 @@ fn cashiers_are_kept_out_of_the_back_office() {
         "/office/setup",
         "/office/qr",
         "/office/qr/poster.pdf",
+        "/office/dashboard",
+        "/office/dashboard/kpis.csv",
     ] {
         let page = cashier.get(path);
         assert_eq!(
@@ -716,4 +718,48 @@ fn the_api_refuses_a_location_that_is_not_one_of_the_businesss() {
         55,
         "only the purchase at the real location counted"
     );
+}
+
+#[test]
+fn the_dashboard_shows_the_kpis_of_the_period_asked_for_and_its_tables_download_as_csv() {
+    let app = spawn_app();
+    let anna = app.join("Anna", "anna@example.com");
+    assert_eq!(app.purchase(&anna, "12.40", "p1").status, 201);
+    let mut owner = owner(&app);
+    let page = owner.get("/office/dashboard");
+    assert_eq!(page.status, 200);
+    for text in [
+        "Kundenbindungsrate (CRR)",
+        "CRR = (E − N) / S × 100",
+        "12,40\u{a0}€",
+        "data-chart=\"segments\"",
+        "Kohorten",
+    ] {
+        assert!(page.html.contains(text), "{text}");
+    }
+    let bad = owner.get("/office/dashboard?from=gestern&to=2026-01-01");
+    assert_eq!(bad.status, 422, "what to fix is shown");
+    assert!(
+        bad.html
+            .contains("Bitte geben Sie den Zeitraum als Datum an")
+    );
+    let long_ago = owner.get("/office/dashboard?from=2020-01-01&to=2020-01-31");
+    assert!(long_ago.html.contains("value=\"2020-01-31\""));
+    assert!(
+        !long_ago.html.contains("12,40\u{a0}€"),
+        "nothing was bought in January 2020"
+    );
+
+    let csv = String::from_utf8(owner.get_bytes("/office/dashboard/months.csv")).unwrap();
+    assert!(
+        csv.starts_with("month,members,new_members,active_members,visits,purchases,revenue_cents"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",1240,"),
+        "this month's revenue in cents: {csv}"
+    );
+    let segments = String::from_utf8(owner.get_bytes("/office/dashboard/segments.csv")).unwrap();
+    assert!(segments.contains("lifecycle,new,1"), "{segments}");
+    assert_eq!(owner.get("/office/dashboard/secrets.csv").status, 404);
 }

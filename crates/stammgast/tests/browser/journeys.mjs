@@ -5,7 +5,7 @@
 
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
@@ -279,7 +279,38 @@ async function importMembers(browser) {
   await shot(page, "office-import");
 }
 
+/// The owner opens the dashboard: the tiles, the five charts drawn, another period, and a
+/// table downloaded as CSV.
+async function dashboard(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB", acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/login`);
+  await page.fill("#email", env("OWNER_EMAIL"));
+  await page.fill("#password", env("OWNER_PASSWORD"));
+  await page.locator("button[type=submit]").click();
+  await page.waitForURL(`${BASE}/office`);
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.waitForURL(/\/office\/dashboard/);
+  await page.waitForFunction(() => document.querySelectorAll(".uplot canvas").length >= 5);
+  console.log(`dashboard: ${await page.locator(".uplot").count()} charts drawn`);
+  console.log(`dashboard: members ${(await page.locator('[data-kpi="members"]').textContent()).trim()}`);
+  console.log(`dashboard: revenue ${(await page.locator('[data-kpi="member_revenue"]').textContent()).trim()}`);
+  console.log(`dashboard: nps ${(await page.locator('[data-kpi="nps"]').textContent()).trim()}`);
+  await accessible(page, "office-dashboard");
+  await shot(page, "office-dashboard");
+  await page.fill("#from", "2020-01-01");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/from=2020-01-01/);
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "KPIs" }).click();
+  const file = await (await download).path();
+  const csv = readFileSync(file, "utf8");
+  console.log(`dashboard csv: ${csv.split("\r\n")[0]}`);
+  console.log(`dashboard csv rows: ${csv.trim().split("\r\n").length}`);
+}
+
 const JOURNEYS = {
+  dashboard,
   import: importMembers,
   scan,
   wizard,

@@ -1,0 +1,431 @@
+//! The dashboard in the back office: the KPIs of a period with their trend and formula, the
+//! charts (members, active members, visits and revenue, redemptions, liability, segments),
+//! the cohort heat map, the lifetime models' estimates, and every table as CSV.
+
+use super::Web;
+use super::download::{attachment, csv_table};
+use super::format;
+use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
+use super::session::Manager;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use stammgast_app::{Report, ReportQuery};
+use stammgast_core::analytics::kpi::{Kpi, Unit};
+use stammgast_core::ids::LocationId;
+use stammgast_core::member::Language;
+
+pub fn router() -> Router<Web> {
+    Router::new()
+        .route("/office/dashboard", get(page))
+        .route("/office/dashboard/{table}", get(download))
+}
+
+const VIEW: OfficeView = OfficeView {
+    template: "office_dashboard.html",
+    title_key: "dashboard_title",
+    path: "/office/dashboard",
+};
+
+/// The default period: the 30 days up to today.
+const DEFAULT_PERIOD_DAYS: i64 = 30;
+
+#[derive(Deserialize, Default)]
+struct DashboardQuery {
+    from: Option<String>,
+    to: Option<String>,
+    location: Option<String>,
+}
+
+impl DashboardQuery {
+    /// The report query it asks for; a field that does not read falls back to its default
+    /// and is named in the error.
+    fn read(&self, today: NaiveDate) -> (ReportQuery, Option<&'static str>) {
+        let date = |text: &Option<String>| {
+            text.as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
+        };
+        let mut problem = None;
+        let to = match date(&self.to) {
+            Some(Ok(to)) => to,
+            Some(Err(_)) => {
+                problem = Some("dashboard_bad_date");
+                today
+            }
+            None => today,
+        };
+        let from = match date(&self.from) {
+            Some(Ok(from)) if from <= to => from,
+            Some(_) => {
+                problem = Some("dashboard_bad_date");
+                to - Duration::days(DEFAULT_PERIOD_DAYS - 1)
+            }
+            None => to - Duration::days(DEFAULT_PERIOD_DAYS - 1),
+        };
+        let location = self
+            .location
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .and_then(LocationId::parse);
+        (ReportQuery { from, to, location }, problem)
+    }
+
+    fn link(&self, query: &ReportQuery, table: &str) -> String {
+        let location = query.location.map(|l| l.to_string()).unwrap_or_default();
+        format!(
+            "/office/dashboard/{table}.csv?from={}&to={}&location={location}",
+            query.from, query.to
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct Tile {
+    key: &'static str,
+    label: String,
+    help: String,
+    value: String,
+    previous: String,
+    /// "up", "down" or "flat"; empty where there is nothing to compare.
+    trend: &'static str,
+    change: String,
+}
+
+#[derive(Serialize)]
+struct LocationChoice {
+    id: String,
+    name: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct CohortRow {
+    month: String,
+    members: String,
+    /// Each month since joining: the retention as text and its shade (0–100).
+    cells: Vec<(String, u8)>,
+}
+
+#[derive(Serialize)]
+struct DashboardPage {
+    from: String,
+    to: String,
+    locations: Vec<LocationChoice>,
+    tiles: Vec<Tile>,
+    /// The charts' data, as JSON for `dashboard.js`.
+    series: String,
+    cohorts: Vec<CohortRow>,
+    cohort_offsets: Vec<usize>,
+    segments: Vec<(String, u64)>,
+    rfm: Vec<(String, u64)>,
+    models: Option<Vec<(String, String)>>,
+    model_error: Option<String>,
+    downloads: Vec<(String, String)>,
+}
+
+async fn page(
+    State(web): State<Web>,
+    Manager(session, language): Manager,
+    Query(query): Query<DashboardQuery>,
+) -> Response {
+    let today = web.app.now().date_naive();
+    let (report_query, problem) = query.read(today);
+    let report = match web.app.report(&session.caller, report_query).await {
+        Ok(report) => report,
+        Err(error) => return web.failure(language, error),
+    };
+    let locations = match web.app.locations(&session.caller).await {
+        Ok(locations) => locations,
+        Err(error) => return web.failure(language, error),
+    };
+    let tr = |key: &str| text(language, key, &[]).unwrap_or_default();
+    let page = DashboardPage {
+        from: report.query.from.to_string(),
+        to: report.query.to.to_string(),
+        locations: locations
+            .into_iter()
+            .map(|l| LocationChoice {
+                selected: Some(l.id) == report.query.location,
+                id: l.id.to_string(),
+                name: l.name,
+            })
+            .collect(),
+        tiles: report.kpis.iter().map(|kpi| tile(kpi, language)).collect(),
+        series: series(&report, language).to_string(),
+        cohort_offsets: (0..report
+            .cohorts
+            .iter()
+            .map(|c| c.active.len())
+            .max()
+            .unwrap_or(0))
+            .collect(),
+        cohorts: cohort_rows(&report, language),
+        segments: report
+            .lifecycle
+            .iter()
+            .map(|(stage, n)| (tr(&format!("segment_{}", stage.as_str())), *n))
+            .collect(),
+        rfm: report
+            .rfm
+            .iter()
+            .map(|(segment, n)| (tr(&format!("rfm_{}", segment.as_str())), *n))
+            .collect(),
+        models: report.fit.as_ref().ok().map(|fit| {
+            let b = &fit.bgnbd;
+            let g = &fit.gamma_gamma;
+            [
+                ("r", b.r),
+                ("α", b.alpha),
+                ("a", b.a),
+                ("b", b.b),
+                ("p", g.p),
+                ("q", g.q),
+                ("v", g.v),
+            ]
+            .iter()
+            .map(|(name, value)| (name.to_string(), format::decimal(*value, 3, language)))
+            .collect()
+        }),
+        model_error: report
+            .fit
+            .as_ref()
+            .err()
+            .map(|_| tr("dashboard_models_unfitted")),
+        downloads: ["kpis", "months", "cohorts", "segments"]
+            .iter()
+            .map(|table| {
+                (
+                    tr(&format!("dashboard_csv_{table}")),
+                    query.link(&report.query, table),
+                )
+            })
+            .collect(),
+    };
+    let said = Said::error(problem.map(tr));
+    render(&web, &session, language, VIEW, page, said).await
+}
+
+fn tile(kpi: &Kpi, language: Language) -> Tile {
+    let show = |value: Option<f64>| {
+        value.map_or_else(|| "–".to_owned(), |v| formatted(kpi.unit, v, language))
+    };
+    let trend = match kpi.change {
+        Some(change) if change > 1e-9 => "up",
+        Some(change) if change < -1e-9 => "down",
+        Some(_) => "flat",
+        None => "",
+    };
+    let change = kpi.change.map_or_else(String::new, |change| {
+        let sign = if change > 0.0 { "+" } else { "" };
+        format!("{sign}{}", formatted(kpi.unit, change, language))
+    });
+    Tile {
+        key: kpi.key,
+        label: text(language, &format!("kpi_{}", kpi.key), &[])
+            .unwrap_or_else(|| kpi.key.to_owned()),
+        help: text(language, &format!("kpi_{}_help", kpi.key), &[])
+            .unwrap_or_else(|| kpi.formula.to_owned()),
+        value: show(kpi.value),
+        previous: show(kpi.previous),
+        trend,
+        change,
+    }
+}
+
+/// A KPI's value as the page's language writes it.
+fn formatted(unit: Unit, value: f64, language: Language) -> String {
+    match unit {
+        Unit::Count | Unit::Points => format::number(value.round() as i64, language),
+        Unit::Percent => format::percent(value, language),
+        Unit::Cents => format::euros(value.round() as i64, language),
+        Unit::Number => format::decimal(value, 2, language),
+    }
+}
+
+/// The charts' series: one point per month (its first day, in seconds since 1970).
+fn series(report: &Report, language: Language) -> serde_json::Value {
+    let months = &report.months;
+    let column =
+        |value: &dyn Fn(&stammgast_core::analytics::facts::PeriodFacts) -> f64| -> Vec<f64> {
+            months.iter().map(|m| value(&m.facts)).collect()
+        };
+    let tr = |key: &str| text(language, key, &[]).unwrap_or_default();
+    json!({
+        "months": months.iter().map(|m| m.month.first_day().map_or(0, |d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())).collect::<Vec<_>>(),
+        "members": column(&|f| f.members_at_end as f64),
+        "active": column(&|f| f.active_members as f64),
+        "visits": column(&|f| f.visits as f64),
+        "revenue": column(&|f| f.revenue_cents as f64 / 100.0),
+        "coupons": column(&|f| f.coupons_used as f64),
+        "points_redeemed": column(&|f| f.points_redeemed as f64),
+        "liability": column(&|f| f.points_outstanding as f64 * f.value_per_100_points_cents as f64 / 10_000.0),
+        "segments": report.lifecycle.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        "segment_names": report.lifecycle.iter().map(|(s, _)| tr(&format!("segment_{}", s.as_str()))).collect::<Vec<_>>(),
+        "labels": {
+            "members": tr("kpi_members"), "active": tr("kpi_active_members"), "visits": tr("kpi_visits"),
+            "revenue": tr("kpi_member_revenue"), "coupons": tr("kpi_coupons_used"),
+            "points_redeemed": tr("dashboard_points_redeemed"), "liability": tr("kpi_points_liability"),
+        },
+        "locale": if language == Language::De { "de-DE" } else { "en-GB" },
+    })
+}
+
+fn cohort_rows(report: &Report, language: Language) -> Vec<CohortRow> {
+    report
+        .cohorts
+        .iter()
+        .rev()
+        .map(|cohort| CohortRow {
+            month: cohort.month.to_string(),
+            members: format::number(cohort.members as i64, language),
+            cells: cohort
+                .retention_percent
+                .iter()
+                .map(|percent| {
+                    (
+                        format::percent(*percent, language),
+                        percent.clamp(0.0, 100.0).round() as u8,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+async fn download(
+    State(web): State<Web>,
+    Manager(session, language): Manager,
+    Path(table): Path<String>,
+    Query(query): Query<DashboardQuery>,
+) -> Response {
+    let (report_query, _) = query.read(web.app.now().date_naive());
+    let Some(name) = table
+        .strip_suffix(".csv")
+        .filter(|t| ["kpis", "months", "cohorts", "segments"].contains(t))
+    else {
+        return web.failure(language, stammgast_app::AppError::NotFound);
+    };
+    let report = match web.app.report(&session.caller, report_query).await {
+        Ok(report) => report,
+        Err(error) => return web.failure(language, error),
+    };
+    let rows = match name {
+        "kpis" => kpi_rows(&report),
+        "months" => month_rows(&report),
+        "cohorts" => cohort_table(&report),
+        _ => segment_rows(&report),
+    };
+    let file = format!(
+        "stammgast-{name}-{}-{}.csv",
+        report.query.from, report.query.to
+    );
+    attachment("text/csv; charset=utf-8", &file, csv_table(&rows))
+}
+
+fn cells(values: impl IntoIterator<Item = impl ToString>) -> Vec<String> {
+    values.into_iter().map(|v| v.to_string()).collect()
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn kpi_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut rows = vec![cells([
+        "kpi", "unit", "value", "previous", "change", "formula",
+    ])];
+    for kpi in &report.kpis {
+        let unit = serde_json::to_value(kpi.unit)
+            .ok()
+            .and_then(|u| u.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        rows.push(vec![
+            kpi.key.to_owned(),
+            unit,
+            optional(kpi.value),
+            optional(kpi.previous),
+            optional(kpi.change),
+            kpi.formula.to_owned(),
+        ]);
+    }
+    rows
+}
+
+fn month_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut rows = vec![cells([
+        "month",
+        "members",
+        "new_members",
+        "active_members",
+        "visits",
+        "purchases",
+        "revenue_cents",
+        "coupons_used",
+        "points_issued",
+        "points_redeemed",
+        "points_expired",
+        "points_outstanding",
+    ])];
+    for month in &report.months {
+        let f = &month.facts;
+        let mut row = vec![month.month.to_string()];
+        row.extend(cells([
+            f.members_at_end,
+            f.new_members,
+            f.active_members,
+            f.visits,
+            f.purchases,
+        ]));
+        row.extend(cells([f.revenue_cents]));
+        row.extend(cells([f.coupons_used]));
+        row.extend(cells([
+            f.points_issued,
+            f.points_redeemed,
+            f.points_expired,
+            f.points_outstanding,
+        ]));
+        rows.push(row);
+    }
+    rows
+}
+
+fn cohort_table(report: &Report) -> Vec<Vec<String>> {
+    let width = report
+        .cohorts
+        .iter()
+        .map(|c| c.active.len())
+        .max()
+        .unwrap_or(0);
+    let mut header = cells(["join_month", "members"]);
+    header.extend((0..width).map(|offset| format!("month_{offset}_percent")));
+    let mut rows = vec![header];
+    for cohort in &report.cohorts {
+        let mut row = vec![cohort.month.to_string(), cohort.members.to_string()];
+        row.extend(cohort.retention_percent.iter().map(|p| format!("{p:.1}")));
+        rows.push(row);
+    }
+    rows
+}
+
+fn segment_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut rows = vec![cells(["kind", "segment", "members"])];
+    rows.extend(
+        report
+            .lifecycle
+            .iter()
+            .map(|(s, n)| vec!["lifecycle".into(), s.as_str().into(), n.to_string()]),
+    );
+    rows.extend(
+        report
+            .rfm
+            .iter()
+            .map(|(s, n)| vec!["rfm".into(), s.as_str().into(), n.to_string()]),
+    );
+    rows
+}
