@@ -6,6 +6,7 @@
 //! and coupons lead to their members, so at most three rounds), calls `apply_batch`, and
 //! writes the returned `BatchWrites` in the same transaction.
 
+use crate::analytics::rollup::request_deltas;
 use crate::engine::{
     self, Changes, Coupon, Ctx, DomainError, MemberState, RecordedEvent, RewardUsage,
 };
@@ -264,6 +265,8 @@ pub struct BatchWrites {
     pub outcomes: Vec<(BusinessId, IdempotencyKey, Outcome)>,
     /// Staff actions to record in the audit log (manual adjustments).
     pub audit: Vec<AuditEntry>,
+    /// What the batch changes in each business's analytics aggregates.
+    pub rollups: BTreeMap<BusinessId, crate::analytics::rollup::Deltas>,
 }
 
 /// One line of a business's audit log: who did what to whom, and why.
@@ -348,6 +351,26 @@ fn apply_one(
         new_member,
         ..
     } = draft;
+    let members: Vec<(Option<&MemberState>, &MemberState)> = touched
+        .iter()
+        .map(|(id, after)| {
+            let before = snapshot
+                .members
+                .get(&(business, *id))
+                .and_then(Option::as_ref);
+            (before, after)
+        })
+        .collect();
+    let deltas = request_deltas(
+        &program,
+        &members,
+        &changes,
+        new_member.is_some(),
+        request.now,
+    );
+    if !deltas.is_empty() {
+        writes.rollups.entry(business).or_default().append(deltas);
+    }
     writes.changes.entry(business).or_default().append(changes);
     writes
         .new_members
@@ -428,6 +451,7 @@ fn run_command(
                 }
             }
             let mut state = MemberState::new(member.id);
+            state.joined_at = Some(request.now);
             let signup = Event {
                 id: *signup_event,
                 member_id: member.id,

@@ -10,3 +10,51 @@ CREATE TABLE survey_answers (
     answered_at BIGINT NOT NULL,
     PRIMARY KEY (business_id, id)
 ) WITHOUT ROWID;
+
+-- The running aggregates analytics reads instead of history (core: analytics::rollup),
+-- added to by every batch. Each app server adds to rows of its own shard, so servers never
+-- wait on one another's row locks; readers sum the shards. Days are shop-local, counted
+-- from 1 January of year 1; months are year * 12 + month - 1.
+CREATE TABLE analytics_days (
+    business_id TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    shard BIGINT NOT NULL,
+    new_members BIGINT NOT NULL,
+    first_visits BIGINT NOT NULL,
+    purchases BIGINT NOT NULL,
+    visits BIGINT NOT NULL,
+    revenue_cents BIGINT NOT NULL,
+    coupons_used BIGINT NOT NULL,
+    reward_cost_cents BIGINT NOT NULL,
+    points_issued BIGINT NOT NULL,
+    points_redeemed BIGINT NOT NULL,
+    points_expired BIGINT NOT NULL,
+    points_to_members BIGINT NOT NULL,
+    lifetime_seconds BIGINT NOT NULL,
+    PRIMARY KEY (business_id, day, shard)
+) WITHOUT ROWID;
+
+-- Distinct members per calendar month, quarter and year (span), by its first month.
+CREATE TABLE analytics_distinct (
+    business_id TEXT NOT NULL,
+    span TEXT NOT NULL,
+    start_month BIGINT NOT NULL,
+    shard BIGINT NOT NULL,
+    active BIGINT NOT NULL,
+    purchasing BIGINT NOT NULL,
+    repeating BIGINT NOT NULL,
+    single_kind BIGINT NOT NULL,
+    multi_kind BIGINT NOT NULL,
+    redeeming BIGINT NOT NULL,
+    PRIMARY KEY (business_id, span, start_month, shard)
+) WITHOUT ROWID;
+
+-- Distinct members of each join month active in each month.
+CREATE TABLE analytics_cohorts (
+    business_id TEXT NOT NULL,
+    join_month BIGINT NOT NULL,
+    active_month BIGINT NOT NULL,
+    shard BIGINT NOT NULL,
+    members BIGINT NOT NULL,
+    PRIMARY KEY (business_id, join_month, active_month, shard)
+) WITHOUT ROWID;

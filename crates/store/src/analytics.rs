@@ -3,12 +3,16 @@
 
 use crate::batch_tx::{ProgramCache, load_program};
 use crate::codec::{TRANSFER_SELECT, transfer};
-use crate::sql::{Columns, Connection, text};
+use crate::sql::{Columns, Connection, Value, insert_rows, text};
 use crate::{Store, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use stammgast_core::analytics::history::{History, SurveyAnswer, UsedCoupon, Visit};
+use stammgast_core::analytics::rollup::{
+    DAY_FIELDS, DISTINCT_FIELDS, DayCounts, Deltas, DistinctCounts, Rollups, Span,
+};
 use stammgast_core::engine::{Coupon, RecordedEvent};
 use stammgast_core::ids::{BusinessId, LocationId, MemberId};
+use std::collections::BTreeMap;
 
 /// One answer to the NPS survey.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,9 +65,11 @@ impl Store {
                     cost_cents: program.reward_cost_cents(&coupon.reward_id),
                 })
                 .collect();
+            let (visits, voided_visits) = visits(connection, business)?;
             Ok(History {
                 members: joins(connection, business)?,
-                visits: visits(connection, business)?,
+                visits,
+                voided_visits,
                 point_transfers: point_transfers(connection, business)?,
                 coupons_used,
                 survey_answers: survey_answers(connection, business)?,
@@ -91,36 +97,42 @@ fn joins(
         .collect()
 }
 
-/// Purchases and visits that were not voided, in the order they happened.
-fn visits(connection: &mut dyn Connection, business: BusinessId) -> Result<Vec<Visit>, StoreError> {
-    connection
-        .query(
-            "SELECT record FROM events WHERE business_id = $1 AND voided_at IS NULL \
-             AND type IN ('purchase', 'visit') ORDER BY occurred_at, id",
-            &[text(business)],
-        )?
-        .iter()
-        .map(|row| {
-            let record: RecordedEvent = Columns::of(row).json(0)?;
-            let event = record.event;
-            let mut categories: Vec<String> = event
-                .kind
-                .items()
-                .iter()
-                .filter_map(|item| item.category.clone())
-                .collect();
-            categories.sort_unstable();
-            categories.dedup();
-            Ok(Visit {
-                member_id: event.member_id,
-                at: event.occurred_at,
-                location_id: event.location_id,
-                purchase: event.kind.type_name() == "purchase",
-                revenue_cents: event.kind.amount().get() - record.refunded_cents,
-                categories,
-            })
-        })
-        .collect()
+/// Purchases and visits that were not voided, in the order they happened, and when the
+/// voided ones happened.
+type Visits = (Vec<Visit>, Vec<(MemberId, DateTime<Utc>)>);
+
+fn visits(connection: &mut dyn Connection, business: BusinessId) -> Result<Visits, StoreError> {
+    let rows = connection.query(
+        "SELECT record FROM events WHERE business_id = $1 \
+         AND type IN ('purchase', 'visit') ORDER BY occurred_at, id",
+        &[text(business)],
+    )?;
+    let (mut visits, mut voided) = (Vec::new(), Vec::new());
+    for row in &rows {
+        let record: RecordedEvent = Columns::of(row).json(0)?;
+        let event = record.event;
+        if record.voided_at.is_some() {
+            voided.push((event.member_id, event.occurred_at));
+            continue;
+        }
+        let mut categories: Vec<String> = event
+            .kind
+            .items()
+            .iter()
+            .filter_map(|item| item.category.clone())
+            .collect();
+        categories.sort_unstable();
+        categories.dedup();
+        visits.push(Visit {
+            member_id: event.member_id,
+            at: event.occurred_at,
+            location_id: event.location_id,
+            purchase: event.kind.type_name() == "purchase",
+            revenue_cents: event.kind.amount().get() - record.refunded_cents,
+            categories,
+        });
+    }
+    Ok((visits, voided))
 }
 
 fn point_transfers(
@@ -175,4 +187,167 @@ fn survey_answers(
             })
         })
         .collect()
+}
+
+/// The shard this process adds its aggregates to: the process id spreads app servers over
+/// the shards, and one process has one writer, so no two writers share a row.
+fn shard() -> i64 {
+    const SHARDS: u32 = 16;
+    i64::from(std::process::id() % SHARDS)
+}
+
+/// Adds a batch's changes to the aggregates, one upsert per table and business.
+pub(crate) fn write_rollups(
+    connection: &mut dyn Connection,
+    rollups: &BTreeMap<BusinessId, Deltas>,
+) -> Result<(), StoreError> {
+    let shard = shard();
+    for (business, deltas) in rollups {
+        let days = deltas
+            .days
+            .iter()
+            .map(|(day, counts)| {
+                let mut counts = *counts;
+                let mut row = vec![
+                    text(business),
+                    i64::from(day.num_days_from_ce()).into(),
+                    shard.into(),
+                ];
+                row.extend(
+                    DAY_FIELDS
+                        .iter()
+                        .map(|(_, field)| Value::from(*field(&mut counts))),
+                );
+                row
+            })
+            .collect();
+        let names: Vec<&str> = DAY_FIELDS.iter().map(|(name, _)| *name).collect();
+        add_rows(
+            connection,
+            "analytics_days",
+            &["business_id", "day", "shard"],
+            &names,
+            days,
+        )?;
+        let distinct = deltas
+            .distinct
+            .iter()
+            .map(|((span, start), counts)| {
+                let mut counts = *counts;
+                let mut row = vec![
+                    text(business),
+                    span.as_str().into(),
+                    i64::from(*start).into(),
+                    shard.into(),
+                ];
+                row.extend(
+                    DISTINCT_FIELDS
+                        .iter()
+                        .map(|(_, field)| Value::from(*field(&mut counts))),
+                );
+                row
+            })
+            .collect();
+        let names: Vec<&str> = DISTINCT_FIELDS.iter().map(|(name, _)| *name).collect();
+        add_rows(
+            connection,
+            "analytics_distinct",
+            &["business_id", "span", "start_month", "shard"],
+            &names,
+            distinct,
+        )?;
+        let cohorts = deltas
+            .cohorts
+            .iter()
+            .map(|((join, active), members)| {
+                vec![
+                    text(business),
+                    i64::from(*join).into(),
+                    i64::from(*active).into(),
+                    shard.into(),
+                    (*members).into(),
+                ]
+            })
+            .collect();
+        add_rows(
+            connection,
+            "analytics_cohorts",
+            &["business_id", "join_month", "active_month", "shard"],
+            &["members"],
+            cohorts,
+        )?;
+    }
+    Ok(())
+}
+
+/// Inserts rows keyed by `keys`, adding `counts` to a row that is already there.
+fn add_rows(
+    connection: &mut dyn Connection,
+    table: &str,
+    keys: &[&str],
+    counts: &[&str],
+    rows: Vec<crate::sql::Row>,
+) -> Result<(), StoreError> {
+    let additions: Vec<String> = counts
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    let suffix = format!(
+        "ON CONFLICT ({}) DO UPDATE SET {}",
+        keys.join(", "),
+        additions.join(", ")
+    );
+    let columns: Vec<&str> = keys.iter().chain(counts).copied().collect();
+    insert_rows(connection, table, &columns, &suffix, rows)
+}
+
+impl Store {
+    /// A business's aggregates, summed over the shards: a few rows per day, month and
+    /// cohort however long the history.
+    pub async fn analytics_rollups(&self, business: BusinessId) -> Result<Rollups, StoreError> {
+        self.with_connection(move |connection| {
+            let mut rollups = Rollups::default();
+            // PostgreSQL sums BIGINT as NUMERIC; both read the cast back as an integer.
+            let sums = |names: &[&str]| names.iter().map(|n| format!("CAST(SUM({n}) AS BIGINT)")).collect::<Vec<_>>().join(", ");
+            let day_names: Vec<&str> = DAY_FIELDS.iter().map(|(name, _)| *name).collect();
+            let sql = format!("SELECT day, {} FROM analytics_days WHERE business_id = $1 GROUP BY day", sums(&day_names));
+            for row in connection.query(&sql, &[text(business)])? {
+                let columns = Columns::of(&row);
+                let day = i32::try_from(columns.int(0)?).ok().and_then(NaiveDate::from_num_days_from_ce_opt);
+                let day = day.ok_or_else(|| StoreError::Corrupt("an analytics day out of range".into()))?;
+                let mut counts = DayCounts::default();
+                for (index, (_, field)) in DAY_FIELDS.iter().enumerate() {
+                    *field(&mut counts) = columns.int(index + 1)?;
+                }
+                rollups.days.insert(day, counts);
+            }
+            let distinct_names: Vec<&str> = DISTINCT_FIELDS.iter().map(|(name, _)| *name).collect();
+            let sql = format!(
+                "SELECT span, start_month, {} FROM analytics_distinct WHERE business_id = $1 GROUP BY span, start_month",
+                sums(&distinct_names)
+            );
+            for row in connection.query(&sql, &[text(business)])? {
+                let columns = Columns::of(&row);
+                let span = columns.parsed(0, Span::parse)?;
+                let start = month(columns.int(1)?)?;
+                let mut counts = DistinctCounts::default();
+                for (index, (_, field)) in DISTINCT_FIELDS.iter().enumerate() {
+                    *field(&mut counts) = columns.int(index + 2)?;
+                }
+                rollups.distinct.insert((span, start), counts);
+            }
+            let sql = "SELECT join_month, active_month, CAST(SUM(members) AS BIGINT) FROM analytics_cohorts \
+                       WHERE business_id = $1 GROUP BY join_month, active_month";
+            for row in connection.query(sql, &[text(business)])? {
+                let columns = Columns::of(&row);
+                rollups.cohorts.insert((month(columns.int(0)?)?, month(columns.int(1)?)?), columns.int(2)?);
+            }
+            Ok(rollups)
+        })
+        .await
+    }
+}
+
+fn month(value: i64) -> Result<i32, StoreError> {
+    i32::try_from(value).map_err(|_| StoreError::Corrupt("an analytics month out of range".into()))
 }

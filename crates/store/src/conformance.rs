@@ -41,7 +41,8 @@ macro_rules! conformance_suite {
             an_erased_member_keeps_the_ledger_and_loses_the_profile,
             expired_points_are_found_and_expired,
             a_bad_cursor_is_refused,
-            analytics_reads_a_businesss_history_and_only_its_own
+            analytics_reads_a_businesss_history_and_only_its_own,
+            the_running_aggregates_agree_with_the_history_they_summarise
         );
     };
     (@cases $open:path; $($case:ident),*) => {
@@ -649,4 +650,202 @@ pub async fn analytics_reads_a_businesss_history_and_only_its_own(store: Store) 
         "the voided purchase's points were taken back"
     );
     assert_eq!(facts.nps.promoters, 1);
+}
+
+/// Six months of a small café through the store — joins, purchases of one or several
+/// kinds, stamps, voids, refunds, rewards redeemed and used — then every calendar month,
+/// quarter and the year so far read from the running aggregates must give the facts an
+/// exact count over the history gives, and so must the cohorts.
+pub async fn the_running_aggregates_agree_with_the_history_they_summarise(store: Store) {
+    use chrono::{NaiveDate, TimeZone as _};
+    use stammgast_core::analytics::history::Period;
+    use stammgast_core::event::Item;
+    use stammgast_core::seeded::Rng;
+    let business = new_business(&store).await;
+    let start = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
+    let at =
+        |day: u64, hour: u64| start + Duration::days(day as i64) + Duration::hours(hour as i64);
+    let mut rng = Rng::new(11);
+    let mut members = Vec::new();
+    let mut purchases = Vec::new();
+    for day in 0..170u64 {
+        let mut requests = Vec::new();
+        if rng.below(3) == 0 || members.len() < 3 {
+            let command = join_command(&format!("gast{day}@example.com"));
+            let Command::Join { member, .. } = &command else {
+                unreachable!()
+            };
+            members.push(member.id);
+            requests.push(Request {
+                now: at(day, 0),
+                ..request(business, command)
+            });
+        }
+        for (index, member) in members.iter().enumerate() {
+            if rng.below(4) != 0 {
+                continue;
+            }
+            let categories: &[&str] = match rng.below(3) {
+                0 => &["coffee"],
+                1 => &["coffee", "cake"],
+                _ => &[],
+            };
+            let event = Event {
+                id: EventId::from_uuid(Uuid::new_v4()),
+                member_id: *member,
+                kind: if categories.is_empty() && index % 2 == 0 {
+                    EventKind::Visit
+                } else {
+                    let items = categories
+                        .iter()
+                        .map(|c| Item {
+                            sku: None,
+                            category: Some((*c).into()),
+                            quantity: 1,
+                            amount: None,
+                        })
+                        .collect();
+                    EventKind::Purchase {
+                        amount: Cents::new(250 + 100 * rng.below(20) as i64).unwrap(),
+                        items,
+                    }
+                },
+                location_id: None,
+                occurred_at: at(day, 1 + rng.below(8)),
+            };
+            if matches!(event.kind, EventKind::Purchase { .. }) {
+                purchases.push(event.id);
+            }
+            requests.push(Request {
+                now: event.occurred_at,
+                ..request(business, Command::Record { event })
+            });
+        }
+        for request in requests {
+            let _ = submit_one(&store, request).await;
+        }
+        let evening = at(day, 10);
+        if day % 9 == 4
+            && let Some(event_id) = purchases.pop()
+        {
+            let void = Command::Void {
+                event_id,
+                reason: "Irrtum".into(),
+            };
+            let _ = submit_one(
+                &store,
+                Request {
+                    now: evening,
+                    ..request(business, void)
+                },
+            )
+            .await;
+        }
+        if day % 13 == 6
+            && let Some(event_id) = purchases.first().copied()
+        {
+            let refund = Command::Refund {
+                event_id,
+                amount: Cents::new(100).unwrap(),
+                reason: "Kaffee kalt".into(),
+            };
+            let _ = submit_one(
+                &store,
+                Request {
+                    now: evening,
+                    ..request(business, refund)
+                },
+            )
+            .await;
+        }
+        if day % 7 == 3 {
+            let member_id = members[rng.below(members.len() as u64) as usize];
+            let redeem = Command::Redeem {
+                member_id,
+                reward_id: Slug::parse("cake").unwrap(),
+            };
+            if let Ok(Outcome::Coupon(coupon)) = submit_one(
+                &store,
+                Request {
+                    now: evening,
+                    ..request(business, redeem)
+                },
+            )
+            .await
+            {
+                let use_it = Command::UseCoupon { code: coupon.code };
+                submit_one(
+                    &store,
+                    Request {
+                        now: evening + Duration::minutes(5),
+                        ..request(business, use_it)
+                    },
+                )
+                .await
+                .unwrap();
+            }
+        }
+    }
+
+    let history = store.analytics_history(business).await.unwrap();
+    let rollups = store.analytics_rollups(business).await.unwrap();
+    let zone = store.program(business).await.unwrap().unwrap().time_zone();
+    let midnight = |date: NaiveDate| {
+        zone.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let today = at(170, 0).with_timezone(&zone).date_naive();
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let periods = [
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 31)),
+        (date(2026, 6, 1), date(2026, 6, 30)),
+        (date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2026, 6, 1), today),
+    ];
+    let mut compared = 0;
+    for (from, to) in periods {
+        let period = Period {
+            from: midnight(from),
+            to: midnight(to.succ_opt().unwrap()),
+        };
+        let exact = history.facts(period, None, None);
+        let fast = rollups
+            .period(from, to, today)
+            .expect("a calendar span")
+            .facts(period.days(), 100);
+        let exact = stammgast_core::analytics::facts::PeriodFacts {
+            nps: Default::default(),
+            ..exact
+        };
+        assert_eq!(fast, exact, "{from} to {to}");
+        compared += u64::from(exact.active_members > 0);
+    }
+    assert!(
+        compared >= 6,
+        "the history has activity in the periods compared"
+    );
+    assert!(
+        rollups
+            .period(date(2026, 2, 3), date(2026, 2, 20), today)
+            .is_none(),
+        "no distinct counts for days mid-month"
+    );
+    assert_eq!(rollups.cohort_counts(), history.cohort_counts(None));
+    let facts = history.facts(
+        Period {
+            from: midnight(date(2026, 1, 1)),
+            to: midnight(date(2027, 1, 1)),
+        },
+        None,
+        None,
+    );
+    assert!(
+        facts.coupons_used > 0 && facts.multi_kind_members > 0 && facts.single_kind_members > 0,
+        "{facts:?}"
+    );
 }

@@ -80,9 +80,10 @@ pub struct PeriodFacts {
     /// What the coupons used in the period gave away, where it is known (fixed discounts,
     /// and rewards paid in points at the points' value).
     pub reward_cost_cents: i64,
-    /// The days from joining to the last visit (or the period's end if later visits are
-    /// unknown), summed over the members active in the period; for the historic CLV.
-    pub active_member_lifetime_days: f64,
+    /// The days from joining to the last visit by the period's end, summed over the
+    /// members who had visited by then, and how many they are; for the historic CLV.
+    pub lifetime_days: f64,
+    pub lifetime_members: u64,
     pub nps: NpsAnswers,
     /// The predictive model's expected value over the next 365 days, summed over the
     /// members at the end of the period; `None` where the model could not be fitted.

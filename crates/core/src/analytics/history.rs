@@ -46,6 +46,9 @@ pub struct SurveyAnswer {
 pub struct History {
     pub members: Vec<(MemberId, DateTime<Utc>)>,
     pub visits: Vec<Visit>,
+    /// When voided purchases and visits happened: they count for nothing but a member's
+    /// last time at the counter (which a void does not move back).
+    pub voided_visits: Vec<(MemberId, DateTime<Utc>)>,
     /// The points transfers (other units are left out).
     pub point_transfers: Vec<Transfer>,
     pub coupons_used: Vec<UsedCoupon>,
@@ -120,18 +123,13 @@ impl History {
             facts.members_at_end += u64::from(*start < period.to);
             facts.new_members += u64::from(period.contains(*start));
         }
-        let mut activity: HashMap<MemberId, (MemberActivity, Vec<&str>, DateTime<Utc>)> =
-            HashMap::new();
+        let mut activity: HashMap<MemberId, (MemberActivity, Vec<&str>)> = HashMap::new();
         for visit in self
             .visits
             .iter()
             .filter(|v| period.contains(v.at) && in_scope(v.location_id, location))
         {
-            let (member, categories, last) = activity.entry(visit.member_id).or_insert((
-                MemberActivity::default(),
-                Vec::new(),
-                visit.at,
-            ));
+            let (member, categories) = activity.entry(visit.member_id).or_default();
             if visit.purchase {
                 member.purchases += 1;
                 member.revenue_cents += visit.revenue_cents;
@@ -139,30 +137,20 @@ impl History {
                 member.visits += 1;
             }
             categories.extend(visit.categories.iter().map(String::as_str));
-            *last = (*last).max(visit.at);
         }
         for coupon in self.coupons_used.iter().filter(|c| period.contains(c.at)) {
             if location.is_none() || activity.contains_key(&coupon.member_id) {
-                activity
-                    .entry(coupon.member_id)
-                    .or_insert((MemberActivity::default(), Vec::new(), coupon.at))
-                    .0
-                    .coupons_used += 1;
+                activity.entry(coupon.member_id).or_default().0.coupons_used += 1;
                 facts.reward_cost_cents += coupon.cost_cents;
             }
         }
-        for (member_id, (mut member, mut categories, last)) in activity {
+        for (mut member, mut categories) in activity.into_values() {
             categories.sort_unstable();
             categories.dedup();
             member.kinds = u32::try_from(categories.len()).unwrap_or(u32::MAX);
             facts.add_activity(&member);
-            if member.purchases + member.visits > 0
-                && let Some(start) = joins.get(&member_id)
-            {
-                facts.active_member_lifetime_days +=
-                    ((last - *start).num_seconds() as f64 / DAY_SECONDS).max(0.0);
-            }
         }
+        self.count_lifetimes(period.to, &joins, &mut facts);
         self.count_points(period, &mut facts);
         for answer in self
             .survey_answers
@@ -174,6 +162,34 @@ impl History {
         facts.predicted_value_365_days_cents =
             fit.map(|fit| self.predicted_value(fit, period.to, &starts));
         facts
+    }
+
+    /// The days from joining to the last visit before `to` (a voided one included), over the
+    /// members who visited.
+    fn count_lifetimes(
+        &self,
+        to: DateTime<Utc>,
+        joins: &HashMap<MemberId, DateTime<Utc>>,
+        facts: &mut PeriodFacts,
+    ) {
+        let mut last: HashMap<MemberId, DateTime<Utc>> = HashMap::new();
+        let visits = self.visits.iter().map(|v| (v.member_id, v.at));
+        for (member_id, at) in visits
+            .chain(self.voided_visits.iter().copied())
+            .filter(|(_, at)| *at < to)
+        {
+            let seen = last.entry(member_id).or_insert(at);
+            *seen = (*seen).max(at);
+        }
+        let mut seconds = 0_i64;
+        for (member_id, at) in last {
+            if let Some(joined) = joins.get(&member_id) {
+                seconds += (at - *joined).num_seconds().max(0);
+                facts.lifetime_members += 1;
+            }
+        }
+        // Whole seconds summed first, as the running aggregates do, so both agree exactly.
+        facts.lifetime_days = seconds as f64 / DAY_SECONDS;
     }
 
     /// Points issued, redeemed and expired in the period (from the system accounts'
@@ -402,6 +418,7 @@ mod tests {
                 at: day(20),
                 cost_cents: 350,
             }],
+            voided_visits: Vec::new(),
             survey_answers: vec![
                 SurveyAnswer {
                     at: day(3),
@@ -471,7 +488,7 @@ mod tests {
         assert_eq!(facts.points_outstanding, 400, "300 + 700 − 500 − 100");
         assert_eq!((facts.nps.promoters, facts.nps.detractors), (1, 1));
         // Member 1: joined on day −20, last seen on day 20; member 2: joined and came on day 9.
-        assert_eq!(facts.active_member_lifetime_days, 40.0);
+        assert_eq!((facts.lifetime_days, facts.lifetime_members), (40.0, 2));
         assert_eq!(facts.days, 31.0);
     }
 

@@ -79,7 +79,7 @@ const KPIS: [(&str, Unit, &str, Measure); 21] = [
     (
         "historic_clv",
         Unit::Cents,
-        "AOV × purchases per member and year × average lifetime in years (joining to last visit, over the active members)",
+        "AOV × purchases per member and year × average lifetime in years (joining to the last visit by the period's end, over the members who have visited)",
         historic_clv,
     ),
     (
@@ -208,8 +208,7 @@ fn historic_clv(f: &PeriodFacts) -> Option<f64> {
     const DAYS_PER_YEAR: f64 = 365.25;
     let purchases_per_year =
         ratio(f.purchases as f64, f.purchasing_members as f64)? * ratio(DAYS_PER_YEAR, f.days)?;
-    let lifetime_years =
-        ratio(f.active_member_lifetime_days, f.active_members as f64)? / DAYS_PER_YEAR;
+    let lifetime_years = ratio(f.lifetime_days, f.lifetime_members as f64)? / DAYS_PER_YEAR;
     Some(average_order_value(f)? * purchases_per_year * lifetime_years)
 }
 
@@ -273,7 +272,8 @@ mod tests {
             points_outstanding: 4_000,
             value_per_100_points_cents: 50,
             reward_cost_cents: 1_200,
-            active_member_lifetime_days: 50.0 * 365.25,
+            lifetime_days: 80.0 * 365.25,
+            lifetime_members: 80,
             nps: NpsAnswers {
                 promoters: 6,
                 passives: 2,
@@ -353,6 +353,7 @@ mod tests {
             purchases: 1,
             visits: 1,
             revenue_cents: 450,
+            lifetime_members: 1,
             ..PeriodFacts::default()
         };
         assert_eq!(

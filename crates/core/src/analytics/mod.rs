@@ -6,4 +6,5 @@ pub mod cohort;
 pub mod facts;
 pub mod history;
 pub mod kpi;
+pub mod rollup;
 pub mod segments;

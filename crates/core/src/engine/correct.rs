@@ -6,7 +6,7 @@ use super::state::{MemberState, RecordedEvent};
 use super::{
     AdjustmentOutcome, BalanceView, Ctx, DomainError, MaintenanceOutcome, ReversalOutcome,
 };
-use crate::activity::{Tally, month_index};
+use crate::activity::{Kinds, Tally, month_index};
 use crate::event::EventKind;
 use crate::ids::TransferId;
 use crate::ledger::{Account, Phase, TransferKind, Unit};
@@ -34,7 +34,16 @@ pub fn void_event(
         Tally {
             visits: i64::from(record.event.kind.is_visit()),
             spend_cents: spend_left,
-            points_earned: 0,
+            purchases: i64::from(record.event.kind.type_name() == "purchase"),
+            kinds: Kinds::of(
+                record
+                    .event
+                    .kind
+                    .items()
+                    .iter()
+                    .filter_map(|item| item.category.as_deref()),
+            ),
+            ..Tally::default()
         },
     )?;
     record.voided_at = Some(ctx.now);
@@ -73,9 +82,8 @@ pub fn refund_event(
         state,
         share,
         Tally {
-            visits: 0,
             spend_cents: amount.get(),
-            points_earned: 0,
+            ..Tally::default()
         },
     )?;
     record.note = Some(reason.to_owned());
@@ -160,6 +168,9 @@ fn take_back(
         .with_timezone(&ctx.program.time_zone())
         .date_naive();
     state.activity.subtract(month_index(local_date), undo);
+    ctx.changes
+        .reversed_activity
+        .push((record.event.occurred_at, undo));
     Ok(ReversalOutcome {
         event_id,
         member_id: state.id,

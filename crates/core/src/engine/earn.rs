@@ -3,7 +3,7 @@
 use super::posting::{Credit, Debit, credit, debit};
 use super::state::{Coupon, CouponStatus, DayTally, MemberState, RecordedEvent};
 use super::{BalanceView, Ctx, DomainError, EventOutcome, IssuedCoupon};
-use crate::activity::{Tally, month_index};
+use crate::activity::{Kinds, Tally, month_index};
 use crate::event::Event;
 use crate::ids::{EventId, Slug};
 use crate::ledger::{Account, Phase, TransferKind, Unit};
@@ -77,6 +77,15 @@ pub fn record_event(
         visits: i64::from(event.kind.is_visit()),
         spend_cents: event.kind.amount().get(),
         points_earned: earning.points,
+        purchases: i64::from(event.kind.type_name() == "purchase"),
+        coupons_used: 0,
+        kinds: Kinds::of(
+            event
+                .kind
+                .items()
+                .iter()
+                .filter_map(|item| item.category.as_deref()),
+        ),
     };
     state.activity.add(month_index(local_date), tally);
     if event.kind.is_visit() {

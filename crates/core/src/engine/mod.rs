@@ -19,6 +19,7 @@ pub use outcome::*;
 pub use redeem::{RewardUsage, cancel_coupon, redeem_reward, use_coupon};
 pub use state::*;
 
+use crate::activity::Tally;
 use crate::ids::IdSequence;
 use crate::ledger::{LotConsumption, Transfer};
 use crate::program::Program;
@@ -33,6 +34,9 @@ pub struct Changes {
     pub updated_coupons: Vec<Coupon>,
     pub new_events: Vec<RecordedEvent>,
     pub updated_events: Vec<RecordedEvent>,
+    /// What voids and refunds took back of a member's activity, with the time of the event
+    /// it belonged to (analytics' daily figures subtract it there).
+    pub reversed_activity: Vec<(DateTime<Utc>, Tally)>,
 }
 
 impl Changes {
@@ -43,6 +47,7 @@ impl Changes {
         self.updated_coupons.append(&mut other.updated_coupons);
         self.new_events.append(&mut other.new_events);
         self.updated_events.append(&mut other.updated_events);
+        self.reversed_activity.append(&mut other.reversed_activity);
     }
 }
 

@@ -5,6 +5,7 @@ use super::earn::issue_free_coupon;
 use super::posting::{Debit, debit};
 use super::state::{Coupon, CouponStatus, Hold, MemberState};
 use super::{BalanceView, CouponOutcome, Ctx, DomainError};
+use crate::activity::{Tally, month_index};
 use crate::ids::Slug;
 use crate::ledger::{Account, LotConsumption, Phase, Transfer, TransferKind, Unit};
 use crate::program::Reward;
@@ -125,6 +126,12 @@ pub fn use_coupon(
         resolve_hold(ctx, state, &hold, Phase::PostPending(hold.transfer_id));
         state.balance_mut(&hold.unit).posted -= hold.amount;
     }
+    let local_date = ctx.now.with_timezone(&ctx.program.time_zone()).date_naive();
+    let used = Tally {
+        coupons_used: 1,
+        ..Tally::default()
+    };
+    state.activity.add(month_index(local_date), used);
     finish(ctx, coupon, state, CouponStatus::Redeemed)
 }
 

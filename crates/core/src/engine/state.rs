@@ -38,6 +38,10 @@ pub struct MemberState {
     pub stamps: BTreeMap<Slug, Balance>,
     pub activity: Activity,
     pub last_visit_at: Option<DateTime<Utc>>,
+    /// When the member joined (kept here so analytics knows a member's cohort from the
+    /// state alone; `None` in states written before it was).
+    #[serde(default)]
+    pub joined_at: Option<DateTime<Utc>>,
     pub tier: Option<Slug>,
     pub tier_reached_at: Option<DateTime<Utc>>,
     pub today: DayTally,
@@ -60,6 +64,7 @@ impl MemberState {
             stamps: BTreeMap::new(),
             activity: Activity::default(),
             last_visit_at: None,
+            joined_at: None,
             tier: None,
             tier_reached_at: None,
             today: DayTally::default(),

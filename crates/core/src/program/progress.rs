@@ -184,7 +184,7 @@ mod tests {
             Tally {
                 visits: 1,
                 spend_cents,
-                points_earned: 0,
+                ..Tally::default()
             },
         );
         state

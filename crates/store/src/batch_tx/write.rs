@@ -84,7 +84,8 @@ pub(super) fn write(
         "",
         outcomes,
     )?;
-    write_audit(connection, &writes.audit)
+    write_audit(connection, &writes.audit)?;
+    crate::analytics::write_rollups(connection, &writes.rollups)
 }
 
 const PROFILE_COLUMNS: [&str; 9] = [
