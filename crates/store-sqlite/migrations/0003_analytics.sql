@@ -58,3 +58,32 @@ CREATE TABLE analytics_cohorts (
     members BIGINT NOT NULL,
     PRIMARY KEY (business_id, join_month, active_month, shard)
 ) WITHOUT ROWID;
+
+-- Each member's segments now, as the worker last placed them ('' before a first visit has
+-- an RFM segment), and every entry into and exit from a segment, with its time.
+CREATE TABLE segment_members (
+    business_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    lifecycle TEXT NOT NULL,
+    rfm TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (business_id, member_id)
+) WITHOUT ROWID;
+CREATE TABLE segment_transitions (
+    business_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    entered BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (business_id, id)
+) WITHOUT ROWID;
+CREATE INDEX segment_transitions_by_time ON segment_transitions (business_id, at);
+
+-- What the worker last computed of a business as a whole: the lifetime models' fit, the
+-- predicted value and the segments' sizes (JSON).
+CREATE TABLE analytics_snapshots (
+    business_id TEXT NOT NULL PRIMARY KEY,
+    computed_at BIGINT NOT NULL,
+    snapshot TEXT NOT NULL
+) WITHOUT ROWID;

@@ -6,6 +6,7 @@ use crate::codec::{TRANSFER_SELECT, transfer};
 use crate::sql::{Columns, Connection, Value, insert_rows, text};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use stammgast_core::analytics::facts::NpsAnswers;
 use stammgast_core::analytics::history::{History, SurveyAnswer, UsedCoupon, Visit};
 use stammgast_core::analytics::rollup::{
     DAY_FIELDS, DISTINCT_FIELDS, DayCounts, Deltas, DistinctCounts, Rollups, Span,
@@ -350,4 +351,37 @@ impl Store {
 
 fn month(value: i64) -> Result<i32, StoreError> {
     i32::try_from(value).map_err(|_| StoreError::Corrupt("an analytics month out of range".into()))
+}
+
+impl Store {
+    /// The NPS answers given in `[from, to)`, at `location` or anywhere.
+    pub async fn nps_answers(
+        &self,
+        business: BusinessId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        location: Option<LocationId>,
+    ) -> Result<NpsAnswers, StoreError> {
+        self.with_connection(move |connection| {
+            let mut sql = String::from(
+                "SELECT score, COUNT(*) FROM survey_answers WHERE business_id = $1 AND answered_at >= $2 AND answered_at < $3",
+            );
+            let mut params = vec![text(business), from.into(), to.into()];
+            if let Some(location) = location {
+                sql.push_str(" AND location_id = $4");
+                params.push(text(location));
+            }
+            sql.push_str(" GROUP BY score");
+            let mut answers = NpsAnswers::default();
+            for row in connection.query(&sql, &params)? {
+                let columns = Columns::of(&row);
+                let score = u8::try_from(columns.int(0)?).map_err(|_| StoreError::Corrupt("a survey score out of range".into()))?;
+                for _ in 0..columns.int(1)? {
+                    answers.add(score);
+                }
+            }
+            Ok(answers)
+        })
+        .await
+    }
 }

@@ -21,12 +21,14 @@ mod locations;
 mod migrate;
 mod reads;
 mod records;
+mod segments;
 mod shop_settings;
 pub mod sql;
 mod writer;
 
 pub use analytics::NewSurveyAnswer;
 pub use records::*;
+pub use segments::{PlacementChange, SegmentTransition, StoredPlacement};
 
 use sql::{Backend, Connection};
 use stammgast_core::batch::{Outcome, Request};

@@ -1,8 +1,9 @@
-//! Background maintenance: a bounded loop that expires due points and re-evaluates tiers
-//! (downgrades happen only here, after the grace period). Each pass handles at most
-//! `batch_size` members per business and kind of work, so one pass has a bounded cost;
-//! what is left waits for the next pass. Both kinds of work are idempotent, so several
-//! app servers running the loop at once change nothing twice.
+//! Background maintenance: a bounded loop that expires due points, re-evaluates tiers
+//! (downgrades happen only here, after the grace period) and, every few minutes per
+//! business, refits the lifetime models and places every member in their segments. Each
+//! pass handles at most `batch_size` members per business for expiry and tiers, so one
+//! pass has a bounded cost; what is left waits for the next pass. All of it is
+//! idempotent, so several app servers running the loop at once change nothing twice.
 
 #![cfg_attr(
     not(test),
@@ -25,7 +26,14 @@ pub struct WorkerSettings {
 pub struct PassReport {
     pub members_expired: usize,
     pub tiers_evaluated: usize,
+    /// Members placed in their segments, and the moves between segments recorded.
+    pub members_placed: usize,
+    pub segment_moves: usize,
 }
+
+/// How often a business's models and segments are refreshed: a lifecycle stage changes
+/// by the day, and a refresh of a million members takes seconds.
+const ANALYTICS_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Runs passes every `interval` until `shutdown` resolves.
 pub async fn run(
@@ -53,6 +61,8 @@ pub struct Worker {
     batch_size: usize,
     /// Where each business's tier evaluation goes on next pass (it walks members in id order).
     tier_cursors: HashMap<BusinessId, MemberId>,
+    /// When each business's analytics were last refreshed by this worker.
+    analytics_refreshed: HashMap<BusinessId, std::time::Instant>,
 }
 
 impl Worker {
@@ -61,6 +71,7 @@ impl Worker {
             app,
             batch_size,
             tier_cursors: HashMap::new(),
+            analytics_refreshed: HashMap::new(),
         }
     }
 
@@ -87,6 +98,17 @@ impl Worker {
                 }
                 _ => self.tier_cursors.remove(&business),
             };
+            let due = self
+                .analytics_refreshed
+                .get(&business)
+                .is_none_or(|at| at.elapsed() >= ANALYTICS_INTERVAL);
+            if due {
+                let refreshed = self.app.refresh_analytics(business).await?;
+                report.members_placed += refreshed.members;
+                report.segment_moves += refreshed.moves;
+                self.analytics_refreshed
+                    .insert(business, std::time::Instant::now());
+            }
         }
         Ok(report)
     }

@@ -234,32 +234,37 @@ impl History {
             .sum()
     }
 
-    /// Every member's history for the lifetime models at `at`, in cents: joining counts as
-    /// the first purchase (most members join at the counter), repeat days are the days with
-    /// a purchase after the join day.
+    /// Every member's history for the lifetime models at `at`, in cents
+    /// ([`clv::member_history`]), for the members who had joined by then.
     pub fn customer_histories(&self, at: DateTime<Utc>) -> Vec<(MemberId, CustomerHistory)> {
-        let mut transactions: Vec<clv::Transaction<MemberId>> = self
-            .members
+        let seen = self.seen_before(at);
+        self.members
             .iter()
             .filter(|(_, joined)| *joined < at)
-            .map(|(member_id, joined)| clv::Transaction {
-                customer: *member_id,
-                date: joined.date_naive(),
-                amount: 0.0,
+            .map(|(member_id, joined)| {
+                let (last, visits, spend) = seen
+                    .get(member_id)
+                    .map_or((None, 0, 0), |(last, visits, spend)| {
+                        (Some(*last), *visits, *spend)
+                    });
+                (
+                    *member_id,
+                    clv::member_history(*joined, last, visits, spend, at),
+                )
             })
-            .collect();
-        transactions.extend(
-            self.visits
-                .iter()
-                .filter(|v| v.purchase && v.at < at)
-                .map(|v| clv::Transaction {
-                    customer: v.member_id,
-                    date: v.at.date_naive(),
-                    amount: v.revenue_cents as f64,
-                }),
-        );
-        let end = (at - chrono::Duration::milliseconds(1)).date_naive();
-        clv::summarise(&transactions, end)
+            .collect()
+    }
+
+    /// Each member's last visit, number of visits and spend before `at`.
+    fn seen_before(&self, at: DateTime<Utc>) -> HashMap<MemberId, (DateTime<Utc>, u64, i64)> {
+        let mut seen: HashMap<MemberId, (DateTime<Utc>, u64, i64)> = HashMap::new();
+        for visit in self.visits.iter().filter(|v| v.at < at) {
+            let entry = seen.entry(visit.member_id).or_insert((visit.at, 0, 0));
+            entry.0 = entry.0.max(visit.at);
+            entry.1 += 1;
+            entry.2 += visit.revenue_cents;
+        }
+        seen
     }
 
     /// What the segments see of each member at `now`, with P(alive) where `fit` is given.
@@ -268,34 +273,19 @@ impl History {
         now: DateTime<Utc>,
         fit: Option<&clv::Fit>,
     ) -> Vec<(MemberId, MemberFacts)> {
-        let mut seen: HashMap<MemberId, (DateTime<Utc>, u64, i64)> = HashMap::new();
-        for visit in self.visits.iter().filter(|v| v.at <= now) {
-            let entry = seen.entry(visit.member_id).or_insert((visit.at, 0, 0));
-            entry.0 = entry.0.max(visit.at);
-            entry.1 += 1;
-            entry.2 += visit.revenue_cents;
-        }
-        let alive: HashMap<MemberId, f64> = fit
-            .map(|fit| {
-                self.customer_histories(now)
-                    .into_iter()
-                    .map(|(id, history)| (id, clv::bgnbd::probability_alive(&fit.bgnbd, &history)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let days = |from: DateTime<Utc>| (now - from).num_seconds() as f64 / DAY_SECONDS;
+        let seen = self.seen_before(now);
         self.members
             .iter()
             .map(|(member_id, joined)| {
-                let seen = seen.get(member_id);
-                let facts = MemberFacts {
-                    days_since_joined: days(*joined),
-                    days_since_last_visit: seen.map(|(last, _, _)| days(*last)),
-                    visits: seen.map_or(0, |s| s.1),
-                    spend_cents: seen.map_or(0, |s| s.2),
-                    probability_alive: alive.get(member_id).copied(),
-                };
-                (*member_id, facts)
+                let (last, visits, spend) = seen
+                    .get(member_id)
+                    .map_or((None, 0, 0), |(last, visits, spend)| {
+                        (Some(*last), *visits, *spend)
+                    });
+                (
+                    *member_id,
+                    MemberFacts::at(now, *joined, last, visits, spend, fit),
+                )
             })
             .collect()
     }
@@ -539,7 +529,7 @@ mod tests {
         );
         let three = facts.iter().find(|(id, _)| *id == member(3)).unwrap().1;
         assert_eq!(three.days_since_last_visit, None);
-        let histories = history().customer_histories(day(30));
+        let histories = history().customer_histories(day(30) + chrono::Duration::seconds(1));
         assert_eq!(histories.len(), 2, "member 3 joined later");
         let one = histories.iter().find(|(id, _)| *id == member(1)).unwrap().1;
         assert_eq!((one.frequency, one.monetary_value), (3, 1_000.0 / 3.0));

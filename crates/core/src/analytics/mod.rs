@@ -6,5 +6,7 @@ pub mod cohort;
 pub mod facts;
 pub mod history;
 pub mod kpi;
+pub mod membership;
 pub mod rollup;
 pub mod segments;
+pub mod snapshot;

@@ -2,6 +2,8 @@
 //! RFM scores (1–5 by quintiles of recency, frequency and monetary value across the
 //! business's buying members) with the named RFM segments.
 
+use crate::clv;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What the segments see of one member at a moment.
@@ -15,6 +17,28 @@ pub struct MemberFacts {
     pub spend_cents: i64,
     /// The predictive model's probability that the member still comes, where fitted.
     pub probability_alive: Option<f64>,
+}
+
+impl MemberFacts {
+    /// A member's facts at `now` from their aggregates, with P(alive) where `fit` is given.
+    pub fn at(
+        now: DateTime<Utc>,
+        joined_at: DateTime<Utc>,
+        last_visit_at: Option<DateTime<Utc>>,
+        visits: u64,
+        spend_cents: i64,
+        fit: Option<&clv::Fit>,
+    ) -> Self {
+        let days = |from: DateTime<Utc>| (now - from).num_seconds() as f64 / 86_400.0;
+        let history = clv::member_history(joined_at, last_visit_at, visits, spend_cents, now);
+        Self {
+            days_since_joined: days(joined_at),
+            days_since_last_visit: last_visit_at.map(days),
+            visits,
+            spend_cents,
+            probability_alive: fit.map(|fit| clv::bgnbd::probability_alive(&fit.bgnbd, &history)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -130,7 +154,7 @@ impl RfmScore {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RfmSegment {
     Champions,

@@ -9,11 +9,11 @@ use super::optimize::minimize;
 use super::special::hyp2f1;
 #[cfg(test)]
 use super::special::ln_gamma;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The fitted parameters, with time in weeks, and the total log-likelihood of the history
 /// at them (comparable between fits on the same history).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Parameters {
     pub r: f64,
     pub alpha: f64,

@@ -7,9 +7,9 @@ use super::FitError;
 use super::history::Histories;
 use super::optimize::minimize;
 use super::special::{digamma, ln_gamma};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Parameters {
     pub p: f64,
     pub q: f64,

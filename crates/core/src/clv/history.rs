@@ -140,6 +140,33 @@ fn history(days: &[(NaiveDate, f64)], calibration_end: NaiveDate) -> CustomerHis
     }
 }
 
+/// A member's history as the models see it from their aggregates at `at`: joining is the
+/// first purchase, every visit after it a repeat, each worth the mean spend per visit.
+/// The product fits on these (the aggregates are kept for every member, so a million
+/// members need no scan of their history); `clv fit` reads purchase days instead, as the
+/// literature and the `lifetimes` package do.
+pub fn member_history(
+    joined_at: chrono::DateTime<chrono::Utc>,
+    last_visit_at: Option<chrono::DateTime<chrono::Utc>>,
+    visits: u64,
+    spend_cents: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> CustomerHistory {
+    let weeks = |to: chrono::DateTime<chrono::Utc>| {
+        ((to - joined_at).num_seconds().max(0)) as f64 / (7.0 * 86_400.0)
+    };
+    CustomerHistory {
+        frequency: u32::try_from(visits).unwrap_or(u32::MAX),
+        recency_weeks: last_visit_at.map_or(0.0, weeks),
+        age_weeks: weeks(at),
+        monetary_value: if visits > 0 {
+            spend_cents as f64 / visits as f64
+        } else {
+            0.0
+        },
+    }
+}
+
 /// Every customer's history, ordered by frequency so that a likelihood evaluates the terms
 /// that depend only on the frequency once per distinct frequency, not once per customer.
 #[derive(Clone, Debug)]

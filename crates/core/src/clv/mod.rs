@@ -17,10 +17,11 @@ pub mod simulate;
 pub mod special;
 
 pub use history::{
-    CustomerHistory, Histories, Transaction, TransactionsError, read_transactions_csv, summarise,
+    CustomerHistory, Histories, Transaction, TransactionsError, member_history,
+    read_transactions_csv, summarise,
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a model could not be fitted.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -38,7 +39,7 @@ pub enum FitError {
 }
 
 /// The result of fitting both models on one calibration period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fit {
     pub bgnbd: bgnbd::Parameters,
     pub gamma_gamma: gamma_gamma::Parameters,

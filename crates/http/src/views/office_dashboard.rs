@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stammgast_app::{Report, ReportQuery};
@@ -31,9 +31,6 @@ const VIEW: OfficeView = OfficeView {
     title_key: "dashboard_title",
     path: "/office/dashboard",
 };
-
-/// The default period: the 30 days up to today.
-const DEFAULT_PERIOD_DAYS: i64 = 30;
 
 #[derive(Deserialize, Default)]
 struct DashboardQuery {
@@ -60,13 +57,15 @@ impl DashboardQuery {
             }
             None => today,
         };
+        // By default the month so far, which the running aggregates answer at once.
+        let month_start = to.with_day(1).unwrap_or(to);
         let from = match date(&self.from) {
             Some(Ok(from)) if from <= to => from,
             Some(_) => {
                 problem = Some("dashboard_bad_date");
-                to - Duration::days(DEFAULT_PERIOD_DAYS - 1)
+                month_start
             }
-            None => to - Duration::days(DEFAULT_PERIOD_DAYS - 1),
+            None => month_start,
         };
         let location = self
             .location
@@ -116,6 +115,10 @@ struct CohortRow {
 struct DashboardPage {
     from: String,
     to: String,
+    /// Calendar periods to pick at once: (label, link).
+    shortcuts: Vec<(String, String)>,
+    /// The period the trend compares with, as text.
+    previous: String,
     locations: Vec<LocationChoice>,
     tiles: Vec<Tile>,
     /// The charts' data, as JSON for `dashboard.js`.
@@ -148,6 +151,12 @@ async fn page(
     let page = DashboardPage {
         from: report.query.from.to_string(),
         to: report.query.to.to_string(),
+        shortcuts: shortcuts(today, &report.query, language),
+        previous: format!(
+            "{} – {}",
+            format::date(report.previous.0, language),
+            format::date(report.previous.1, language)
+        ),
         locations: locations
             .into_iter()
             .map(|l| LocationChoice {
@@ -209,6 +218,33 @@ async fn page(
     };
     let said = Said::error(problem.map(tr));
     render(&web, &session, language, VIEW, page, said).await
+}
+
+/// This month, last month, this quarter and this year (so far), at the location chosen.
+fn shortcuts(today: NaiveDate, query: &ReportQuery, language: Language) -> Vec<(String, String)> {
+    let first_of_month = today.with_day(1).unwrap_or(today);
+    let last_month_end = first_of_month.pred_opt().unwrap_or(first_of_month);
+    let last_month = last_month_end.with_day(1).unwrap_or(last_month_end);
+    let quarter = first_of_month
+        .with_month(first_of_month.month0() / 3 * 3 + 1)
+        .unwrap_or(first_of_month);
+    let year = first_of_month.with_month(1).unwrap_or(first_of_month);
+    let location = query.location.map(|l| l.to_string()).unwrap_or_default();
+    [
+        ("dashboard_this_month", first_of_month, today),
+        ("dashboard_last_month", last_month, last_month_end),
+        ("dashboard_this_quarter", quarter, today),
+        ("dashboard_this_year", year, today),
+    ]
+    .into_iter()
+    .map(|(key, from, to)| {
+        let label = text(language, key, &[]).unwrap_or_default();
+        (
+            label,
+            format!("/office/dashboard?from={from}&to={to}&location={location}"),
+        )
+    })
+    .collect()
 }
 
 fn tile(kpi: &Kpi, language: Language) -> Tile {

@@ -252,3 +252,40 @@ fn clv_fit_prints_both_models_estimates_in_weeks() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 2"));
 }
+
+#[test]
+fn a_calendar_year_read_from_the_running_aggregates_agrees_with_the_days_counted_from_history() {
+    let app = spawn_app();
+    let anna = app.join("Anna", "anna@example.com");
+    let ben = app.join("Ben", "ben@example.com");
+    for (member, amount, key) in [
+        (&anna, "4.50", "p1"),
+        (&anna, "7.50", "p2"),
+        (&ben, "3.00", "p3"),
+    ] {
+        assert_eq!(app.purchase(member, amount, key).status, 201);
+    }
+    let year = Utc::now().format("%Y").to_string();
+    let reply = app.get(&format!(
+        "/api/v1/reports/kpis?from={year}-01-01&to={year}-12-31"
+    ));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let days = kpis_as(&app, &app.api_key);
+    for key in [
+        "members",
+        "new_members",
+        "active_members",
+        "member_revenue",
+        "repeat_purchase_rate",
+        "points_outstanding",
+    ] {
+        assert_eq!(
+            reply.body["kpis"][key]["value"], days["kpis"][key]["value"],
+            "{key}"
+        );
+    }
+    assert_eq!(
+        reply.body["kpis"]["active_members"]["value"].as_f64(),
+        Some(2.0)
+    );
+}

@@ -1,0 +1,279 @@
+//! Segments and the analytics snapshot: every member's aggregates for the worker, the
+//! segments each member is in, the moves between them (written once even when several
+//! workers place the same members at once), and the worker's snapshot of the business.
+
+use crate::reads::in_transaction;
+use crate::sql::{Columns, Connection, Value, insert_rows, text};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use stammgast_core::analytics::snapshot::MemberAggregate;
+use stammgast_core::ids::{BusinessId, MemberId};
+use std::collections::HashMap;
+
+/// A member's segments as stored: the lifecycle stage and the RFM segment ('' for none).
+pub type StoredPlacement = (String, String);
+
+/// One member's new placement, with the one it replaces and the moves it makes (each with
+/// a fresh id for the transitions table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacementChange {
+    pub member_id: MemberId,
+    pub before: Option<StoredPlacement>,
+    pub after: StoredPlacement,
+    pub moves: Vec<(uuid::Uuid, String, bool)>,
+}
+
+/// A recorded entry into or exit from a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentTransition {
+    pub member_id: MemberId,
+    pub segment: String,
+    pub entered: bool,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Every member's aggregates (erased members are left out).
+    pub async fn member_aggregates(
+        &self,
+        business: BusinessId,
+    ) -> Result<Vec<MemberAggregate>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT m.id, m.joined_at, s.last_visit_at, s.visits, s.spend_cents FROM members m \
+                 JOIN member_states s ON s.business_id = m.business_id AND s.id = m.id \
+                 WHERE m.business_id = $1 AND m.erased_at IS NULL",
+                &[text(business)],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(MemberAggregate {
+                        member_id: columns.parsed(0, MemberId::parse)?,
+                        joined_at: columns.time(1)?,
+                        last_visit_at: columns.opt_time(2)?,
+                        visits: u64::try_from(columns.int(3)?).unwrap_or(0),
+                        spend_cents: columns.int(4)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Where the worker last placed each member.
+    pub async fn placements(
+        &self,
+        business: BusinessId,
+    ) -> Result<HashMap<MemberId, StoredPlacement>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT member_id, lifecycle, rfm FROM segment_members WHERE business_id = $1",
+                &[text(business)],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok((
+                        columns.parsed(0, MemberId::parse)?,
+                        (columns.text(1)?.to_owned(), columns.text(2)?.to_owned()),
+                    ))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Stores new placements and their moves in one transaction. A placement is written
+    /// only over the one it was computed against, so when two workers place a member at
+    /// once, one writes it and its moves, and the other finds it done. Returns the moves
+    /// written.
+    pub async fn record_placements(
+        &self,
+        business: BusinessId,
+        changes: Vec<PlacementChange>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.with_connection(move |connection| {
+            in_transaction(connection, |connection| {
+                let (new, moved): (Vec<_>, Vec<_>) =
+                    changes.into_iter().partition(|c| c.before.is_none());
+                let mut written = insert_new(connection, business, new, at)?;
+                for change in moved {
+                    let (Some((old_lifecycle, old_rfm)), (lifecycle, rfm)) =
+                        (&change.before, &change.after)
+                    else {
+                        continue;
+                    };
+                    let updated = connection.execute(
+                        "UPDATE segment_members SET lifecycle = $3, rfm = $4, updated_at = $5 \
+                         WHERE business_id = $1 AND member_id = $2 AND lifecycle = $6 AND rfm = $7",
+                        &[
+                            text(business),
+                            text(change.member_id),
+                            lifecycle.as_str().into(),
+                            rfm.as_str().into(),
+                            at.into(),
+                            old_lifecycle.as_str().into(),
+                            old_rfm.as_str().into(),
+                        ],
+                    )?;
+                    if updated == 1 {
+                        written += write_moves(connection, business, &[change], at)?;
+                    }
+                }
+                Ok(written)
+            })
+        })
+        .await
+    }
+
+    /// The moves recorded at or after `since`, oldest first, at most `limit`.
+    pub async fn segment_transitions(
+        &self,
+        business: BusinessId,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<SegmentTransition>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT member_id, segment, entered, at FROM segment_transitions \
+                 WHERE business_id = $1 AND at >= $2 ORDER BY at, id LIMIT $3",
+                &[
+                    text(business),
+                    since.into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(SegmentTransition {
+                        member_id: columns.parsed(0, MemberId::parse)?,
+                        segment: columns.text(1)?.to_owned(),
+                        entered: columns.int(2)? == 1,
+                        at: columns.time(3)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Replaces the business's analytics snapshot (JSON).
+    pub async fn save_analytics_snapshot(
+        &self,
+        business: BusinessId,
+        at: DateTime<Utc>,
+        snapshot: String,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection.execute(
+                "INSERT INTO analytics_snapshots (business_id, computed_at, snapshot) VALUES ($1, $2, $3) \
+                 ON CONFLICT (business_id) DO UPDATE SET computed_at = excluded.computed_at, snapshot = excluded.snapshot",
+                &[text(business), at.into(), snapshot.into()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn analytics_snapshot(
+        &self,
+        business: BusinessId,
+    ) -> Result<Option<String>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT snapshot FROM analytics_snapshots WHERE business_id = $1",
+                &[text(business)],
+            )?;
+            rows.first()
+                .map(|row| Columns::of(row).text(0).map(str::to_owned))
+                .transpose()
+        })
+        .await
+    }
+}
+
+/// Inserts the placements of members placed for the first time; a row another worker
+/// inserted first is left alone, and only the inserted ones' moves are written.
+fn insert_new(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    changes: Vec<PlacementChange>,
+    at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    // One statement per chunk, each returning the members it inserted.
+    const CHUNK: usize = 500;
+    let mut written = 0;
+    for chunk in changes.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO segment_members (business_id, member_id, lifecycle, rfm, updated_at) VALUES ",
+        );
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for (index, change) in chunk.iter().enumerate() {
+            let base = index * 5;
+            sql.push_str(&format!(
+                "{}(${}, ${}, ${}, ${}, ${})",
+                if index == 0 { "" } else { ", " },
+                base + 1,
+                base + 2,
+                base + 3,
+                base + 4,
+                base + 5
+            ));
+            params.extend([
+                text(business),
+                text(change.member_id),
+                change.after.0.as_str().into(),
+                change.after.1.as_str().into(),
+                at.into(),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT (business_id, member_id) DO NOTHING RETURNING member_id");
+        let inserted: std::collections::HashSet<MemberId> = connection
+            .query(&sql, &params)?
+            .iter()
+            .map(|row| Columns::of(row).parsed(0, MemberId::parse))
+            .collect::<Result<_, _>>()?;
+        let done: Vec<PlacementChange> = chunk
+            .iter()
+            .filter(|c| inserted.contains(&c.member_id))
+            .cloned()
+            .collect();
+        written += write_moves(connection, business, &done, at)?;
+    }
+    Ok(written)
+}
+
+fn write_moves(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    changes: &[PlacementChange],
+    at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let rows: Vec<crate::sql::Row> = changes
+        .iter()
+        .flat_map(|change| {
+            change.moves.iter().map(move |(id, segment, entered)| {
+                vec![
+                    text(business),
+                    text(id),
+                    text(change.member_id),
+                    segment.as_str().into(),
+                    i64::from(*entered).into(),
+                    at.into(),
+                ]
+            })
+        })
+        .collect();
+    let count = rows.len();
+    insert_rows(
+        connection,
+        "segment_transitions",
+        &["business_id", "id", "member_id", "segment", "entered", "at"],
+        "",
+        rows,
+    )?;
+    Ok(count)
+}
