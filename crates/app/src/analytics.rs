@@ -15,7 +15,7 @@ use stammgast_core::analytics::cohort::{self, Cohort, Month};
 use stammgast_core::analytics::facts::PeriodFacts;
 use stammgast_core::analytics::history::{History, Period};
 use stammgast_core::analytics::kpi::{self, Kpi};
-use stammgast_core::analytics::membership::{Placement, moves};
+use stammgast_core::analytics::membership::{Placement, Sizes, moves};
 use stammgast_core::analytics::rollup::{Rollups, Span};
 use stammgast_core::analytics::segments::{Lifecycle, LifecycleThresholds, RfmSegment};
 use stammgast_core::analytics::snapshot::{self, Snapshot};
@@ -43,9 +43,6 @@ pub struct MonthFacts {
     pub facts: PeriodFacts,
 }
 
-/// How many members each segment has.
-type SegmentSizes<S> = Vec<(S, u64)>;
-
 #[derive(Clone, Debug)]
 pub struct Report {
     pub query: ReportQuery,
@@ -57,8 +54,8 @@ pub struct Report {
     pub kpis: Vec<Kpi>,
     pub months: Vec<MonthFacts>,
     pub cohorts: Vec<Cohort>,
-    pub lifecycle: SegmentSizes<Lifecycle>,
-    pub rfm: SegmentSizes<RfmSegment>,
+    pub lifecycle: Sizes<Lifecycle>,
+    pub rfm: Sizes<RfmSegment>,
     /// The lifetime models as the worker last fitted them, or why not.
     pub fit: Result<clv::Fit, String>,
 }

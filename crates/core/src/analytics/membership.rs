@@ -60,8 +60,11 @@ pub fn moves(member_id: MemberId, before: Option<&Placement>, after: &Placement)
     left.chain(entered).collect()
 }
 
+/// How many members each segment of one kind has, in the kind's order.
+pub type Sizes<S> = Vec<(S, u64)>;
+
 /// How many members each lifecycle stage and each RFM segment has.
-pub fn sizes(placements: &[Placement]) -> (Vec<(Lifecycle, u64)>, Vec<(RfmSegment, u64)>) {
+pub fn sizes(placements: &[Placement]) -> (Sizes<Lifecycle>, Sizes<RfmSegment>) {
     let mut lifecycle: HashMap<Lifecycle, u64> = HashMap::new();
     let mut rfm: HashMap<RfmSegment, u64> = HashMap::new();
     for placement in placements {

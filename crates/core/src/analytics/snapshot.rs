@@ -3,7 +3,7 @@
 //! every member's segments with the segments' sizes. Fitting and placing a million
 //! members takes seconds, so it runs in the background and the dashboard reads the result.
 
-use super::membership::{Placement, place, sizes};
+use super::membership::{Placement, Sizes, place, sizes};
 use super::segments::{Lifecycle, LifecycleThresholds, MemberFacts, RfmSegment};
 use crate::clv::{self, Histories};
 use crate::ids::MemberId;
@@ -28,8 +28,8 @@ pub struct Snapshot {
     pub fit: Result<clv::Fit, String>,
     /// Σ over members of the expected value of their next 365 days, in cents.
     pub predicted_value_365_days_cents: f64,
-    pub lifecycle: Vec<(Lifecycle, u64)>,
-    pub rfm: Vec<(RfmSegment, u64)>,
+    pub lifecycle: Sizes<Lifecycle>,
+    pub rfm: Sizes<RfmSegment>,
 }
 
 /// The snapshot at `now`, and every member's placement (in the order given).
