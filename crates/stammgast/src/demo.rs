@@ -156,8 +156,51 @@ async fn replay(
             .iter()
             .filter(|d| d.is_ok())
             .count();
+        let visitors: Vec<usize> = visits
+            .get(&day)
+            .into_iter()
+            .flatten()
+            .map(|&(index, _)| index)
+            .collect();
+        engage(app, caller, customers, &members, &visitors, day).await;
     }
     Ok((recorded, members))
+}
+
+/// What some of the day's guests do besides buying: one in 23 treats themselves to a
+/// reward (when their points reach), one in 17 answers the NPS survey, regulars kindest.
+async fn engage(
+    app: &App,
+    caller: &Caller,
+    customers: &[Customer],
+    members: &[Option<MemberId>],
+    visitors: &[usize],
+    day: i64,
+) {
+    for &index in visitors {
+        let Some(member_id) = members[index] else {
+            continue;
+        };
+        let turn = index as i64 * 7 + day;
+        if turn % 23 == 0 {
+            let reward = if turn % 2 == 0 { "cake" } else { "five-off" };
+            if let Ok(Outcome::Coupon(coupon)) =
+                app.redeem_reward(caller, None, member_id, reward).await
+            {
+                let _ = app.use_coupon(caller, None, coupon.code.as_str()).await;
+            }
+        }
+        if (index as i64 * 13 + day) % 17 == 0 {
+            let score = match customers[index].habit {
+                history::Habit::Regular => 9 + (index % 2) as u8,
+                history::Habit::Occasional => 6 + (index % 4) as u8,
+                history::Habit::Churner => 2 + (index % 6) as u8,
+            };
+            let _ = app
+                .record_survey_answer(caller, member_id, score, "", None)
+                .await;
+        }
+    }
 }
 
 pub fn purchase(member_id: MemberId, visit: &history::Visit) -> NewEvent {

@@ -304,6 +304,7 @@ fn series(report: &Report, language: Language) -> serde_json::Value {
         "segments": report.lifecycle.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
         "segment_names": report.lifecycle.iter().map(|(s, _)| tr(&format!("segment_{}", s.as_str()))).collect::<Vec<_>>(),
         "labels": {
+            "month": tr("dashboard_month"),
             "members": tr("kpi_members"), "active": tr("kpi_active_members"), "visits": tr("kpi_visits"),
             "revenue": tr("kpi_member_revenue"), "coupons": tr("kpi_coupons_used"),
             "points_redeemed": tr("dashboard_points_redeemed"), "liability": tr("kpi_points_liability"),

@@ -9,7 +9,7 @@
   var euros = new Intl.NumberFormat(data.locale, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
   var months = new Intl.DateTimeFormat(data.locale, { month: "short", year: "numeric", timeZone: "UTC" });
   var colours = ["#8c2f1b", "#1f5f8b", "#5b7f1e"];
-  var time = { label: "", value: function (u, v) { return v == null ? "" : months.format(new Date(v * 1000)); } };
+  var time = { label: data.labels.month, value: function (u, v) { return v == null ? "–" : months.format(new Date(v * 1000)); } };
 
   function line(label, values, colour, scale) {
     return { label: label, stroke: colour, width: 2, scale: scale || "y", value: function (u, v) { return v == null ? "–" : numbers.format(v); } };
@@ -54,7 +54,7 @@
         height: 220,
         series: [{}, { label: names.join(", "), fill: colours[0] + "cc", stroke: colours[0], paths: uPlot.paths.bars({ size: [0.6, 80] }), points: { show: false } }],
         scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
-        axes: [{ splits: function () { return positions; }, values: function (u, splits) { return splits.map(function (i) { return names[i] || ""; }); } }, axis("y", numbers.format)],
+        axes: [{ splits: function () { return positions; }, values: function (u, splits) { return splits.map(function (i) { return names[i] || ""; }); }, rotate: -30, size: 70, font: "11px sans-serif" }, axis("y", numbers.format)],
         legend: { show: false },
       }, [positions, data.segments], element);
     },
