@@ -5,7 +5,8 @@
 //! the bulk endpoint (rules, ledger, stamp cards, tiers, aggregates; 10,000 events per
 //! transaction) and is set next to a bare SQLite insert of the same event rows. HTTP load
 //! comes from `wrk` (64 connections) posting single purchases, each with its own
-//! Idempotency-Key.
+//! Idempotency-Key. The analytics figures (`bench_analytics`) come first and after each
+//! ingestion.
 
 use crate::demo::purchase;
 use crate::history::{self, Customer};
@@ -38,6 +39,10 @@ pub struct BenchOptions {
     /// Measure SQLite only.
     #[arg(long)]
     sqlite_only: bool,
+    /// A Python with the `lifetimes` package, to time it next to `clv fit` (scripts/bench
+    /// installs one).
+    #[arg(long)]
+    lifetimes_python: Option<PathBuf>,
 }
 
 const EVENTS_PER_REQUEST: usize = 10_000;
@@ -54,6 +59,7 @@ struct Workload {
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    crate::bench_analytics::model_timings(options.lifetimes_python.as_deref())?;
     let workload = workload(&options);
     println!(
         "workload: {} customers, {} purchases over 18 months (simulated café history)",
@@ -81,6 +87,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         ingested.seconds / seconds
     );
     settle_sqlite(&sqlite_path)?;
+    report_timings("SQLite", &ingested, &workload).await?;
     http_load("SQLite", &ingested, options.seconds).await?;
 
     if !options.sqlite_only {
@@ -91,6 +98,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         );
         let postgres = Store::open(PostgresBackend::from_url(&url)?).await?;
         let ingested = ingest("PostgreSQL", postgres, &workload).await?;
+        report_timings("PostgreSQL", &ingested, &workload).await?;
         http_load("PostgreSQL", &ingested, options.seconds).await?;
     }
     let _ = std::fs::remove_dir_all(&scratch);
@@ -113,9 +121,27 @@ fn workload(options: &BenchOptions) -> Workload {
     }
 }
 
+/// The dashboard's report and the analytics refresh on the ingested business.
+async fn report_timings(
+    name: &str,
+    ingested: &Ingested,
+    workload: &Workload,
+) -> anyhow::Result<()> {
+    let app = App::new(ingested.store.clone(), Clock::system());
+    crate::bench_analytics::report_timings(
+        name,
+        &app,
+        ingested.business_id,
+        workload.customers.len(),
+        workload.purchases.len(),
+    )
+    .await
+}
+
 /// A backend after ingestion: what the HTTP load needs, and how fast it went.
 struct Ingested {
     store: Store,
+    business_id: stammgast_core::ids::BusinessId,
     api_key: String,
     members: Vec<MemberId>,
     seconds: f64,
@@ -172,6 +198,7 @@ async fn ingest(name: &str, store: Store, workload: &Workload) -> anyhow::Result
     let members = members[..members.len().min(HTTP_MEMBERS)].to_vec();
     Ok(Ingested {
         store,
+        business_id: created.business_id,
         api_key: created.api_key,
         members,
         seconds,

@@ -2,6 +2,7 @@
 //! server and the worker together; the only crate that names a concrete backend.
 
 mod bench;
+mod bench_analytics;
 mod config;
 mod database;
 mod demo;

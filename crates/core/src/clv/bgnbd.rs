@@ -27,7 +27,7 @@ pub fn fit(histories: &Histories) -> Result<Parameters, FitError> {
     let repeat_customers: usize = histories
         .by_frequency()
         .filter(|(x, _)| *x > 0.0)
-        .map(|(_, group)| group.len())
+        .map(|(_, group)| group.count())
         .sum();
     if repeat_customers == 0 {
         return Err(FitError::TooFewRepeatCustomers {
@@ -83,7 +83,7 @@ pub fn log_likelihood_and_gradient(
         products.extend_to(x, r, a, b);
         let ln_leave = a.ln() - (b + x - 1.0).ln();
         let mut sums = [0.0; 5];
-        for history in group {
+        for (history, weight) in group {
             let (l3, d_alpha3, log1p_t) = exposure(r, alpha, x, history.age_weeks);
             let (ln_sum, weight4, d_alpha4, log1p_tx) = if x > 0.0 {
                 let (l4, d_alpha4, log1p_tx) = exposure(r, alpha, x, history.recency_weeks);
@@ -94,11 +94,11 @@ pub fn log_likelihood_and_gradient(
                 (l3, 0.0, 0.0, 0.0)
             };
             let weight3 = 1.0 - weight4;
-            sums[0] += ln_sum;
-            sums[1] += weight3 * log1p_t + weight4 * log1p_tx;
-            sums[2] += weight3 * d_alpha3 + weight4 * d_alpha4;
-            sums[3] += weight4;
-            sums[4] += 1.0;
+            sums[0] += weight * ln_sum;
+            sums[1] += weight * (weight3 * log1p_t + weight4 * log1p_tx);
+            sums[2] += weight * (weight3 * d_alpha3 + weight4 * d_alpha4);
+            sums[3] += weight * weight4;
+            sums[4] += weight;
         }
         let [ln_sums, log1p_times, d_alpha, leave_weights, count] = sums;
         total += count * (products.ln_r + products.ln_b_over_ab) + ln_sums;

@@ -26,8 +26,11 @@ pub fn fit(histories: &Histories) -> Result<Parameters, FitError> {
         .by_frequency()
         .filter(|(x, _)| *x > 0.0)
         .flat_map(|(_, group)| group)
-        .filter(|h| h.monetary_value > 0.0)
-        .fold((0usize, 0.0), |(n, sum), h| (n + 1, sum + h.monetary_value));
+        .filter(|(h, _)| h.monetary_value > 0.0)
+        .fold((0.0, 0.0), |(n, sum), (h, weight)| {
+            (n + weight, sum + weight * h.monetary_value)
+        });
+    let count = count as usize;
     if count < REPEAT_CUSTOMERS_MIN {
         return Err(FitError::TooFewRepeatCustomers {
             model: "Gamma-Gamma",
@@ -67,13 +70,13 @@ pub fn log_likelihood_and_gradient(histories: &Histories, [p, q, v]: [f64; 3]) -
         let constant = ln_gamma(px + q) - ln_gamma(px) - ln_gamma_q + q * ln_v + px * x.ln();
         let digamma_pxq = digamma(px + q);
         let digamma_px = digamma(px);
-        for history in group.iter().filter(|h| h.monetary_value > 0.0) {
+        for (history, weight) in group.into_iter().filter(|(h, _)| h.monetary_value > 0.0) {
             let m = history.monetary_value;
             let (ln_m, ln_total) = (m.ln(), (x * m + v).ln());
-            total += constant + (px - 1.0) * ln_m - (px + q) * ln_total;
-            gradient[0] += x * (digamma_pxq - digamma_px + ln_m + x.ln() - ln_total);
-            gradient[1] += digamma_pxq - digamma_q + ln_v - ln_total;
-            gradient[2] += q / v - (px + q) / (x * m + v);
+            total += weight * (constant + (px - 1.0) * ln_m - (px + q) * ln_total);
+            gradient[0] += weight * x * (digamma_pxq - digamma_px + ln_m + x.ln() - ln_total);
+            gradient[1] += weight * (digamma_pxq - digamma_q + ln_v - ln_total);
+            gradient[2] += weight * (q / v - (px + q) / (x * m + v));
         }
     }
     (total, gradient)

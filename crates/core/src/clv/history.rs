@@ -71,19 +71,39 @@ pub fn read_transactions_csv(text: &str) -> Result<Vec<Transaction<String>>, Tra
     }
     lines
         .map(|(index, line)| {
-            let values = csv::fields(line, separator);
-            let value = |column: usize| values.get(positions[column]).map_or("", String::as_str);
+            // Most exports quote nothing; those lines are split without copying.
+            let quoted;
+            let values: Vec<&str> = if line.contains('"') {
+                quoted = csv::fields(line, separator);
+                quoted.iter().map(String::as_str).collect()
+            } else {
+                line.split(separator).map(str::trim).collect()
+            };
+            let value = |column: usize| values.get(positions[column]).copied().unwrap_or("");
             transaction(value(0), value(1), value(2)).map_err(|reason| problem(index + 1, reason))
         })
         .collect()
+}
+
+/// An ISO date (`1997-01-31`), read directly: a file has one per line.
+fn iso_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    NaiveDate::from_ymd_opt(
+        i32::try_from(number(0..4)?).ok()?,
+        number(5..7)?,
+        number(8..10)?,
+    )
 }
 
 fn transaction(customer: &str, date: &str, amount: &str) -> Result<Transaction<String>, String> {
     if customer.is_empty() {
         return Err("the customer_id is empty".into());
     }
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| format!("\"{date}\" is not a date like 1997-01-31"))?;
+    let date = iso_date(date).ok_or_else(|| format!("\"{date}\" is not a date like 1997-01-31"))?;
     let amount = amount
         .parse::<f64>()
         .ok()
@@ -168,48 +188,93 @@ pub fn member_history(
 }
 
 /// Every customer's history, ordered by frequency so that a likelihood evaluates the terms
-/// that depend only on the frequency once per distinct frequency, not once per customer.
+/// that depend only on the frequency once per distinct frequency, not once per customer;
+/// customers with the same history are one entry with their number as its weight (the many
+/// one-time buyers who first came on the same day, say).
 #[derive(Clone, Debug)]
 pub struct Histories {
-    histories: Vec<CustomerHistory>,
+    entries: Vec<(CustomerHistory, f64)>,
     groups: Vec<Range<usize>>,
+    customers: usize,
 }
 
 impl Histories {
     pub fn new(histories: impl IntoIterator<Item = CustomerHistory>) -> Self {
         let mut histories: Vec<CustomerHistory> = histories.into_iter().collect();
-        histories.sort_by_key(|h| h.frequency);
+        let customers = histories.len();
+        let key = |h: &CustomerHistory| {
+            (
+                h.frequency,
+                h.recency_weeks.to_bits(),
+                h.age_weeks.to_bits(),
+                h.monetary_value.to_bits(),
+            )
+        };
+        histories.sort_unstable_by_key(key);
+        let entries: Vec<(CustomerHistory, f64)> = histories
+            .chunk_by(|a, b| key(a) == key(b))
+            .map(|same| (same[0], same.len() as f64))
+            .collect();
         let mut groups = Vec::new();
         let mut start = 0;
-        for group in histories.chunk_by(|a, b| a.frequency == b.frequency) {
+        for group in entries.chunk_by(|a, b| a.0.frequency == b.0.frequency) {
             groups.push(start..start + group.len());
             start += group.len();
         }
-        Self { histories, groups }
+        Self {
+            entries,
+            groups,
+            customers,
+        }
     }
 
+    /// The number of customers.
     pub fn len(&self) -> usize {
-        self.histories.len()
+        self.customers
     }
 
     pub fn is_empty(&self) -> bool {
-        self.histories.is_empty()
+        self.customers == 0
     }
 
-    /// The customers of one frequency at a time, each group with its frequency.
-    pub fn by_frequency(&self) -> impl Iterator<Item = (f64, &[CustomerHistory])> {
+    /// The customers of one frequency at a time: the frequency, and each distinct history
+    /// with how many customers have it.
+    pub fn by_frequency(&self) -> impl Iterator<Item = (f64, Group<'_>)> {
         self.groups.iter().map(|range| {
-            let group = &self.histories[range.clone()];
-            (f64::from(group[0].frequency), group)
+            let group = &self.entries[range.clone()];
+            (f64::from(group[0].0.frequency), Group(group))
         })
     }
 
     /// The largest age (T) of any customer, in weeks.
     pub fn age_weeks_max(&self) -> f64 {
-        self.histories
+        self.entries
             .iter()
-            .map(|h| h.age_weeks)
+            .map(|(h, _)| h.age_weeks)
             .fold(0.0, f64::max)
+    }
+}
+
+/// The distinct histories of one frequency with their weights.
+#[derive(Clone, Copy, Debug)]
+pub struct Group<'a>(&'a [(CustomerHistory, f64)]);
+
+impl<'a> Group<'a> {
+    /// How many customers the group has.
+    pub fn count(self) -> usize {
+        self.0.iter().map(|(_, weight)| *weight as usize).sum()
+    }
+}
+
+impl<'a> IntoIterator for Group<'a> {
+    type Item = (&'a CustomerHistory, f64);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (CustomerHistory, f64)>,
+        fn(&'a (CustomerHistory, f64)) -> (&'a CustomerHistory, f64),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(history, weight)| (history, *weight))
     }
 }
 
@@ -272,8 +337,14 @@ mod tests {
         let histories = Histories::new([3, 0, 3, 1, 0].map(history));
         let groups: Vec<(f64, usize)> = histories
             .by_frequency()
-            .map(|(x, g)| (x, g.len()))
+            .map(|(x, g)| (x, g.count()))
             .collect();
         assert_eq!(groups, [(0.0, 2), (1.0, 1), (3.0, 2)]);
+        let distinct: usize = histories
+            .by_frequency()
+            .map(|(_, g)| g.into_iter().count())
+            .sum();
+        assert_eq!(distinct, 3, "alike customers are one weighted entry");
+        assert_eq!(histories.len(), 5);
     }
 }
