@@ -1,4 +1,5 @@
-//! The maintenance pass on a real SQLite store with a clock moved past the expiry date.
+//! The maintenance pass on a real SQLite store with a clock moved past the expiry date, and
+//! the segment moves it records as time passes.
 
 use chrono::{Duration, TimeZone, Utc};
 use stammgast_app::{App, Clock, JoinMember};
@@ -32,7 +33,16 @@ async fn a_pass_expires_points_that_are_due_and_nothing_else() {
         App::new(store.clone(), Clock::fixed(joined_at + Duration::days(10))),
         100,
     );
-    assert_eq!(early.pass().await.unwrap(), PassReport::default());
+    let report = early.pass().await.unwrap();
+    assert_eq!(
+        report,
+        PassReport {
+            members_placed: 1,
+            segment_moves: 1,
+            ..PassReport::default()
+        },
+        "nothing to expire yet; Ida enters the new members"
+    );
 
     let mut late = Worker::new(
         App::new(store.clone(), Clock::fixed(joined_at + Duration::days(40))),
@@ -49,4 +59,20 @@ async fn a_pass_expires_points_that_are_due_and_nothing_else() {
         .await
         .unwrap();
     assert_eq!(members.items[0].state.points.available(), 0);
+    let moves: Vec<(String, bool)> = store
+        .segment_transitions(created.business_id, joined_at, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.segment, t.entered))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("lifecycle:new".to_owned(), true),
+            ("lifecycle:new".to_owned(), false),
+            ("lifecycle:active".to_owned(), true),
+        ],
+        "30 days after joining Ida is no longer new, each move recorded once"
+    );
 }
