@@ -505,3 +505,157 @@ impl PeriodRollup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::{Kinds, month_index};
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn only_whole_calendar_months_quarters_and_years_are_spans() {
+        let march = month_index(date(2026, 3, 1));
+        assert_eq!(
+            Span::covering(date(2026, 3, 1), date(2026, 3, 31)),
+            Some((Span::Month, march))
+        );
+        assert_eq!(
+            Span::covering(date(2026, 1, 1), date(2026, 3, 31)),
+            Some((Span::Quarter, march - 2))
+        );
+        assert_eq!(
+            Span::covering(date(2026, 1, 1), date(2026, 12, 31)),
+            Some((Span::Year, march - 2))
+        );
+        assert_eq!(
+            Span::covering(date(2026, 2, 1), date(2026, 4, 30)),
+            None,
+            "three months, but not a quarter"
+        );
+        assert_eq!(Span::covering(date(2026, 3, 2), date(2026, 3, 31)), None);
+        assert_eq!(Span::covering(date(2026, 3, 1), date(2026, 3, 30)), None);
+    }
+
+    #[test]
+    fn a_span_so_far_reads_its_distinct_counts_up_to_today() {
+        let mut rollups = Rollups::default();
+        let march = month_index(date(2026, 3, 1));
+        rollups.distinct.insert(
+            (Span::Month, march),
+            DistinctCounts {
+                active: 4,
+                ..DistinctCounts::default()
+            },
+        );
+        rollups.days.insert(
+            date(2026, 2, 27),
+            DayCounts {
+                new_members: 3,
+                ..DayCounts::default()
+            },
+        );
+        rollups.days.insert(
+            date(2026, 3, 2),
+            DayCounts {
+                new_members: 1,
+                visits: 6,
+                ..DayCounts::default()
+            },
+        );
+        let today = date(2026, 3, 12);
+        let so_far = rollups.period(date(2026, 3, 1), today, today).unwrap();
+        assert_eq!(so_far.distinct.active, 4);
+        assert_eq!(
+            (
+                so_far.before.new_members,
+                so_far.within.new_members,
+                so_far.within.visits
+            ),
+            (3, 1, 6)
+        );
+        assert!(
+            rollups
+                .period(date(2026, 3, 1), date(2026, 3, 10), today)
+                .is_none(),
+            "ends before today"
+        );
+        let facts = so_far.facts(12.0, 100);
+        assert_eq!(
+            (
+                facts.members_at_start,
+                facts.members_at_end,
+                facts.active_members
+            ),
+            (3, 4, 4)
+        );
+    }
+
+    fn member_with(months: &[(MonthIndex, Tally)]) -> MemberState {
+        let mut state = MemberState::new(crate::ids::MemberId::from_uuid(uuid::Uuid::from_u128(1)));
+        for (month, tally) in months {
+            state.activity.add(*month, *tally);
+        }
+        state
+    }
+
+    #[test]
+    fn a_second_purchase_in_a_month_makes_a_repeat_buyer_of_the_month_quarter_and_year() {
+        let march = month_index(date(2026, 3, 1));
+        let coffee = Tally {
+            visits: 1,
+            purchases: 1,
+            kinds: Kinds::of(["coffee"]),
+            ..Tally::default()
+        };
+        let cake = Tally {
+            visits: 1,
+            purchases: 1,
+            kinds: Kinds::of(["cake"]),
+            ..Tally::default()
+        };
+        let before = member_with(&[(march, coffee)]);
+        let after = member_with(&[(march, coffee), (march, cake)]);
+        let mut deltas = Deltas::default();
+        member_spans(Some(&before), &after, &mut deltas);
+        for span in Span::ALL {
+            let change = deltas.distinct[&(span, span.start_of(march))];
+            assert_eq!(
+                change,
+                DistinctCounts {
+                    repeat: 1,
+                    single_kind: -1,
+                    multi_kind: 1,
+                    ..DistinctCounts::default()
+                },
+                "{span:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_members_first_visit_counts_them_active_once_and_in_their_cohort() {
+        let march = month_index(date(2026, 3, 1));
+        let mut after = member_with(&[(
+            march,
+            Tally {
+                visits: 1,
+                ..Tally::default()
+            },
+        )]);
+        after.joined_at = Some(date(2026, 1, 20).and_hms_opt(10, 0, 0).unwrap().and_utc());
+        let mut deltas = Deltas::default();
+        member_spans(None, &after, &mut deltas);
+        assert_eq!(deltas.distinct[&(Span::Month, march)].active, 1);
+        assert_eq!(
+            deltas.cohorts[&(march - 2, march)],
+            1,
+            "a January member active in March"
+        );
+        let mut again = Deltas::default();
+        member_spans(Some(&after), &after, &mut again);
+        assert!(again.is_empty(), "nothing changed, nothing counted");
+    }
+}
