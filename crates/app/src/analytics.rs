@@ -204,13 +204,43 @@ impl App {
         }
     }
 
+    /// The business's thresholds for the lifecycle stages (the defaults until it sets its own).
+    pub async fn lifecycle_thresholds(
+        &self,
+        business: BusinessId,
+    ) -> Result<LifecycleThresholds, AppError> {
+        let stored = self.store.lifecycle_thresholds(business).await?;
+        Ok(stored
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    /// Sets the business's lifecycle thresholds (owners and managers) and places every
+    /// member by them at once.
+    pub async fn save_lifecycle_thresholds(
+        &self,
+        caller: &Caller,
+        thresholds: LifecycleThresholds,
+    ) -> Result<Refreshed, AppError> {
+        caller.require(Scope::ProgramWrite)?;
+        thresholds
+            .check()
+            .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+        let json = serde_json::to_string(&thresholds)
+            .map_err(|e| AppError::Store(stammgast_store::StoreError::Other(e.to_string())))?;
+        self.store
+            .save_lifecycle_thresholds(caller.business_id, json, self.now())
+            .await?;
+        self.refresh_analytics(caller.business_id).await
+    }
+
     /// Fits the lifetime models on every member, places every member in their segments,
     /// records who moved, and stores the snapshot (the worker calls this).
     pub async fn refresh_analytics(&self, business: BusinessId) -> Result<Refreshed, AppError> {
         let now = self.now();
+        let thresholds = self.lifecycle_thresholds(business).await?;
         let members = self.store.member_aggregates(business).await?;
-        let (snapshot, placements) =
-            snapshot::compute(&members, now, &LifecycleThresholds::default());
+        let (snapshot, placements) = snapshot::compute(&members, now, &thresholds);
         let stored = self.store.placements(business).await?;
         let changes: Vec<PlacementChange> = members
             .iter()

@@ -3,6 +3,7 @@
 use crate::{App, AppError, Caller, Scope, fresh};
 use chrono::NaiveDate;
 use stammgast_core::batch::{Command, IdempotencyKey, Outcome};
+use stammgast_core::engine::DomainError;
 use stammgast_core::engine::{Coupon, RecordedEvent};
 use stammgast_core::ids::{Code, EventId, MemberId};
 use stammgast_core::ledger::Transfer;
@@ -104,11 +105,25 @@ impl App {
         join: JoinMember,
     ) -> Result<Outcome, AppError> {
         caller.require(Scope::MembersWrite)?;
-        let command = Command::Join {
-            member: join.into_new_member()?,
-            signup_event: EventId::from_uuid(fresh::id()),
-        };
-        self.submit(caller, key, command).await
+        let member = join.into_new_member()?;
+        // A fresh code can meet one already printed (one in a million per join at a million
+        // members): the join is tried again with another, never refused for it.
+        const CODE_ATTEMPTS: usize = 4;
+        let mut attempt = 1;
+        loop {
+            let command = Command::Join {
+                member: NewMember { code: fresh::member_code(), ..member.clone() },
+                signup_event: EventId::from_uuid(fresh::id()),
+            };
+            match self.submit(caller, key.clone(), command).await {
+                Err(AppError::Domain(DomainError::ContactTaken(field)))
+                    if field == "member code" && attempt < CODE_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
 
     pub async fn member(&self, caller: &Caller, id: MemberId) -> Result<MemberRecord, AppError> {

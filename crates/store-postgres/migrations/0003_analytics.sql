@@ -87,3 +87,10 @@ CREATE TABLE analytics_snapshots (
     computed_at BIGINT NOT NULL,
     snapshot TEXT NOT NULL
 );
+
+-- A business's own thresholds for the lifecycle stages (JSON); the defaults without a row.
+CREATE TABLE segment_settings (
+    business_id TEXT NOT NULL PRIMARY KEY,
+    lifecycle_thresholds TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

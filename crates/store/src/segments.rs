@@ -277,3 +277,40 @@ fn write_moves(
     )?;
     Ok(count)
 }
+
+impl Store {
+    /// The business's lifecycle thresholds (JSON), if it set its own.
+    pub async fn lifecycle_thresholds(
+        &self,
+        business: BusinessId,
+    ) -> Result<Option<String>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT lifecycle_thresholds FROM segment_settings WHERE business_id = $1",
+                &[text(business)],
+            )?;
+            rows.first()
+                .map(|row| Columns::of(row).text(0).map(str::to_owned))
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn save_lifecycle_thresholds(
+        &self,
+        business: BusinessId,
+        thresholds: String,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection.execute(
+                "INSERT INTO segment_settings (business_id, lifecycle_thresholds, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (business_id) DO UPDATE SET lifecycle_thresholds = excluded.lifecycle_thresholds, \
+                 updated_at = excluded.updated_at",
+                &[text(business), thresholds.into(), at.into()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -29,7 +29,7 @@ impl MemberFacts {
         spend_cents: i64,
         fit: Option<&clv::Fit>,
     ) -> Self {
-        let days = |from: DateTime<Utc>| (now - from).num_seconds() as f64 / 86_400.0;
+        let days = |from: DateTime<Utc>| (now - from).num_milliseconds() as f64 / 86_400_000.0;
         let history = clv::member_history(joined_at, last_visit_at, visits, spend_cents, now);
         Self {
             days_since_joined: days(joined_at),
@@ -100,6 +100,32 @@ impl Default for LifecycleThresholds {
 }
 
 impl LifecycleThresholds {
+    /// Refuses thresholds that contradict each other: the field to fix and why.
+    pub fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        if self.at_risk_after_days == 0 {
+            return Err(("at_risk_after_days", "must be at least one day"));
+        }
+        if self.lapsed_after_days <= self.at_risk_after_days {
+            return Err(("lapsed_after_days", "must be later than at risk"));
+        }
+        if self.new_within_days > 365 || self.lapsed_after_days > 3_650 {
+            return Err((
+                "new_within_days",
+                "a year at most for new, ten years for lapsed",
+            ));
+        }
+        if self
+            .churn_probability_above
+            .is_some_and(|p| !(0.0..1.0).contains(&p) || p <= 0.0)
+        {
+            return Err(("churn_probability_above", "must be between 0 and 100 %"));
+        }
+        if self.loyal_from_visits == 0 {
+            return Err(("loyal_from_visits", "must be at least one visit"));
+        }
+        Ok(())
+    }
+
     /// The stage of a member, checked from the most urgent: lapsed, at risk, new, loyal,
     /// active. A new member who has not come back yet is new, not lapsed.
     pub fn stage(&self, member: &MemberFacts) -> Lifecycle {
@@ -284,6 +310,26 @@ mod tests {
         for (facts, expected) in cases {
             assert_eq!(thresholds.stage(&facts), expected, "{facts:?}");
         }
+    }
+
+    #[test]
+    fn contradicting_thresholds_are_refused_with_the_field_to_fix() {
+        assert_eq!(LifecycleThresholds::default().check(), Ok(()));
+        let lapsed_first = LifecycleThresholds {
+            lapsed_after_days: 50,
+            ..LifecycleThresholds::default()
+        };
+        assert_eq!(lapsed_first.check().unwrap_err().0, "lapsed_after_days");
+        let certain = LifecycleThresholds {
+            churn_probability_above: Some(1.0),
+            ..LifecycleThresholds::default()
+        };
+        assert_eq!(certain.check().unwrap_err().0, "churn_probability_above");
+        let never = LifecycleThresholds {
+            loyal_from_visits: 0,
+            ..LifecycleThresholds::default()
+        };
+        assert_eq!(never.check().unwrap_err().0, "loyal_from_visits");
     }
 
     #[test]

@@ -7,22 +7,24 @@ use super::download::{attachment, csv_table};
 use super::format;
 use super::i18n::text;
 use super::office_frame::{OfficeView, Said, render};
-use super::session::Manager;
-use axum::Router;
+use super::session::{Manager, csrf_ok};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use stammgast_app::{Report, ReportQuery};
+use stammgast_app::{AppError, Report, ReportQuery, StaffSession};
 use stammgast_core::analytics::kpi::{Kpi, Unit};
+use stammgast_core::analytics::segments::LifecycleThresholds;
 use stammgast_core::ids::LocationId;
 use stammgast_core::member::Language;
 
 pub fn router() -> Router<Web> {
     Router::new()
         .route("/office/dashboard", get(page))
+        .route("/office/dashboard/thresholds", post(save_thresholds))
         .route("/office/dashboard/{table}", get(download))
 }
 
@@ -130,12 +132,124 @@ struct DashboardPage {
     models: Option<Vec<(String, String)>>,
     model_error: Option<String>,
     downloads: Vec<(String, String)>,
+    thresholds: ThresholdsForm,
+}
+
+/// The lifecycle thresholds as the form shows and sends them (the churn probability in
+/// percent, empty when it is not used).
+#[derive(Serialize, Deserialize, Default)]
+struct ThresholdsForm {
+    #[serde(default)]
+    csrf: String,
+    new_within_days: String,
+    at_risk_after_days: String,
+    lapsed_after_days: String,
+    #[serde(default)]
+    churn_percent: String,
+    loyal_from_visits: String,
+}
+
+impl ThresholdsForm {
+    fn of(thresholds: &LifecycleThresholds) -> Self {
+        Self {
+            csrf: String::new(),
+            new_within_days: thresholds.new_within_days.to_string(),
+            at_risk_after_days: thresholds.at_risk_after_days.to_string(),
+            lapsed_after_days: thresholds.lapsed_after_days.to_string(),
+            churn_percent: thresholds
+                .churn_probability_above
+                .map_or(String::new(), |p| format!("{:.0}", p * 100.0)),
+            loyal_from_visits: thresholds.loyal_from_visits.to_string(),
+        }
+    }
+
+    /// The thresholds, or the field that is not a whole number.
+    fn read(&self) -> Result<LifecycleThresholds, &'static str> {
+        fn whole<T: std::str::FromStr>(text: &str, field: &'static str) -> Result<T, &'static str> {
+            text.trim().parse().map_err(|_| field)
+        }
+        let churn = self.churn_percent.trim();
+        Ok(LifecycleThresholds {
+            new_within_days: whole(&self.new_within_days, "new_within_days")?,
+            at_risk_after_days: whole(&self.at_risk_after_days, "at_risk_after_days")?,
+            lapsed_after_days: whole(&self.lapsed_after_days, "lapsed_after_days")?,
+            churn_probability_above: if churn.is_empty() {
+                None
+            } else {
+                Some(whole::<f64>(churn, "churn_probability_above")? / 100.0)
+            },
+            loyal_from_visits: whole(&self.loyal_from_visits, "loyal_from_visits")?,
+        })
+    }
 }
 
 async fn page(
     State(web): State<Web>,
     Manager(session, language): Manager,
     Query(query): Query<DashboardQuery>,
+) -> Response {
+    show(&web, &session, language, &query, None, Said::default()).await
+}
+
+/// Saves the lifecycle thresholds and shows the dashboard with every member placed by them.
+async fn save_thresholds(
+    State(web): State<Web>,
+    Manager(session, language): Manager,
+    Form(form): Form<ThresholdsForm>,
+) -> Response {
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return web.csrf_refused(language);
+    }
+    let query = DashboardQuery::default();
+    let problem = |field: &str| {
+        Said::error(text(
+            language,
+            &format!("dashboard_thresholds_error_{field}"),
+            &[],
+        ))
+    };
+    let thresholds = match form.read() {
+        Ok(thresholds) => thresholds,
+        Err(field) => {
+            return show(&web, &session, language, &query, Some(form), problem(field)).await;
+        }
+    };
+    match web
+        .app
+        .save_lifecycle_thresholds(&session.caller, thresholds)
+        .await
+    {
+        Ok(refreshed) => {
+            let count = refreshed.members.to_string();
+            let said = Said::notice(text(
+                language,
+                "dashboard_thresholds_saved",
+                &[("count", &count)],
+            ));
+            show(&web, &session, language, &query, None, said).await
+        }
+        Err(AppError::Invalid { field, .. }) => {
+            show(
+                &web,
+                &session,
+                language,
+                &query,
+                Some(form),
+                problem(&field),
+            )
+            .await
+        }
+        Err(error) => web.failure(language, error),
+    }
+}
+
+async fn show(
+    web: &Web,
+    session: &StaffSession,
+    language: Language,
+    query: &DashboardQuery,
+    thresholds: Option<ThresholdsForm>,
+    said: Said,
 ) -> Response {
     let today = web.app.now().date_naive();
     let (report_query, problem) = query.read(today);
@@ -146,6 +260,17 @@ async fn page(
     let locations = match web.app.locations(&session.caller).await {
         Ok(locations) => locations,
         Err(error) => return web.failure(language, error),
+    };
+    let thresholds = match thresholds {
+        Some(form) => form,
+        None => match web
+            .app
+            .lifecycle_thresholds(session.caller.business_id)
+            .await
+        {
+            Ok(thresholds) => ThresholdsForm::of(&thresholds),
+            Err(error) => return web.failure(language, error),
+        },
     };
     let tr = |key: &str| text(language, key, &[]).unwrap_or_default();
     let page = DashboardPage {
@@ -215,9 +340,13 @@ async fn page(
                 )
             })
             .collect(),
+        thresholds,
     };
-    let said = Said::error(problem.map(tr));
-    render(&web, &session, language, VIEW, page, said).await
+    let said = match problem {
+        Some(key) => Said::error(Some(tr(key))),
+        None => said,
+    };
+    render(web, session, language, VIEW, page, said).await
 }
 
 /// This month, last month, this quarter and this year (so far), at the location chosen.

@@ -763,3 +763,57 @@ fn the_dashboard_shows_the_kpis_of_the_period_asked_for_and_its_tables_download_
     assert!(segments.contains("lifecycle,new,1"), "{segments}");
     assert_eq!(owner.get("/office/dashboard/secrets.csv").status, 404);
 }
+
+#[test]
+fn the_owner_sets_lifecycle_thresholds_and_contradicting_ones_are_explained() {
+    let app = spawn_app();
+    let anna = app.join("Anna", "anna@example.com");
+    assert_eq!(app.purchase(&anna, "4.50", "p1").status, 201);
+    let mut owner = owner(&app);
+    let page = owner.get("/office/dashboard");
+    let csrf = page.hidden("csrf");
+    assert!(
+        page.html.contains("value=\"30\""),
+        "the default for new members is shown"
+    );
+    let fields = |new: &'static str, at_risk: &'static str, lapsed: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("new_within_days", new.to_owned()),
+            ("at_risk_after_days", at_risk.to_owned()),
+            ("lapsed_after_days", lapsed.to_owned()),
+            ("churn_percent", String::new()),
+            ("loyal_from_visits", "5".to_owned()),
+        ]
+    };
+    let post = |owner: &mut crate::visitor::Visitor, fields: Vec<(&str, String)>| {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        owner.post("/office/dashboard/thresholds", &borrowed)
+    };
+    let refused = post(&mut owner, fields("30", "60", "45"));
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("mehr als bei „Gefährdet“"),
+        "what to fix"
+    );
+    assert!(
+        refused.html.contains("value=\"45\""),
+        "the form keeps what was typed"
+    );
+    let not_a_number = post(&mut owner, fields("dreißig", "60", "90"));
+    assert_eq!(not_a_number.status, 422);
+    let saved = post(&mut owner, fields("0", "60", "90"));
+    assert_eq!(saved.status, 200);
+    assert!(
+        saved
+            .html
+            .contains("Gespeichert; 1 Mitglieder sind neu eingeordnet."),
+        "{}",
+        saved.html
+    );
+    let segments = String::from_utf8(owner.get_bytes("/office/dashboard/segments.csv")).unwrap();
+    assert!(
+        segments.contains("lifecycle,new,0") && segments.contains("lifecycle,active,1"),
+        "Anna is no longer new: {segments}"
+    );
+}
