@@ -112,7 +112,10 @@ impl App {
         let mut attempt = 1;
         loop {
             let command = Command::Join {
-                member: NewMember { code: fresh::member_code(), ..member.clone() },
+                member: NewMember {
+                    code: fresh::member_code(),
+                    ..member.clone()
+                },
                 signup_event: EventId::from_uuid(fresh::id()),
             };
             match self.submit(caller, key.clone(), command).await {
