@@ -251,7 +251,10 @@ async fn show(
     thresholds: Option<ThresholdsForm>,
     said: Said,
 ) -> Response {
-    let today = web.app.now().date_naive();
+    let today = match web.app.shop_today(session.caller.business_id).await {
+        Ok(today) => today,
+        Err(error) => return web.failure(language, error),
+    };
     let (report_query, problem) = query.read(today);
     let report = match web.app.report(&session.caller, report_query).await {
         Ok(report) => report,
@@ -470,7 +473,11 @@ async fn download(
     Path(table): Path<String>,
     Query(query): Query<DashboardQuery>,
 ) -> Response {
-    let (report_query, _) = query.read(web.app.now().date_naive());
+    let today = match web.app.shop_today(session.caller.business_id).await {
+        Ok(today) => today,
+        Err(error) => return web.failure(language, error),
+    };
+    let (report_query, _) = query.read(today);
     let Some(name) = table
         .strip_suffix(".csv")
         .filter(|t| ["kpis", "months", "cohorts", "segments"].contains(t))
