@@ -206,7 +206,11 @@ impl App {
 
     /// Today's date in the shop's time zone (the days reports are counted in).
     pub async fn shop_today(&self, business: BusinessId) -> Result<NaiveDate, AppError> {
-        let program = self.store.program(business).await?.ok_or(AppError::NotFound)?;
+        let program = self
+            .store
+            .program(business)
+            .await?
+            .ok_or(AppError::NotFound)?;
         Ok(Calendar(program.time_zone()).today(self.now()))
     }
 

@@ -6,10 +6,11 @@
 
 use super::cohort::Month;
 use super::facts::{MemberActivity, PeriodFacts};
+use super::rollup::points_moved;
 use super::segments::MemberFacts;
 use crate::clv::{self, CustomerHistory};
 use crate::ids::{LocationId, MemberId};
-use crate::ledger::{Account, Transfer, Unit, balances};
+use crate::ledger::Transfer;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
@@ -201,22 +202,17 @@ impl History {
             .filter(|t| period.contains(t.created_at))
             .cloned()
             .collect();
-        let moved = balances(&within);
-        let posted = |account: Account| moved.get(&(account, Unit::Points)).map_or(0, |b| b.posted);
-        facts.points_issued = -posted(Account::Issuance) - posted(Account::Adjustment).min(0);
-        facts.points_redeemed = posted(Account::Redemption);
-        facts.points_expired = posted(Account::Expiry);
+        let moved = points_moved(&within);
+        facts.points_issued = moved.points_issued;
+        facts.points_redeemed = moved.points_redeemed;
+        facts.points_expired = moved.points_expired;
         let until: Vec<Transfer> = self
             .point_transfers
             .iter()
             .filter(|t| t.created_at < period.to)
             .cloned()
             .collect();
-        facts.points_outstanding = balances(&until)
-            .iter()
-            .filter(|((account, _), _)| account.member().is_some())
-            .map(|(_, balance)| balance.posted)
-            .sum();
+        facts.points_outstanding = points_moved(&until).points_to_members;
     }
 
     /// The expected value of the next 365 days, summed over the members in scope by `at`.
@@ -329,7 +325,7 @@ fn in_scope(at: Option<LocationId>, scope: Option<LocationId>) -> bool {
 mod tests {
     use super::*;
     use crate::ids::TransferId;
-    use crate::ledger::{Phase, TransferKind};
+    use crate::ledger::{Account, Phase, TransferKind, Unit};
     use chrono::TimeZone;
     use uuid::Uuid;
 

@@ -8,13 +8,13 @@
 
 use super::cohort::Month;
 use super::facts::PeriodFacts;
-use crate::activity::{MONTHS_KEPT, MonthIndex, Tally};
+use crate::activity::{MONTHS_KEPT, MonthIndex, MonthTally, Tally};
 use crate::engine::{Changes, CouponStatus, MemberState};
 use crate::ledger::{Account, Transfer, Unit, balances};
 use crate::program::Program;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What happened on one day, added up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,40 +273,35 @@ pub fn request_deltas(
     deltas
 }
 
-/// Points issued, redeemed, expired and held by members, per day of the transfers.
+/// Points issued, redeemed, expired and held by members, per day of the transfers (a
+/// request's transfers are usually all of one day).
 fn point_flows(
     transfers: &[Transfer],
     day: impl Fn(DateTime<Utc>) -> NaiveDate,
 ) -> Vec<(DateTime<Utc>, DayCounts)> {
-    let mut by_day: BTreeMap<NaiveDate, (DateTime<Utc>, Vec<Transfer>)> = BTreeMap::new();
-    for transfer in transfers.iter().filter(|t| t.unit == Unit::Points) {
-        by_day
-            .entry(day(transfer.created_at))
-            .or_insert((transfer.created_at, Vec::new()))
-            .1
-            .push(transfer.clone());
-    }
-    by_day
-        .into_values()
-        .map(|(at, transfers)| {
-            let moved = balances(&transfers);
-            let posted =
-                |account: Account| moved.get(&(account, Unit::Points)).map_or(0, |b| b.posted);
-            let to_members = moved
-                .iter()
-                .filter(|((a, _), _)| a.member().is_some())
-                .map(|(_, b)| b.posted)
-                .sum();
-            let change = DayCounts {
-                points_issued: -posted(Account::Issuance) - posted(Account::Adjustment).min(0),
-                points_redeemed: posted(Account::Redemption),
-                points_expired: posted(Account::Expiry),
-                points_to_members: to_members,
-                ..DayCounts::default()
-            };
-            (at, change)
-        })
+    transfers
+        .chunk_by(|a, b| day(a.created_at) == day(b.created_at))
+        .map(|run| (run[0].created_at, points_moved(run)))
+        .filter(|(_, change)| *change != DayCounts::default())
         .collect()
+}
+
+/// What `transfers` did to points: issued (adjustments in members' favour included),
+/// redeemed, expired, and the net change of what members hold.
+pub fn points_moved(transfers: &[Transfer]) -> DayCounts {
+    let moved = balances(transfers);
+    let posted = |account: Account| moved.get(&(account, Unit::Points)).map_or(0, |b| b.posted);
+    DayCounts {
+        points_issued: -posted(Account::Issuance) - posted(Account::Adjustment).min(0),
+        points_redeemed: posted(Account::Redemption),
+        points_expired: posted(Account::Expiry),
+        points_to_members: moved
+            .iter()
+            .filter(|((account, unit), _)| account.member().is_some() && *unit == Unit::Points)
+            .map(|(_, balance)| balance.posted)
+            .sum(),
+        ..DayCounts::default()
+    }
 }
 
 /// How a member's span from joining to the last visit changed, on the day of the visit.
@@ -335,54 +330,54 @@ fn lifetime_change(
 /// still wholly inside the member's kept months are compared (older ones have aged out of
 /// the state, not out of the history).
 fn member_spans(before: Option<&MemberState>, after: &MemberState, deltas: &mut Deltas) {
-    let months_of = |state: Option<&MemberState>| -> BTreeMap<MonthIndex, Tally> {
-        state
-            .map(|s| {
-                s.activity
-                    .months
-                    .iter()
-                    .map(|m| (m.month, m.tally))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (old, new) = (months_of(before), months_of(Some(after)));
-    let Some(newest) = new.keys().next_back().copied() else {
+    // A member keeps at most two years of months, ascending: scans beat maps here, and
+    // this runs for every member of every request.
+    let old: &[MonthTally] = before.map_or(&[], |state| &state.activity.months);
+    let new: &[MonthTally] = &after.activity.months;
+    let Some(newest) = new.last().map(|m| m.month) else {
         return;
     };
     let oldest_kept = newest - MONTHS_KEPT + 1;
-    let changed: BTreeSet<MonthIndex> = old
-        .keys()
-        .chain(new.keys())
-        .filter(|month| old.get(month) != new.get(month))
-        .copied()
+    let tally = |months: &[MonthTally], month: MonthIndex| {
+        months.iter().find(|m| m.month == month).map(|m| m.tally)
+    };
+    let mut changed: Vec<MonthIndex> = new
+        .iter()
+        .filter(|m| tally(old, m.month) != Some(m.tally))
+        .chain(old.iter().filter(|m| tally(new, m.month).is_none()))
+        .map(|m| m.month)
+        .filter(|month| *month >= oldest_kept)
         .collect();
-    let spans: BTreeSet<(Span, MonthIndex)> = changed
+    changed.sort_unstable();
+    changed.dedup();
+    let mut spans: Vec<(Span, MonthIndex)> = changed
         .iter()
         .flat_map(|month| Span::ALL.map(|span| (span, span.start_of(*month))))
         .filter(|(_, start)| *start >= oldest_kept)
         .collect();
-    let over = |months: &BTreeMap<MonthIndex, Tally>, (span, start): (Span, MonthIndex)| {
-        months.range(start..start + span.months()).fold(
-            Tally::default(),
-            |mut total, (_, tally)| {
-                total.add(*tally);
+    spans.sort_unstable();
+    spans.dedup();
+    let over = |months: &[MonthTally], (span, start): (Span, MonthIndex)| {
+        months
+            .iter()
+            .filter(|m| (start..start + span.months()).contains(&m.month))
+            .fold(Tally::default(), |mut total, m| {
+                total.add(m.tally);
                 total
-            },
-        )
+            })
     };
     for key in spans {
         let entry = deltas.distinct.entry(key).or_default();
-        entry.add(&DistinctCounts::of(&over(&new, key)), 1);
-        entry.add(&DistinctCounts::of(&over(&old, key)), -1);
+        entry.add(&DistinctCounts::of(&over(new, key)), 1);
+        entry.add(&DistinctCounts::of(&over(old, key)), -1);
     }
     if let Some(joined) = after.joined_at {
         let join_month = crate::activity::month_index(joined.date_naive());
-        for month in changed.iter().filter(|m| **m >= oldest_kept) {
-            let active = |months: &BTreeMap<MonthIndex, Tally>| {
-                i64::from(months.get(month).is_some_and(|t| t.visits > 0))
+        for month in changed {
+            let active = |months: &[MonthTally]| {
+                i64::from(tally(months, month).is_some_and(|t| t.visits > 0))
             };
-            *deltas.cohorts.entry((join_month, *month)).or_default() += active(&new) - active(&old);
+            *deltas.cohorts.entry((join_month, month)).or_default() += active(new) - active(old);
         }
     }
 }
