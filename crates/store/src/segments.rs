@@ -167,33 +167,91 @@ impl Store {
         at: DateTime<Utc>,
         snapshot: String,
     ) -> Result<(), StoreError> {
-        self.with_connection(move |connection| {
-            connection.execute(
-                "INSERT INTO analytics_snapshots (business_id, computed_at, snapshot) VALUES ($1, $2, $3) \
-                 ON CONFLICT (business_id) DO UPDATE SET computed_at = excluded.computed_at, snapshot = excluded.snapshot",
-                &[text(business), at.into(), snapshot.into()],
-            )?;
-            Ok(())
-        })
-        .await
+        self.save_document(SNAPSHOT, business, at, snapshot).await
     }
 
     pub async fn analytics_snapshot(
         &self,
         business: BusinessId,
     ) -> Result<Option<String>, StoreError> {
+        self.document(SNAPSHOT, business).await
+    }
+
+    /// The business's lifecycle thresholds (JSON), if it set its own.
+    pub async fn lifecycle_thresholds(
+        &self,
+        business: BusinessId,
+    ) -> Result<Option<String>, StoreError> {
+        self.document(THRESHOLDS, business).await
+    }
+
+    pub async fn save_lifecycle_thresholds(
+        &self,
+        business: BusinessId,
+        thresholds: String,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.save_document(THRESHOLDS, business, at, thresholds)
+            .await
+    }
+
+    async fn document(
+        &self,
+        document: Document,
+        business: BusinessId,
+    ) -> Result<Option<String>, StoreError> {
         self.with_connection(move |connection| {
-            let rows = connection.query(
-                "SELECT snapshot FROM analytics_snapshots WHERE business_id = $1",
-                &[text(business)],
-            )?;
+            let sql = format!(
+                "SELECT {} FROM {} WHERE business_id = $1",
+                document.column, document.table
+            );
+            let rows = connection.query(&sql, &[text(business)])?;
             rows.first()
                 .map(|row| Columns::of(row).text(0).map(str::to_owned))
                 .transpose()
         })
         .await
     }
+
+    async fn save_document(
+        &self,
+        document: Document,
+        business: BusinessId,
+        at: DateTime<Utc>,
+        json: String,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            let Document { table, column, time_column } = document;
+            let sql = format!(
+                "INSERT INTO {table} (business_id, {column}, {time_column}) VALUES ($1, $2, $3) \
+                 ON CONFLICT (business_id) DO UPDATE SET {column} = excluded.{column}, {time_column} = excluded.{time_column}"
+            );
+            connection.execute(&sql, &[text(business), json.into(), at.into()])?;
+            Ok(())
+        })
+        .await
+    }
 }
+
+/// A JSON document kept once per business, with the time it was written.
+#[derive(Clone, Copy)]
+struct Document {
+    table: &'static str,
+    column: &'static str,
+    time_column: &'static str,
+}
+
+const SNAPSHOT: Document = Document {
+    table: "analytics_snapshots",
+    column: "snapshot",
+    time_column: "computed_at",
+};
+
+const THRESHOLDS: Document = Document {
+    table: "segment_settings",
+    column: "lifecycle_thresholds",
+    time_column: "updated_at",
+};
 
 /// Inserts the placements of members placed for the first time; a row another worker
 /// inserted first is left alone, and only the inserted ones' moves are written.
@@ -276,41 +334,4 @@ fn write_moves(
         rows,
     )?;
     Ok(count)
-}
-
-impl Store {
-    /// The business's lifecycle thresholds (JSON), if it set its own.
-    pub async fn lifecycle_thresholds(
-        &self,
-        business: BusinessId,
-    ) -> Result<Option<String>, StoreError> {
-        self.with_connection(move |connection| {
-            let rows = connection.query(
-                "SELECT lifecycle_thresholds FROM segment_settings WHERE business_id = $1",
-                &[text(business)],
-            )?;
-            rows.first()
-                .map(|row| Columns::of(row).text(0).map(str::to_owned))
-                .transpose()
-        })
-        .await
-    }
-
-    pub async fn save_lifecycle_thresholds(
-        &self,
-        business: BusinessId,
-        thresholds: String,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.with_connection(move |connection| {
-            connection.execute(
-                "INSERT INTO segment_settings (business_id, lifecycle_thresholds, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (business_id) DO UPDATE SET lifecycle_thresholds = excluded.lifecycle_thresholds, \
-                 updated_at = excluded.updated_at",
-                &[text(business), thresholds.into(), at.into()],
-            )?;
-            Ok(())
-        })
-        .await
-    }
 }

@@ -5,7 +5,7 @@
 
 use super::FitError;
 use super::history::{CustomerHistory, Histories};
-use super::optimize::minimize;
+use super::optimize::maximize_likelihood;
 use super::special::hyp2f1;
 #[cfg(test)]
 use super::special::ln_gamma;
@@ -36,31 +36,21 @@ pub fn fit(histories: &Histories) -> Result<Parameters, FitError> {
             found: 0,
         });
     }
-    let customers = histories.len() as f64;
     // Start at α of the order of the customers' ages, the others at 1: log space makes the
     // start's exact values matter little.
-    let start = [0.0, histories.age_weeks_max().max(1.0).ln(), 0.0, 0.0];
-    let minimum = minimize(
-        |log_parameters| {
-            let parameters = log_parameters.map(f64::exp);
-            let (value, gradient) = log_likelihood_and_gradient(histories, parameters);
-            // The mean, so the tolerance does not depend on the number of customers; the
-            // chain rule takes the gradient into log space.
-            let gradient = std::array::from_fn(|i| -gradient[i] * parameters[i] / customers);
-            (-value / customers, gradient)
-        },
+    let start = [1.0, histories.age_weeks_max().max(1.0), 1.0, 1.0];
+    let ([r, alpha, a, b], log_likelihood) = maximize_likelihood(
+        |parameters| log_likelihood_and_gradient(histories, parameters),
+        histories.len() as f64,
         start,
-    );
-    if !minimum.converged {
-        return Err(FitError::NotConverged { model: "BG/NBD" });
-    }
-    let [r, alpha, a, b] = minimum.point.map(f64::exp);
+    )
+    .ok_or(FitError::NotConverged { model: "BG/NBD" })?;
     Ok(Parameters {
         r,
         alpha,
         a,
         b,
-        log_likelihood: -minimum.value * customers,
+        log_likelihood,
     })
 }
 

@@ -5,7 +5,7 @@
 
 use super::FitError;
 use super::history::Histories;
-use super::optimize::minimize;
+use super::optimize::maximize_likelihood;
 use super::special::{digamma, ln_gamma};
 use serde::{Deserialize, Serialize};
 
@@ -40,22 +40,15 @@ pub fn fit(histories: &Histories) -> Result<Parameters, FitError> {
     }
     let customers = count as f64;
     // p = q = 1 and v at the mean spend put the start's mean spend near the data's.
-    let start = [0.0, 0.0, (spend_sum / customers).max(1e-9).ln()];
-    let minimum = minimize(
-        |log_parameters| {
-            let parameters = log_parameters.map(f64::exp);
-            let (value, gradient) = log_likelihood_and_gradient(histories, parameters);
-            let gradient = std::array::from_fn(|i| -gradient[i] * parameters[i] / customers);
-            (-value / customers, gradient)
-        },
+    let start = [1.0, 1.0, (spend_sum / customers).max(1e-9)];
+    let ([p, q, v], _) = maximize_likelihood(
+        |parameters| log_likelihood_and_gradient(histories, parameters),
+        customers,
         start,
-    );
-    if !minimum.converged {
-        return Err(FitError::NotConverged {
-            model: "Gamma-Gamma",
-        });
-    }
-    let [p, q, v] = minimum.point.map(f64::exp);
+    )
+    .ok_or(FitError::NotConverged {
+        model: "Gamma-Gamma",
+    })?;
     Ok(Parameters { p, q, v })
 }
 

@@ -74,6 +74,30 @@ pub fn minimize<const N: usize>(
     }
 }
 
+/// Maximises a total log-likelihood over positive parameters from `start`: searches in log
+/// space (every point is valid there), on the mean over `customers` so that the tolerance
+/// does not depend on their number. Returns the parameters and the total log-likelihood
+/// at them, or `None` where the search did not converge.
+pub fn maximize_likelihood<const N: usize>(
+    log_likelihood_and_gradient: impl Fn([f64; N]) -> (f64, [f64; N]),
+    customers: f64,
+    start: [f64; N],
+) -> Option<([f64; N], f64)> {
+    let minimum = minimize(
+        |log_parameters| {
+            let parameters = log_parameters.map(f64::exp);
+            let (value, gradient) = log_likelihood_and_gradient(parameters);
+            // The chain rule takes the gradient into log space.
+            let gradient = std::array::from_fn(|i| -gradient[i] * parameters[i] / customers);
+            (-value / customers, gradient)
+        },
+        start.map(f64::ln),
+    );
+    minimum
+        .converged
+        .then(|| (minimum.point.map(f64::exp), -minimum.value * customers))
+}
+
 type Evaluated<const N: usize> = ([f64; N], f64, [f64; N]);
 
 /// Backtracks from the full quasi-Newton step until the Armijo condition holds (a
