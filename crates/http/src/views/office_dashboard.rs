@@ -256,8 +256,17 @@ async fn show(
         Err(error) => return web.failure(language, error),
     };
     let (report_query, problem) = query.read(today);
-    let report = match web.app.report(&session.caller, report_query).await {
-        Ok(report) => report,
+    let (report, refused) = match web.app.report(&session.caller, report_query).await {
+        Ok(report) => (report, None),
+        // A period the history is too large to count: the month so far, with the reason.
+        Err(AppError::Invalid { reason, .. }) => match web
+            .app
+            .report(&session.caller, DashboardQuery::default().read(today).0)
+            .await
+        {
+            Ok(report) => (report, Some(reason)),
+            Err(error) => return web.failure(language, error),
+        },
         Err(error) => return web.failure(language, error),
     };
     let locations = match web.app.locations(&session.caller).await {
@@ -345,9 +354,10 @@ async fn show(
             .collect(),
         thresholds,
     };
-    let said = match problem {
-        Some(key) => Said::error(Some(tr(key))),
-        None => said,
+    let said = match (problem, refused) {
+        (Some(key), _) => Said::error(Some(tr(key))),
+        (None, Some(_)) => Said::error(Some(tr("dashboard_calendar_only"))),
+        (None, None) => said,
     };
     render(web, session, language, VIEW, page, said).await
 }
