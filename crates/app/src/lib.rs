@@ -108,6 +108,8 @@ pub struct App {
     verified_keys: Arc<keys::VerifiedKeys>,
     /// Locations seen to belong to their business (they are never removed).
     known_locations: Arc<RwLock<HashSet<(BusinessId, stammgast_core::ids::LocationId)>>>,
+    /// The most visits a report counts exactly from the history.
+    history_visits_max: u64,
     login_throttle: Arc<sessions::Throttle>,
     link_throttle: Arc<sessions::Throttle>,
     join_throttle: Arc<sessions::Throttle>,
@@ -122,11 +124,19 @@ impl App {
             currencies: Arc::default(),
             verified_keys: Arc::default(),
             known_locations: Arc::default(),
+            history_visits_max: analytics::HISTORY_VISITS_MAX,
             login_throttle: Arc::new(sessions::Throttle::for_logins()),
             link_throttle: Arc::new(sessions::Throttle::for_links()),
             join_throttle: Arc::new(sessions::Throttle::for_joins()),
             mailer: Arc::new(LogMailer),
         }
+    }
+
+    /// The app counting reports exactly from a history of at most `visits` (larger ones
+    /// answer calendar spans only, from the running aggregates).
+    pub fn with_history_visits_max(mut self, visits: u64) -> Self {
+        self.history_visits_max = visits;
+        self
     }
 
     /// The app sending its mail through `mailer` (the log by default).

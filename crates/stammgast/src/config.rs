@@ -28,9 +28,19 @@ pub struct Settings {
     pub worker_interval_seconds: u64,
     /// Members handled per business and kind of work in one maintenance pass.
     pub worker_batch_size: usize,
+    /// The most visits a report counts exactly from the history (periods other than
+    /// calendar months, quarters and years, and single locations); larger histories answer
+    /// calendar spans only.
+    pub analytics_history_visits_max: u64,
 }
 
 impl Settings {
+    /// The app on `store` with these settings' limits (the mailer is the caller's choice).
+    pub fn app(&self, store: stammgast_app::Store) -> stammgast_app::App {
+        stammgast_app::App::new(store, stammgast_app::Clock::system())
+            .with_history_visits_max(self.analytics_history_visits_max)
+    }
+
     /// The mailer: SMTP when a server is configured, the log otherwise.
     pub fn mailer(&self) -> anyhow::Result<std::sync::Arc<dyn stammgast_app::Mailer>> {
         if self.smtp_url.trim().is_empty() {
@@ -60,6 +70,7 @@ impl Default for Settings {
             mail_from: "Stammgast <noreply@localhost>".into(),
             worker_interval_seconds: 60,
             worker_batch_size: 500,
+            analytics_history_visits_max: 500_000,
         }
     }
 }
@@ -75,6 +86,10 @@ impl fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("worker_interval_seconds", &self.worker_interval_seconds)
             .field("worker_batch_size", &self.worker_batch_size)
+            .field(
+                "analytics_history_visits_max",
+                &self.analytics_history_visits_max,
+            )
             .finish()
     }
 }
@@ -146,6 +161,10 @@ worker_interval_seconds = 60
 
 # Members handled per business and kind of work in one maintenance pass.
 worker_batch_size = 500
+
+# The most visits a report counts exactly from the history (other periods than calendar
+# months, quarters and years, and single locations); larger businesses get calendar spans.
+analytics_history_visits_max = 500000
 "#;
 
 #[cfg(test)]

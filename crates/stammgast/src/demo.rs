@@ -58,7 +58,7 @@ pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
     );
     let (recorded, members) = replay(&app, &hand, &caller, &simulated, start, now).await?;
     eprintln!("recorded {recorded} visits");
-    let live = App::new(store, Clock::system()).with_mailer(settings.mailer()?);
+    let live = settings.app(store).with_mailer(settings.mailer()?);
     for (email, name, role, password) in DEMO_STAFF {
         let account = NewStaffAccount {
             email: email.into(),

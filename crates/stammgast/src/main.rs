@@ -286,7 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             location,
         } => {
             let settings = settings(database, None)?;
-            let app = App::new(database::open(&settings.database).await?, Clock::system());
+            let app = settings.app(database::open(&settings.database).await?);
             let business = stammgast_core::ids::BusinessId::parse(&business)
                 .with_context(|| format!("\"{business}\" is not a business id"))?;
             let location = location

@@ -2,13 +2,14 @@
 
 use crate::config::Settings;
 use crate::database;
-use stammgast_app::{App, Clock};
+use stammgast_app::App;
 use stammgast_worker::WorkerSettings;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = App::new(database::open(&settings.database).await?, Clock::system())
+    let app = settings
+        .app(database::open(&settings.database).await?)
         .with_mailer(settings.mailer()?);
     serve_app(app, &settings).await
 }

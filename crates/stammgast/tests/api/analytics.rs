@@ -4,7 +4,7 @@
 //! contracts.
 
 use crate::cli::{create_business, stammgast};
-use crate::crash::start_server;
+use crate::crash::{start_server, start_server_with};
 use crate::helpers::{TestApp, assert_problem, fresh_sqlite_path, spawn_app};
 use chrono::{Duration, Utc};
 use serde_json::Value;
@@ -288,4 +288,86 @@ fn a_calendar_year_read_from_the_running_aggregates_agrees_with_the_days_counted
         reply.body["kpis"]["active_members"]["value"].as_f64(),
         Some(2.0)
     );
+}
+
+#[test]
+fn past_its_size_limit_a_history_answers_calendar_spans_and_says_so() {
+    let database = format!("sqlite://{}", fresh_sqlite_path().display());
+    let (business, key) = create_business(&database);
+    let staff = stammgast(&[
+        "staff",
+        "create",
+        "--database",
+        &database,
+        "--business",
+        &business,
+        "--email",
+        "chefin@example.com",
+        "--name",
+        "Lena",
+    ]);
+    assert!(
+        staff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&staff.stderr)
+    );
+    let staff: Value = serde_json::from_slice(&staff.stdout).unwrap();
+    let limit = [("STAMMGAST_ANALYTICS_HISTORY_VISITS_MAX", "1")];
+    let (mut server, address) = start_server_with(&database, &limit);
+    let app = TestApp::attach(address.clone(), key);
+    let anna = app.join("Anna", "anna@example.com");
+    assert_eq!(app.purchase(&anna, "4.50", "p1").status, 201);
+    assert_eq!(app.purchase(&anna, "5.50", "p2").status, 201);
+
+    let (from, to) = around_today();
+    let refused = app.get(&format!("/api/v1/reports/kpis?from={from}&to={to}"));
+    assert_problem(&refused, 422, "validation_failed");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("calendar month, quarter and year"),
+        "{}",
+        refused.body
+    );
+    let year = Utc::now().format("%Y");
+    let calendar = app.get(&format!(
+        "/api/v1/reports/kpis?from={year}-01-01&to={year}-12-31"
+    ));
+    assert_eq!(calendar.status, 200, "{}", calendar.body);
+
+    let mut owner = crate::visitor::Visitor::new(&address, "de");
+    owner.log_in(("chefin@example.com", staff["password"].as_str().unwrap()));
+    let page = owner.get(&format!("/office/dashboard?from={from}&to={to}"));
+    assert_eq!(page.status, 422, "what to do is shown");
+    assert!(page.html.contains("je Kalendermonat, -quartal und -jahr"));
+    let shown_from = page
+        .html
+        .split("name=\"from\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.get(..10));
+    assert!(
+        shown_from.is_some_and(|date| date.ends_with("-01")),
+        "the month so far is shown instead: {shown_from:?}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_stammgast"))
+        .args([
+            "kpi",
+            "--database",
+            &database,
+            "--business",
+            &business,
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ])
+        .env("STAMMGAST_ANALYTICS_HISTORY_VISITS_MAX", "1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("calendar month"));
 }

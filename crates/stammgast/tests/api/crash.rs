@@ -11,8 +11,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub fn start_server(database: &str) -> (Child, String) {
+    start_server_with(database, &[])
+}
+
+/// The real server with extra environment (`STAMMGAST_*` settings).
+pub fn start_server_with(database: &str, environment: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stammgast"))
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
+        .envs(environment.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
