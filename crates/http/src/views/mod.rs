@@ -14,6 +14,7 @@ mod office;
 mod office_audit;
 mod office_branding;
 mod office_dashboard;
+mod office_dashboard_csv;
 mod office_frame;
 mod office_import;
 mod office_legal;

@@ -3,12 +3,11 @@
 //! the cohort heat map, the lifetime models' estimates, and every table as CSV.
 
 use super::Web;
-use super::download::{attachment, csv_table};
 use super::format;
 use super::i18n::text;
 use super::office_frame::{OfficeView, Said, render};
 use super::session::{Manager, csrf_ok};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -25,7 +24,10 @@ pub fn router() -> Router<Web> {
     Router::new()
         .route("/office/dashboard", get(page))
         .route("/office/dashboard/thresholds", post(save_thresholds))
-        .route("/office/dashboard/{table}", get(download))
+        .route(
+            "/office/dashboard/{table}",
+            get(super::office_dashboard_csv::download),
+        )
 }
 
 const VIEW: OfficeView = OfficeView {
@@ -35,7 +37,7 @@ const VIEW: OfficeView = OfficeView {
 };
 
 #[derive(Deserialize, Default)]
-struct DashboardQuery {
+pub(super) struct DashboardQuery {
     from: Option<String>,
     to: Option<String>,
     location: Option<String>,
@@ -44,7 +46,7 @@ struct DashboardQuery {
 impl DashboardQuery {
     /// The report query it asks for; a field that does not read falls back to its default
     /// and is named in the error.
-    fn read(&self, today: NaiveDate) -> (ReportQuery, Option<&'static str>) {
+    pub(super) fn read(&self, today: NaiveDate) -> (ReportQuery, Option<&'static str>) {
         let date = |text: &Option<String>| {
             text.as_deref()
                 .filter(|t| !t.is_empty())
@@ -343,7 +345,7 @@ async fn show(
             .as_ref()
             .err()
             .map(|_| tr("dashboard_models_unfitted")),
-        downloads: ["kpis", "months", "cohorts", "segments"]
+        downloads: super::office_dashboard_csv::TABLES
             .iter()
             .map(|table| {
                 (
@@ -475,140 +477,4 @@ fn cohort_rows(report: &Report, language: Language) -> Vec<CohortRow> {
                 .collect(),
         })
         .collect()
-}
-
-async fn download(
-    State(web): State<Web>,
-    Manager(session, language): Manager,
-    Path(table): Path<String>,
-    Query(query): Query<DashboardQuery>,
-) -> Response {
-    let today = match web.app.shop_today(session.caller.business_id).await {
-        Ok(today) => today,
-        Err(error) => return web.failure(language, error),
-    };
-    let (report_query, _) = query.read(today);
-    let Some(name) = table
-        .strip_suffix(".csv")
-        .filter(|t| ["kpis", "months", "cohorts", "segments"].contains(t))
-    else {
-        return web.failure(language, stammgast_app::AppError::NotFound);
-    };
-    let report = match web.app.report(&session.caller, report_query).await {
-        Ok(report) => report,
-        Err(error) => return web.failure(language, error),
-    };
-    let rows = match name {
-        "kpis" => kpi_rows(&report),
-        "months" => month_rows(&report),
-        "cohorts" => cohort_table(&report),
-        _ => segment_rows(&report),
-    };
-    let file = format!(
-        "stammgast-{name}-{}-{}.csv",
-        report.query.from, report.query.to
-    );
-    attachment("text/csv; charset=utf-8", &file, csv_table(&rows))
-}
-
-fn cells(values: impl IntoIterator<Item = impl ToString>) -> Vec<String> {
-    values.into_iter().map(|v| v.to_string()).collect()
-}
-
-fn optional(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn kpi_rows(report: &Report) -> Vec<Vec<String>> {
-    let mut rows = vec![cells([
-        "kpi", "unit", "value", "previous", "change", "formula",
-    ])];
-    for kpi in &report.kpis {
-        let unit = serde_json::to_value(kpi.unit)
-            .ok()
-            .and_then(|u| u.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        rows.push(vec![
-            kpi.key.to_owned(),
-            unit,
-            optional(kpi.value),
-            optional(kpi.previous),
-            optional(kpi.change),
-            kpi.formula.to_owned(),
-        ]);
-    }
-    rows
-}
-
-fn month_rows(report: &Report) -> Vec<Vec<String>> {
-    let mut rows = vec![cells([
-        "month",
-        "members",
-        "new_members",
-        "active_members",
-        "visits",
-        "purchases",
-        "revenue_cents",
-        "coupons_used",
-        "points_issued",
-        "points_redeemed",
-        "points_expired",
-        "points_outstanding",
-    ])];
-    for month in &report.months {
-        let f = &month.facts;
-        let mut row = vec![month.month.to_string()];
-        row.extend(cells([
-            f.members_at_end,
-            f.new_members,
-            f.active_members,
-            f.visits,
-            f.purchases,
-        ]));
-        row.extend(cells([f.revenue_cents]));
-        row.extend(cells([f.coupons_used]));
-        row.extend(cells([
-            f.points_issued,
-            f.points_redeemed,
-            f.points_expired,
-            f.points_outstanding,
-        ]));
-        rows.push(row);
-    }
-    rows
-}
-
-fn cohort_table(report: &Report) -> Vec<Vec<String>> {
-    let width = report
-        .cohorts
-        .iter()
-        .map(|c| c.active.len())
-        .max()
-        .unwrap_or(0);
-    let mut header = cells(["join_month", "members"]);
-    header.extend((0..width).map(|offset| format!("month_{offset}_percent")));
-    let mut rows = vec![header];
-    for cohort in &report.cohorts {
-        let mut row = vec![cohort.month.to_string(), cohort.members.to_string()];
-        row.extend(cohort.retention_percent.iter().map(|p| format!("{p:.1}")));
-        rows.push(row);
-    }
-    rows
-}
-
-fn segment_rows(report: &Report) -> Vec<Vec<String>> {
-    let mut rows = vec![cells(["kind", "segment", "members"])];
-    rows.extend(
-        report
-            .lifecycle
-            .iter()
-            .map(|(s, n)| vec!["lifecycle".into(), s.as_str().into(), n.to_string()]),
-    );
-    rows.extend(
-        report
-            .rfm
-            .iter()
-            .map(|(s, n)| vec!["rfm".into(), s.as_str().into(), n.to_string()]),
-    );
-    rows
 }
