@@ -188,6 +188,7 @@ pub fn expected_purchases(
 
 #[cfg(test)]
 mod tests {
+    use super::super::optimize::assert_gradient_matches_finite_differences;
     use super::*;
 
     fn histories() -> Histories {
@@ -208,23 +209,11 @@ mod tests {
 
     #[test]
     fn the_gradient_matches_finite_differences() {
-        let parameters = [0.4, 3.0, 0.8, 2.5];
-        let (_, gradient) = log_likelihood_and_gradient(&histories(), parameters);
-        for i in 0..4 {
-            let h = 1e-6 * parameters[i];
-            let mut up = parameters;
-            let mut down = parameters;
-            up[i] += h;
-            down[i] -= h;
-            let numeric = (log_likelihood_and_gradient(&histories(), up).0
-                - log_likelihood_and_gradient(&histories(), down).0)
-                / (2.0 * h);
-            assert!(
-                (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                "{i}: {} vs {numeric}",
-                gradient[i]
-            );
-        }
+        let histories = histories();
+        assert_gradient_matches_finite_differences(
+            |parameters| log_likelihood_and_gradient(&histories, parameters),
+            [0.4, 3.0, 0.8, 2.5],
+        );
     }
 
     #[test]

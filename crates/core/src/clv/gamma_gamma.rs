@@ -97,6 +97,7 @@ pub fn expected_spend_per_visit(
 #[cfg(test)]
 mod tests {
     use super::super::history::CustomerHistory;
+    use super::super::optimize::assert_gradient_matches_finite_differences;
     use super::*;
 
     fn histories() -> Histories {
@@ -117,22 +118,11 @@ mod tests {
 
     #[test]
     fn the_gradient_matches_finite_differences() {
-        let parameters = [6.0, 3.7, 15.0];
-        let (_, gradient) = log_likelihood_and_gradient(&histories(), parameters);
-        for i in 0..3 {
-            let h = 1e-6 * parameters[i];
-            let mut up = parameters;
-            let mut down = parameters;
-            up[i] += h;
-            down[i] -= h;
-            let numeric = (log_likelihood_and_gradient(&histories(), up).0
-                - log_likelihood_and_gradient(&histories(), down).0)
-                / (2.0 * h);
-            assert!(
-                (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                "{i}"
-            );
-        }
+        let histories = histories();
+        assert_gradient_matches_finite_differences(
+            |parameters| log_likelihood_and_gradient(&histories, parameters),
+            [6.0, 3.7, 15.0],
+        );
     }
 
     #[test]

@@ -162,6 +162,28 @@ fn dot<const N: usize>(left: &[f64; N], right: &[f64; N]) -> f64 {
     left.iter().zip(right).map(|(l, r)| l * r).sum()
 }
 
+/// Asserts that `function`'s gradient at `point` agrees with central finite differences
+/// (for the models' tests).
+#[cfg(test)]
+pub fn assert_gradient_matches_finite_differences<const N: usize>(
+    function: impl Fn([f64; N]) -> (f64, [f64; N]),
+    point: [f64; N],
+) {
+    let (_, gradient) = function(point);
+    for i in 0..N {
+        let h = 1e-6 * point[i];
+        let (mut up, mut down) = (point, point);
+        up[i] += h;
+        down[i] -= h;
+        let numeric = (function(up).0 - function(down).0) / (2.0 * h);
+        assert!(
+            (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
+            "{i}: {} vs {numeric}",
+            gradient[i]
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
