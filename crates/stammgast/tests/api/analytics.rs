@@ -3,7 +3,7 @@
 //! never sees another's figures; `stammgast kpi` and `stammgast clv fit` keep their
 //! contracts.
 
-use crate::cli::{create_business, stammgast};
+use crate::cli::{create_business, stammgast, stammgast_with};
 use crate::crash::{start_server, start_server_with};
 use crate::helpers::{TestApp, assert_problem, fresh_sqlite_path, spawn_app};
 use chrono::{Duration, Utc};
@@ -23,6 +23,28 @@ fn kpis_as(app: &TestApp, key: &str) -> Value {
     let reply = app.get_as(key, &format!("/api/v1/reports/kpis?from={from}&to={to}"));
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body
+}
+
+/// `stammgast kpi` for the period `from..=to`.
+fn kpi_command(
+    database: &str,
+    business: &str,
+    from: &str,
+    to: &str,
+    environment: &[(&str, &str)],
+) -> std::process::Output {
+    let args = [
+        "kpi",
+        "--database",
+        database,
+        "--business",
+        business,
+        "--from",
+        from,
+        "--to",
+        to,
+    ];
+    stammgast_with(&args, environment)
 }
 
 fn answer(app: &TestApp, key: &str, body: &str) -> crate::helpers::Reply {
@@ -160,17 +182,7 @@ fn the_kpi_command_prints_the_same_report_as_the_api() {
     server.wait().unwrap();
 
     let (from, to) = around_today();
-    let output = stammgast(&[
-        "kpi",
-        "--database",
-        &database,
-        "--business",
-        &business,
-        "--from",
-        &from,
-        "--to",
-        &to,
-    ]);
+    let output = kpi_command(&database, &business, &from, &to, &[]);
     assert!(
         output.status.success(),
         "{}",
@@ -182,17 +194,13 @@ fn the_kpi_command_prints_the_same_report_as_the_api() {
         Some(1_240.0)
     );
     assert_eq!(printed["kpis"], from_api["kpis"]);
-    let unknown = stammgast(&[
-        "kpi",
-        "--database",
+    let unknown = kpi_command(
         &database,
-        "--business",
         &uuid::Uuid::new_v4().to_string(),
-        "--from",
         &from,
-        "--to",
         &to,
-    ]);
+        &[],
+    );
     assert!(!unknown.status.success());
 }
 
@@ -353,21 +361,7 @@ fn past_its_size_limit_a_history_answers_calendar_spans_and_says_so() {
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_stammgast"))
-        .args([
-            "kpi",
-            "--database",
-            &database,
-            "--business",
-            &business,
-            "--from",
-            &from,
-            "--to",
-            &to,
-        ])
-        .env("STAMMGAST_ANALYTICS_HISTORY_VISITS_MAX", "1")
-        .output()
-        .unwrap();
+    let output = kpi_command(&database, &business, &from, &to, &limit);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("calendar month"));
 }

@@ -2,9 +2,15 @@ use crate::helpers::fresh_sqlite_path;
 use std::process::{Command, Output};
 
 pub fn stammgast(args: &[&str]) -> Output {
+    stammgast_with(args, &[])
+}
+
+/// The binary with extra environment (`STAMMGAST_*` settings).
+pub fn stammgast_with(args: &[&str], environment: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stammgast"))
         .args(args)
         .env_remove("STAMMGAST_DATABASE")
+        .envs(environment.iter().copied())
         .output()
         .expect("the binary runs")
 }

@@ -198,14 +198,8 @@ async function openLink(browser) {
 
 /// The owner sets up the program from a template, launches it and downloads the poster.
 async function wizard(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "de-DE", acceptDownloads: true });
-  const page = await context.newPage();
   const started = Date.now();
-  await page.goto(`${BASE}/login`);
-  await page.fill("#email", env("OWNER_EMAIL"));
-  await page.fill("#password", env("OWNER_PASSWORD"));
-  await page.locator("button[type=submit]").click();
-  await page.waitForURL(`${BASE}/office`);
+  const page = await ownerInOffice(browser, { locale: "de-DE", acceptDownloads: true });
   await accessible(page, "office");
   await page.getByRole("link", { name: "Einrichtung" }).click();
   await page.waitForURL(`${BASE}/office/setup`);
@@ -251,15 +245,21 @@ async function scan(browser) {
   console.log(`scan: the camera found the member's card (read by ${decoder})`);
 }
 
-/// The owner imports a customer list: a dry run first, then the import in parts.
-async function importMembers(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "de-DE" });
+/// The owner logged in at a desk-sized screen, on the back office's start page.
+async function ownerInOffice(browser, options) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   const page = await context.newPage();
   await page.goto(`${BASE}/login`);
   await page.fill("#email", env("OWNER_EMAIL"));
   await page.fill("#password", env("OWNER_PASSWORD"));
   await page.locator("button[type=submit]").click();
   await page.waitForURL(`${BASE}/office`);
+  return page;
+}
+
+/// The owner imports a customer list: a dry run first, then the import in parts.
+async function importMembers(browser) {
+  const page = await ownerInOffice(browser, { locale: "de-DE" });
   await page.getByRole("link", { name: "Mitglieder importieren" }).click();
   await page.waitForURL(`${BASE}/office/import`);
   await accessible(page, "office-import");
@@ -282,13 +282,7 @@ async function importMembers(browser) {
 /// The owner opens the dashboard: the tiles, the five charts drawn, another period, and a
 /// table downloaded as CSV.
 async function dashboard(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB", acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/login`);
-  await page.fill("#email", env("OWNER_EMAIL"));
-  await page.fill("#password", env("OWNER_PASSWORD"));
-  await page.locator("button[type=submit]").click();
-  await page.waitForURL(`${BASE}/office`);
+  const page = await ownerInOffice(browser, { locale: "en-GB", acceptDownloads: true });
   await page.getByRole("link", { name: "Dashboard" }).click();
   await page.waitForURL(/\/office\/dashboard/);
   await page.waitForFunction(() => document.querySelectorAll(".uplot canvas").length >= 5);
