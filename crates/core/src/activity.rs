@@ -107,11 +107,14 @@ impl Kinds {
     }
 }
 
-/// FNV-1a of the category as people mean it (case and surrounding spaces ignored); never 0.
+/// A category as people mean it: case and surrounding spaces ignored.
+pub fn category_key(category: &str) -> String {
+    category.trim().to_lowercase()
+}
+
+/// FNV-1a of the category's key; never 0.
 fn kind_hash(category: &str) -> u64 {
-    let hash = category
-        .trim()
-        .to_lowercase()
+    let hash = category_key(category)
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)

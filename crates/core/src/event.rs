@@ -38,6 +38,13 @@ impl EventKind {
         }
     }
 
+    /// The categories of the items bought, as given (with repeats).
+    pub fn categories(&self) -> impl Iterator<Item = &str> {
+        self.items()
+            .iter()
+            .filter_map(|item| item.category.as_deref())
+    }
+
     /// Purchases and visits are visits to the shop; sign-ups and custom events are not.
     pub fn is_visit(&self) -> bool {
         matches!(self, Self::Purchase { .. } | Self::Visit)

@@ -529,6 +529,27 @@ proptest! {
     }
 
     #[test]
+    fn the_categories_bought_are_those_of_the_purchases_not_voided(steps in prop::collection::vec(step(), 1..60)) {
+        let mut world = World::new();
+        world.run(&[Step::Join, Step::Join])?;
+        world.run(&steps)?;
+        for ((business, member), state) in &world.memory.members {
+            let coffee_purchases = world
+                .memory
+                .events
+                .iter()
+                .filter(|((b, _), record)| {
+                    b == business
+                        && record.event.member_id == *member
+                        && record.voided_at.is_none()
+                        && record.event.kind.categories().next().is_some()
+                })
+                .count() as i64;
+            prop_assert_eq!(state.categories_bought.get("coffee").copied().unwrap_or(0), coffee_purchases);
+        }
+    }
+
+    #[test]
     fn expiry_never_takes_more_than_was_earned(steps in prop::collection::vec(step(), 1..60)) {
         let mut world = World::new();
         world.run(&[Step::Join, Step::Join])?;

@@ -4,6 +4,7 @@
 
 pub mod cohort;
 pub mod facts;
+pub mod filter;
 pub mod history;
 pub mod kpi;
 pub mod membership;

@@ -35,17 +35,11 @@ pub fn void_event(
             visits: i64::from(record.event.kind.is_visit()),
             spend_cents: spend_left,
             purchases: i64::from(record.event.kind.type_name() == "purchase"),
-            kinds: Kinds::of(
-                record
-                    .event
-                    .kind
-                    .items()
-                    .iter()
-                    .filter_map(|item| item.category.as_deref()),
-            ),
+            kinds: Kinds::of(record.event.kind.categories()),
             ..Tally::default()
         },
     )?;
+    state.count_categories(&record.event.kind, -1);
     record.voided_at = Some(ctx.now);
     record.note = Some(reason.to_owned());
     ctx.changes.updated_events.push(record.clone());

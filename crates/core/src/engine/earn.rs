@@ -79,15 +79,10 @@ pub fn record_event(
         points_earned: earning.points,
         purchases: i64::from(event.kind.type_name() == "purchase"),
         coupons_used: 0,
-        kinds: Kinds::of(
-            event
-                .kind
-                .items()
-                .iter()
-                .filter_map(|item| item.category.as_deref()),
-        ),
+        kinds: Kinds::of(event.kind.categories()),
     };
     state.activity.add(month_index(local_date), tally);
+    state.count_categories(&event.kind, 1);
     if event.kind.is_visit() {
         state.last_visit_at = state.last_visit_at.max(Some(event.occurred_at));
     }

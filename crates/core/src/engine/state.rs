@@ -1,8 +1,8 @@
 //! The state the engine reads and updates: a member's balances and aggregates, coupons and
 //! recorded events.
 
-use crate::activity::Activity;
-use crate::event::Event;
+use crate::activity::{Activity, category_key};
+use crate::event::{Event, EventKind};
 use crate::ids::{Code, EventId, MemberId, Slug, TransferId};
 use crate::ledger::{Lot, LotConsumption, Unit};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -43,6 +43,10 @@ pub struct MemberState {
     #[serde(default)]
     pub joined_at: Option<DateTime<Utc>>,
     pub tier: Option<Slug>,
+    /// Each category bought (by `category_key`) with the number of purchases, not voided,
+    /// that had it: what custom segments ask with `bought`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub categories_bought: BTreeMap<String, i64>,
     pub tier_reached_at: Option<DateTime<Utc>>,
     pub today: DayTally,
     /// When the member's points may next expire: exact after any operation that loaded the
@@ -66,6 +70,7 @@ impl MemberState {
             last_visit_at: None,
             joined_at: None,
             tier: None,
+            categories_bought: BTreeMap::new(),
             tier_reached_at: None,
             today: DayTally::default(),
             next_expiry_at: None,
@@ -77,6 +82,20 @@ impl MemberState {
         match unit {
             Unit::Points => &mut self.points,
             Unit::Stamps(card) => self.stamps.entry(card.clone()).or_default(),
+        }
+    }
+
+    /// Counts a purchase's categories (`sign` 1), or takes a voided one's back (`sign` -1).
+    pub fn count_categories(&mut self, event: &EventKind, sign: i64) {
+        let mut keys: Vec<String> = event.categories().map(category_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let count = self.categories_bought.entry(key.clone()).or_default();
+            *count += sign;
+            if *count <= 0 {
+                self.categories_bought.remove(&key);
+            }
         }
     }
 
