@@ -8,6 +8,7 @@
 //! history. Any other period, and any single location, is counted exactly from the
 //! history, which takes longer the more there is.
 
+use crate::custom_segments::Population;
 use crate::{App, AppError, Caller, Scope, fresh};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use stammgast_core::activity::month_index;
@@ -18,7 +19,7 @@ use stammgast_core::analytics::kpi::{self, Kpi};
 use stammgast_core::analytics::membership::{Placement, Sizes, moves};
 use stammgast_core::analytics::rollup::{Rollups, Span};
 use stammgast_core::analytics::segments::{Lifecycle, LifecycleThresholds, RfmSegment};
-use stammgast_core::analytics::snapshot::{self, Snapshot};
+use stammgast_core::analytics::snapshot::{self, MemberAggregate, Snapshot};
 use stammgast_core::clv;
 use stammgast_core::ids::{BusinessId, LocationId, MemberId};
 use stammgast_store::{NewSurveyAnswer, PlacementChange};
@@ -261,8 +262,13 @@ impl App {
     pub async fn refresh_analytics(&self, business: BusinessId) -> Result<Refreshed, AppError> {
         let now = self.now();
         let thresholds = self.lifecycle_thresholds(business).await?;
-        let members = self.store.member_aggregates(business).await?;
-        let (snapshot, placements) = snapshot::compute(&members, now, &thresholds);
+        let profiles = self.store.member_profiles(business).await?;
+        let members: Vec<MemberAggregate> = profiles.iter().map(|p| p.aggregate).collect();
+        let snapshot::Computed {
+            snapshot,
+            facts,
+            placements,
+        } = snapshot::compute(&members, now, &thresholds);
         let stored = self.store.placements(business).await?;
         let changes: Vec<PlacementChange> = members
             .iter()
@@ -271,7 +277,13 @@ impl App {
                 placement_change(member.member_id, stored.get(&member.member_id), placement)
             })
             .collect();
-        let moves = self.store.record_placements(business, changes, now).await?;
+        let population = Population {
+            profiles,
+            facts,
+            placements,
+        };
+        let moves = self.store.record_placements(business, changes, now).await?
+            + self.count_custom_segments(business, &population).await?;
         let json = serde_json::to_string(&snapshot)
             .map_err(|e| AppError::Store(stammgast_store::StoreError::Other(e.to_string())))?;
         self.store

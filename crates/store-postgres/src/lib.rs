@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_backbone.sql")),
     (2, include_str!("../migrations/0002_web.sql")),
     (3, include_str!("../migrations/0003_analytics.sql")),
+    (4, include_str!("../migrations/0004_custom_segments.sql")),
 ];
 const READERS_MAX: usize = 8;
 /// The database every server has, used to create the configured one when it is missing.

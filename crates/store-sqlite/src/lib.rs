@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_backbone.sql")),
     (2, include_str!("../migrations/0002_web.sql")),
     (3, include_str!("../migrations/0003_analytics.sql")),
+    (4, include_str!("../migrations/0004_custom_segments.sql")),
 ];
 
 /// How long a connection waits for another one's write lock before giving up.

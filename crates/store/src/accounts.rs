@@ -203,6 +203,14 @@ impl Store {
                      AND kind IN ('member', 'member_link')",
                     &[text(business), text(member)],
                 )?;
+                // Tags are what staff noted about the person; custom segments were built
+                // from the personal data just erased.
+                for table in ["member_tags", "custom_segment_members"] {
+                    connection.execute(
+                        &format!("DELETE FROM {table} WHERE business_id = $1 AND member_id = $2"),
+                        &[text(business), text(member)],
+                    )?;
+                }
                 write_audit(connection, std::slice::from_ref(&audit))
             })
         })

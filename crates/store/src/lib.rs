@@ -17,6 +17,7 @@ mod analytics;
 mod batch_tx;
 mod codec;
 pub mod conformance;
+mod custom_segments;
 mod locations;
 mod migrate;
 mod reads;
@@ -27,6 +28,7 @@ pub mod sql;
 mod writer;
 
 pub use analytics::NewSurveyAnswer;
+pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
 pub use records::*;
 pub use segments::{PlacementChange, SegmentTransition, StoredPlacement};
 

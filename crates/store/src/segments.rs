@@ -3,12 +3,11 @@
 //! workers place the same members at once), and the worker's snapshot of the business.
 
 use crate::reads::in_transaction;
-use crate::sql::{Columns, Connection, Value, insert_rows, text};
+use crate::sql::{Columns, Connection, insert_rows, insert_rows_returning, text};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use stammgast_core::analytics::snapshot::MemberAggregate;
 use stammgast_core::ids::{BusinessId, MemberId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A member's segments as stored: the lifecycle stage and the RFM segment ('' for none).
 pub type StoredPlacement = (String, String);
@@ -33,34 +32,6 @@ pub struct SegmentTransition {
 }
 
 impl Store {
-    /// Every member's aggregates (erased members are left out).
-    pub async fn member_aggregates(
-        &self,
-        business: BusinessId,
-    ) -> Result<Vec<MemberAggregate>, StoreError> {
-        self.with_connection(move |connection| {
-            let rows = connection.query(
-                "SELECT m.id, m.joined_at, s.last_visit_at, s.visits, s.spend_cents FROM members m \
-                 JOIN member_states s ON s.business_id = m.business_id AND s.id = m.id \
-                 WHERE m.business_id = $1 AND m.erased_at IS NULL",
-                &[text(business)],
-            )?;
-            rows.iter()
-                .map(|row| {
-                    let columns = Columns::of(row);
-                    Ok(MemberAggregate {
-                        member_id: columns.parsed(0, MemberId::parse)?,
-                        joined_at: columns.time(1)?,
-                        last_visit_at: columns.opt_time(2)?,
-                        visits: u64::try_from(columns.int(3)?).unwrap_or(0),
-                        spend_cents: columns.int(4)?,
-                    })
-                })
-                .collect()
-        })
-        .await
-    }
-
     /// Where the worker last placed each member.
     pub async fn placements(
         &self,
@@ -261,47 +232,33 @@ fn insert_new(
     changes: Vec<PlacementChange>,
     at: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    // One statement per chunk, each returning the members it inserted.
-    const CHUNK: usize = 500;
-    let mut written = 0;
-    for chunk in changes.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO segment_members (business_id, member_id, lifecycle, rfm, updated_at) VALUES ",
-        );
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-        for (index, change) in chunk.iter().enumerate() {
-            let base = index * 5;
-            sql.push_str(&format!(
-                "{}(${}, ${}, ${}, ${}, ${})",
-                if index == 0 { "" } else { ", " },
-                base + 1,
-                base + 2,
-                base + 3,
-                base + 4,
-                base + 5
-            ));
-            params.extend([
+    let rows = changes
+        .iter()
+        .map(|change| {
+            vec![
                 text(business),
                 text(change.member_id),
                 change.after.0.as_str().into(),
                 change.after.1.as_str().into(),
                 at.into(),
-            ]);
-        }
-        sql.push_str(" ON CONFLICT (business_id, member_id) DO NOTHING RETURNING member_id");
-        let inserted: std::collections::HashSet<MemberId> = connection
-            .query(&sql, &params)?
-            .iter()
-            .map(|row| Columns::of(row).parsed(0, MemberId::parse))
-            .collect::<Result<_, _>>()?;
-        let done: Vec<PlacementChange> = chunk
-            .iter()
-            .filter(|c| inserted.contains(&c.member_id))
-            .cloned()
-            .collect();
-        written += write_moves(connection, business, &done, at)?;
-    }
-    Ok(written)
+            ]
+        })
+        .collect();
+    let inserted: HashSet<MemberId> = insert_rows_returning(
+        connection,
+        "segment_members",
+        &["business_id", "member_id", "lifecycle", "rfm", "updated_at"],
+        "ON CONFLICT (business_id, member_id) DO NOTHING RETURNING member_id",
+        rows,
+    )?
+    .iter()
+    .map(|row| Columns::of(row).parsed(0, MemberId::parse))
+    .collect::<Result<_, _>>()?;
+    let done: Vec<PlacementChange> = changes
+        .into_iter()
+        .filter(|c| inserted.contains(&c.member_id))
+        .collect();
+    write_moves(connection, business, &done, at)
 }
 
 fn write_moves(
@@ -310,19 +267,33 @@ fn write_moves(
     changes: &[PlacementChange],
     at: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let rows: Vec<crate::sql::Row> = changes
-        .iter()
-        .flat_map(|change| {
-            change.moves.iter().map(move |(id, segment, entered)| {
-                vec![
-                    text(business),
-                    text(id),
-                    text(change.member_id),
-                    segment.as_str().into(),
-                    i64::from(*entered).into(),
-                    at.into(),
-                ]
-            })
+    let moves = changes.iter().flat_map(|change| {
+        change
+            .moves
+            .iter()
+            .map(|(id, segment, entered)| (*id, change.member_id, segment.as_str(), *entered))
+    });
+    write_transitions(connection, business, moves, at)
+}
+
+/// Records entries into and exits from segments: (transition id, member, segment,
+/// entered). Returns how many.
+pub(crate) fn write_transitions<'a>(
+    connection: &mut dyn Connection,
+    business: BusinessId,
+    moves: impl Iterator<Item = (uuid::Uuid, MemberId, &'a str, bool)>,
+    at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let rows: Vec<crate::sql::Row> = moves
+        .map(|(id, member, segment, entered)| {
+            vec![
+                text(business),
+                text(id),
+                text(member),
+                segment.into(),
+                i64::from(entered).into(),
+                at.into(),
+            ]
         })
         .collect();
     let count = rows.len();

@@ -221,6 +221,48 @@ pub fn insert_rows(
     suffix: &str,
     rows: Vec<Row>,
 ) -> Result<(), StoreError> {
+    insert_in_chunks(
+        connection,
+        table,
+        columns,
+        suffix,
+        rows,
+        |connection, sql, params| connection.execute(sql, params).map(|_| ()),
+    )
+}
+
+/// Inserts as `insert_rows` does, with a `suffix` that ends in `RETURNING …`: the rows the
+/// statements returned (those inserted, when the suffix also says `ON CONFLICT DO NOTHING`).
+pub fn insert_rows_returning(
+    connection: &mut dyn Connection,
+    table: &str,
+    columns: &[&str],
+    suffix: &str,
+    rows: Vec<Row>,
+) -> Result<Vec<Row>, StoreError> {
+    let mut returned = Vec::new();
+    insert_in_chunks(
+        connection,
+        table,
+        columns,
+        suffix,
+        rows,
+        |connection, sql, params| {
+            returned.extend(connection.query(sql, params)?);
+            Ok(())
+        },
+    )?;
+    Ok(returned)
+}
+
+fn insert_in_chunks(
+    connection: &mut dyn Connection,
+    table: &str,
+    columns: &[&str],
+    suffix: &str,
+    rows: Vec<Row>,
+    mut run: impl FnMut(&mut dyn Connection, &str, &[Value]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let width = columns.len().max(1);
     if let Some(row) = rows.iter().find(|row| row.len() != columns.len()) {
         return Err(StoreError::Other(format!(
@@ -238,7 +280,7 @@ pub fn insert_rows(
     while rows.peek().is_some() {
         let params: Vec<Value> = rows.by_ref().take(chunk).flatten().collect();
         let sql = insert_statement(table, columns, params.len() / width, suffix);
-        connection.execute(&sql, &params)?;
+        run(connection, &sql, &params)?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use super::membership::Placement;
 use super::segments::{Lifecycle, MemberFacts, RfmSegment};
 use super::snapshot::MemberAggregate;
 use crate::activity::category_key;
-use crate::ids::Slug;
+use crate::ids::{MemberId, Slug};
 use crate::member::Channel;
 use std::fmt;
 
@@ -223,6 +223,40 @@ impl Filter {
             Self::Condition(condition) => condition.matches(subject),
         }
     }
+}
+
+/// The tag a text names: `Kuchen Fan` → `kuchen-fan`. It needs a letter or digit and has
+/// 40 characters at most.
+pub fn tag(text: &str) -> Result<Slug, String> {
+    const TAG_CHARS_MAX: usize = 40;
+    let text = text.trim();
+    if !text.chars().any(char::is_alphanumeric) || text.chars().count() > TAG_CHARS_MAX {
+        return Err("a tag has 1 to 40 characters, with a letter or digit among them".into());
+    }
+    Ok(Slug::from_name(text, &[]))
+}
+
+/// The members of `profiles` the filter matches, given each member's facts and placement
+/// (in the same order).
+pub fn matching(
+    filter: &Filter,
+    profiles: &[MemberProfile],
+    facts: &[MemberFacts],
+    placements: &[Placement],
+) -> Vec<MemberId> {
+    profiles
+        .iter()
+        .zip(facts)
+        .zip(placements)
+        .filter(|((profile, facts), placement)| {
+            filter.matches(&Subject {
+                profile,
+                facts,
+                placement,
+            })
+        })
+        .map(|((profile, _), _)| profile.aggregate.member_id)
+        .collect()
 }
 
 impl Condition {
@@ -598,8 +632,13 @@ impl Parser<'_> {
             }
             "tag" => {
                 self.next += 1;
-                let (tag, _) = self.name("a tag after tag")?;
-                Ok(Condition::Tag(Slug::from_name(&tag, &[])))
+                let (text, at) = self.name("a tag after tag")?;
+                tag(&text)
+                    .map(Condition::Tag)
+                    .map_err(|message| FilterError {
+                        position: at,
+                        message,
+                    })
             }
             "consent" => {
                 self.next += 1;
@@ -740,7 +779,6 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::MemberId;
     use chrono::{TimeZone, Utc};
     use proptest::prelude::*;
     use uuid::Uuid;
@@ -894,6 +932,7 @@ mod tests {
             ("birthday_month = 13", 18, "not a month"),
             ("consent fax", 9, "not a channel"),
             ("bought", 7, "expected a category after bought"),
+            ("tag \"!!\"", 5, "a letter or digit"),
             ("bought \"cake", 8, "never closed"),
             ("(visits > 1 or tag vip", 1, "parenthesis is never closed"),
             ("visits > 1 tag vip", 12, "expected and, or or the end"),

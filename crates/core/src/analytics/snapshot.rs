@@ -32,12 +32,21 @@ pub struct Snapshot {
     pub rfm: Sizes<RfmSegment>,
 }
 
-/// The snapshot at `now`, and every member's placement (in the order given).
+/// What `compute` gives: the snapshot, and every member's facts and placement (in the
+/// order given), which custom segments are evaluated on.
+#[derive(Clone, Debug)]
+pub struct Computed {
+    pub snapshot: Snapshot,
+    pub facts: Vec<MemberFacts>,
+    pub placements: Vec<Placement>,
+}
+
+/// The snapshot at `now`, with every member's facts and placement.
 pub fn compute(
     members: &[MemberAggregate],
     now: DateTime<Utc>,
     thresholds: &LifecycleThresholds,
-) -> (Snapshot, Vec<Placement>) {
+) -> Computed {
     let histories: Vec<clv::CustomerHistory> = members
         .iter()
         .map(|m| clv::member_history(m.joined_at, m.last_visit_at, m.visits, m.spend_cents, now))
@@ -50,19 +59,7 @@ pub fn compute(
             .map(|p| p.expected_value_365_days)
             .sum()
     });
-    let facts: Vec<MemberFacts> = members
-        .iter()
-        .map(|m| {
-            MemberFacts::at(
-                now,
-                m.joined_at,
-                m.last_visit_at,
-                m.visits,
-                m.spend_cents,
-                fit.as_ref().ok(),
-            )
-        })
-        .collect();
+    let facts = member_facts(members, now, fit.as_ref().ok());
     let placements = place(&facts, thresholds);
     let (lifecycle, rfm) = sizes(&placements);
     let snapshot = Snapshot {
@@ -73,7 +70,32 @@ pub fn compute(
         lifecycle,
         rfm,
     };
-    (snapshot, placements)
+    Computed {
+        snapshot,
+        facts,
+        placements,
+    }
+}
+
+/// Every member's facts at `now`, with P(alive) where the models were fitted.
+pub fn member_facts(
+    members: &[MemberAggregate],
+    now: DateTime<Utc>,
+    fit: Option<&clv::Fit>,
+) -> Vec<MemberFacts> {
+    members
+        .iter()
+        .map(|m| {
+            MemberFacts::at(
+                now,
+                m.joined_at,
+                m.last_visit_at,
+                m.visits,
+                m.spend_cents,
+                fit,
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,7 +140,11 @@ mod tests {
                 }
             })
             .collect();
-        let (snapshot, placements) = compute(&members, now, &LifecycleThresholds::default());
+        let Computed {
+            snapshot,
+            placements,
+            ..
+        } = compute(&members, now, &LifecycleThresholds::default());
         let fit = snapshot.fit.as_ref().expect("enough repeat customers");
         assert!((fit.bgnbd.r / 0.8 - 1.0).abs() < 0.25, "{fit:?}");
         assert!(snapshot.predicted_value_365_days_cents > 0.0);

@@ -7,6 +7,7 @@ mod members;
 pub mod openapi;
 mod reports;
 mod rewards;
+mod segments;
 
 use crate::problem::{ApiError, Problem};
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<App> {
         .merge(events::router())
         .merge(rewards::router())
         .merge(reports::router())
+        .merge(segments::router())
         .merge(openapi::router())
 }
 

@@ -85,6 +85,14 @@ pub fn operations() -> Vec<Operation> {
         op!("get", "/audit", "The audit log: adjustments and erasures, newest first (scope ledger:adjust)", None, 200, none => List<AuditLine>),
         op!("get", "/reports/kpis", "The KPIs of a period (query: from, to, location_id), each with its formula and its value in the period before", None, 200, none => KpiReport),
         op!("post", "/surveys/nps", "Store a member's answer to the NPS survey (0–10 and a comment)", None, 201, SurveyAnswerRequest => SurveyAnswerRecorded),
+        op!("get", "/segments", "The custom segments with their current sizes", None, 200, none => Vec<Segment>),
+        op!("post", "/segments", "Create a custom segment from a filter expression (invalid filters get where and why)", None, 201, SegmentRequest => Segment),
+        op!("post", "/segments:preview", "Whom a filter expression finds now: how many members and the first ten", None, 200, PreviewRequest => Preview),
+        op!("put", "/segments/{slug}", "Change a custom segment's name or filter; its members are counted again at once", None, 200, SegmentRequest => Segment),
+        op!("delete", "/segments/{slug}", "Delete a custom segment", None, 200, none => Deleted),
+        op!("get", "/members/{id}/tags", "A member's tags", None, 200, none => Tags),
+        op!("put", "/members/{id}/tags/{tag}", "Tag a member (tagging twice changes nothing)", None, 200, none => Tags),
+        op!("delete", "/members/{id}/tags/{tag}", "Take a tag off a member", None, 200, none => Tags),
         op!("get", "/openapi.json", "This document", None, 200, none => Value),
     ]
 }

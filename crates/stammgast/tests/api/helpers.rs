@@ -184,6 +184,25 @@ impl TestApp {
         try_reply(request.send(body))
     }
 
+    pub fn put_as(&self, key: &str, path: &str, body: &str) -> Reply {
+        let response = self
+            .agent
+            .put(format!("{}{path}", self.address))
+            .header("Authorization", format!("Bearer {key}"))
+            .content_type("application/json")
+            .send(body);
+        try_reply(response).expect("the server answers")
+    }
+
+    pub fn delete_as(&self, key: &str, path: &str) -> Reply {
+        let response = self
+            .agent
+            .delete(format!("{}{path}", self.address))
+            .header("Authorization", format!("Bearer {key}"))
+            .call();
+        try_reply(response).expect("the server answers")
+    }
+
     pub fn join(&self, first_name: &str, email: &str) -> String {
         let reply = self.post(
             "/api/v1/members",

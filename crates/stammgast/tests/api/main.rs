@@ -17,3 +17,4 @@ mod office;
 mod openapi;
 mod pages;
 mod purchases;
+mod segments;

@@ -108,7 +108,7 @@ const CONSENT_COLUMNS: [&str; 7] = [
     "text_version",
     "source",
 ];
-const STATE_COLUMNS: [&str; 11] = [
+const STATE_COLUMNS: [&str; 12] = [
     "business_id",
     "id",
     "points",
@@ -119,12 +119,14 @@ const STATE_COLUMNS: [&str; 11] = [
     "last_visit_at",
     "tier",
     "next_expiry_at",
+    "categories",
     "state",
 ];
 const STATE_UPSERT: &str = "ON CONFLICT (business_id, id) DO UPDATE SET points = excluded.points, \
     points_held = excluded.points_held, visits = excluded.visits, spend_cents = excluded.spend_cents, \
     points_earned = excluded.points_earned, last_visit_at = excluded.last_visit_at, \
-    tier = excluded.tier, next_expiry_at = excluded.next_expiry_at, state = excluded.state";
+    tier = excluded.tier, next_expiry_at = excluded.next_expiry_at, \
+    categories = excluded.categories, state = excluded.state";
 
 fn member_state_row(business: BusinessId, state: &MemberState) -> Result<Row, StoreError> {
     let lifetime = &state.activity.lifetime;
@@ -139,6 +141,7 @@ fn member_state_row(business: BusinessId, state: &MemberState) -> Result<Row, St
         state.last_visit_at.into(),
         state.tier.as_ref().map(|t| t.to_string()).into(),
         state.next_expiry_at.into(),
+        to_json(&state.categories_bought.keys().collect::<Vec<_>>())?,
         to_json(state)?,
     ])
 }

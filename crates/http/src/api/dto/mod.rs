@@ -3,7 +3,9 @@
 mod reports;
 mod requests;
 mod responses;
+mod segments;
 
 pub use reports::*;
 pub use requests::*;
 pub use responses::*;
+pub use segments::*;
