@@ -42,7 +42,8 @@ macro_rules! conformance_suite {
             expired_points_are_found_and_expired,
             a_bad_cursor_is_refused,
             analytics_reads_a_businesss_history_and_only_its_own,
-            the_running_aggregates_agree_with_the_history_they_summarise
+            the_running_aggregates_agree_with_the_history_they_summarise,
+            custom_segment_moves_are_recorded_once_and_profiles_read_what_filters_ask
         );
     };
     (@cases $open:path; $($case:ident),*) => {
@@ -847,5 +848,163 @@ pub async fn the_running_aggregates_agree_with_the_history_they_summarise(store:
     assert!(
         facts.coupons_used > 0 && facts.multi_kind_members > 0 && facts.single_kind_members > 0,
         "{facts:?}"
+    );
+}
+
+pub async fn custom_segment_moves_are_recorded_once_and_profiles_read_what_filters_ask(
+    store: Store,
+) {
+    use crate::{CustomMove, CustomSegmentRecord};
+    use stammgast_core::event::Item;
+    use stammgast_core::member::{Channel, Consent, ConsentPurpose};
+
+    let business = new_business(&store).await;
+    let other = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let cake = |category: &str| Item {
+        sku: None,
+        category: Some(category.into()),
+        quantity: 1,
+        amount: None,
+    };
+    let mut bought = purchase(member, 7, now() + Duration::minutes(5));
+    if let Command::Record { event } = &mut bought {
+        event.kind = EventKind::Purchase {
+            amount: Cents::new(700).unwrap(),
+            items: vec![cake("Kuchen"), cake(" kuchen"), cake("Tee")],
+        };
+    }
+    submit_one(&store, request(business, bought)).await.unwrap();
+    let vip = Slug::parse("vip").unwrap();
+    assert!(
+        store
+            .add_member_tag(business, member, vip.clone(), now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_member_tag(business, member, vip.clone(), now())
+            .await
+            .unwrap(),
+        "tagging twice changes nothing"
+    );
+    let email = Consent {
+        purpose: ConsentPurpose::Marketing(Channel::Email),
+        text_version: "2026-01".into(),
+        source: "conformance".into(),
+    };
+    store
+        .change_consents(business, member, vec![email], vec![], now())
+        .await
+        .unwrap();
+
+    let profiles = store.member_profiles(business).await.unwrap();
+    assert_eq!(profiles.len(), 1);
+    let profile = &profiles[0];
+    assert_eq!(profile.aggregate.member_id, member);
+    assert_eq!(profile.aggregate.spend_cents, 700);
+    assert_eq!(profile.points, 17);
+    assert_eq!(profile.categories, ["kuchen", "tee"]);
+    assert_eq!(profile.tags, [vip.clone()]);
+    assert_eq!(profile.consents, [Channel::Email]);
+    assert!(store.member_profiles(other).await.unwrap().is_empty());
+
+    let slug = Slug::parse("kuchen").unwrap();
+    store
+        .save_custom_segment(
+            business,
+            CustomSegmentRecord {
+                slug: slug.clone(),
+                name: "Kuchenfreunde".into(),
+                filter: "bought kuchen".into(),
+                created_at: now(),
+                updated_at: now(),
+            },
+        )
+        .await
+        .unwrap();
+    let moving = |entered| {
+        vec![CustomMove {
+            member_id: member,
+            entered,
+            transition_id: Uuid::new_v4(),
+        }]
+    };
+    for (entered, at) in [(true, now()), (false, now() + Duration::minutes(5))] {
+        let (first, second) = tokio::join!(
+            store.record_custom_moves(business, slug.clone(), moving(entered), at),
+            store.record_custom_moves(business, slug.clone(), moving(entered), at),
+        );
+        assert_eq!(
+            first.unwrap() + second.unwrap(),
+            1,
+            "two workers moving the same member record it once"
+        );
+        let members = store
+            .custom_segment_members(business, slug.clone())
+            .await
+            .unwrap();
+        assert_eq!(members.contains(&member), entered);
+    }
+    let transitions: Vec<(String, bool)> = store
+        .segment_transitions(business, now(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.segment, t.entered))
+        .collect();
+    assert_eq!(
+        transitions,
+        [
+            ("custom:kuchen".to_owned(), true),
+            ("custom:kuchen".to_owned(), false)
+        ]
+    );
+    assert!(store.custom_segments(other).await.unwrap().is_empty());
+    assert!(matches!(
+        store.delete_custom_segment(other, slug.clone()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.member_tags(other, member).await.unwrap().is_empty());
+    assert!(
+        !store
+            .remove_member_tag(other, member, vip.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.custom_segments(business).await.unwrap().len(), 1);
+
+    store
+        .record_custom_moves(business, slug.clone(), moving(true), now())
+        .await
+        .unwrap();
+    let audit = AuditEntry {
+        business_id: business,
+        id: Uuid::new_v4(),
+        at: now(),
+        actor: "conformance".into(),
+        action: "erase".into(),
+        subject: format!("member:{member}"),
+        detail: serde_json::json!({}),
+    };
+    store
+        .erase_member(business, member, Code::from_entropy(fresh(), 8), audit)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .member_tags(business, member)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .custom_segment_members(business, slug)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an erased member leaves their tags and segments"
     );
 }

@@ -76,3 +76,58 @@ async fn a_pass_expires_points_that_are_due_and_nothing_else() {
         "30 days after joining Ida is no longer new, each move recorded once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_enters_a_custom_segment_when_its_filter_comes_true_once_with_two_workers() {
+    let path =
+        std::env::temp_dir().join(format!("stammgast-worker-custom-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(SqliteBackend::new(&path)).await.unwrap();
+    let joined_at = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+    let app = App::new(store.clone(), Clock::fixed(joined_at));
+    let created = app
+        .create_business("Bäckerei Kranz", Some(PROGRAM))
+        .await
+        .unwrap();
+    let caller = app.authenticate(&created.api_key).await.unwrap();
+    let join = JoinMember {
+        first_name: "Ida".into(),
+        email: Some("ida@example.com".into()),
+        ..JoinMember::default()
+    };
+    app.join_member(&caller, None, join).await.unwrap();
+    let segment = app
+        .save_custom_segment(
+            &caller,
+            None,
+            "Lange nicht gesehen",
+            "days_since_last_visit >= 30",
+        )
+        .await
+        .unwrap();
+    assert_eq!(segment.members, 0, "Ida joined today");
+
+    let worker = || {
+        Worker::new(
+            App::new(store.clone(), Clock::fixed(joined_at + Duration::days(31))),
+            100,
+        )
+    };
+    let (mut first, mut second) = (worker(), worker());
+    let (a, b) = tokio::join!(first.pass(), second.pass());
+    let custom_moves: Vec<(String, bool)> = store
+        .segment_transitions(created.business_id, joined_at, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.segment.starts_with("custom:"))
+        .map(|t| (t.segment, t.entered))
+        .collect();
+    assert_eq!(
+        custom_moves,
+        [("custom:lange-nicht-gesehen".to_owned(), true)],
+        "a month without a visit: Ida enters, recorded once though two workers counted ({a:?}, {b:?})"
+    );
+    let segments = app.custom_segments(&caller).await.unwrap();
+    assert_eq!(segments[0].members, 1);
+}
