@@ -301,7 +301,7 @@ impl App {
 
     async fn parse_filter(&self, business: BusinessId, text: &str) -> Result<Filter, AppError> {
         let tiers = self.tier_ids(business).await?;
-        Filter::parse(text, &tiers).map_err(|error| AppError::invalid("filter", error.to_string()))
+        Filter::parse(text, &tiers).map_err(AppError::InvalidFilter)
     }
 
     async fn tier_ids(&self, business: BusinessId) -> Result<Vec<String>, AppError> {

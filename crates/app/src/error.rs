@@ -12,6 +12,9 @@ pub enum AppError {
     /// A field of the input is not acceptable: which one, and why.
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// A segment's filter expression does not read: where and why.
+    #[error("filter: {0}")]
+    InvalidFilter(stammgast_core::analytics::filter::FilterError),
     #[error("the program is not valid")]
     InvalidProgram(Vec<ProgramError>),
     #[error("missing or unknown API key")]

@@ -118,6 +118,13 @@ fn app_problem(error: AppError) -> Problem {
             format!("{field}: {reason}"),
         )
         .with_field(field, reason),
+        AppError::InvalidFilter(error) => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Invalid input",
+            format!("filter: {error}"),
+        )
+        .with_field("filter", error.to_string()),
         AppError::InvalidProgram(errors) => {
             let mut problem = Problem::new(
                 S::UNPROCESSABLE_ENTITY,

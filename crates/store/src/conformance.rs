@@ -906,7 +906,7 @@ pub async fn custom_segment_moves_are_recorded_once_and_profiles_read_what_filte
     assert_eq!(profile.aggregate.spend_cents, 700);
     assert_eq!(profile.points, 17);
     assert_eq!(profile.categories, ["kuchen", "tee"]);
-    assert_eq!(profile.tags, [vip.clone()]);
+    assert_eq!(profile.tags, std::slice::from_ref(&vip));
     assert_eq!(profile.consents, [Channel::Email]);
     assert!(store.member_profiles(other).await.unwrap().is_empty());
 

@@ -144,12 +144,225 @@ impl NameField {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterError {
     pub position: usize,
-    pub message: String,
+    pub reason: Reason,
+}
+
+/// Why a filter does not read. Each reason has a key and named values, so pages can say
+/// it in the reader's language; `Display` says it in English (the API's language).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    TooLong,
+    Empty,
+    ExpectedJoin {
+        found: Found,
+    },
+    UnclosedQuote,
+    LoneBang,
+    NoMeaning {
+        text: String,
+    },
+    TooDeep,
+    UnclosedParenthesis,
+    ExpectedCondition {
+        found: Found,
+    },
+    UnknownCondition {
+        word: String,
+    },
+    ExpectedNumber {
+        after: String,
+        found: Found,
+    },
+    NotAnAmount {
+        text: String,
+    },
+    NotWhole {
+        field: String,
+        text: String,
+    },
+    NotAMonth {
+        value: i64,
+    },
+    ExpectedOperator {
+        after: String,
+        found: Found,
+    },
+    EqualityOnly {
+        field: String,
+    },
+    UnknownName {
+        field: String,
+        name: String,
+        known: Vec<String>,
+    },
+    ExpectedCategory {
+        found: Found,
+    },
+    ExpectedTag {
+        found: Found,
+    },
+    ExpectedChannel {
+        found: Found,
+    },
+    ExpectedName {
+        after: String,
+        found: Found,
+    },
+    BadTag,
+    NotAChannel {
+        text: String,
+    },
+}
+
+/// What stood where something else was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    End,
+    /// The text as written.
+    Text(String),
+}
+
+const CONDITIONS: &str = "spend, visits, points, days_since_last_visit, days_since_joined, \
+    birthday_month, tier, lifecycle, rfm, bought, tag, consent";
+
+impl Reason {
+    /// The reason's name (`expected_number`, …), for translations.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::TooLong => "too_long",
+            Self::Empty => "empty",
+            Self::ExpectedJoin { .. } => "expected_join",
+            Self::UnclosedQuote => "unclosed_quote",
+            Self::LoneBang => "lone_bang",
+            Self::NoMeaning { .. } => "no_meaning",
+            Self::TooDeep => "too_deep",
+            Self::UnclosedParenthesis => "unclosed_parenthesis",
+            Self::ExpectedCondition { .. } => "expected_condition",
+            Self::UnknownCondition { .. } => "unknown_condition",
+            Self::ExpectedNumber { .. } => "expected_number",
+            Self::NotAnAmount { .. } => "not_an_amount",
+            Self::NotWhole { .. } => "not_whole",
+            Self::NotAMonth { .. } => "not_a_month",
+            Self::ExpectedOperator { .. } => "expected_operator",
+            Self::EqualityOnly { .. } => "equality_only",
+            Self::UnknownName { known, .. } if known.is_empty() => "unknown_name_none_known",
+            Self::UnknownName { .. } => "unknown_name",
+            Self::ExpectedCategory { .. } => "expected_category",
+            Self::ExpectedTag { .. } => "expected_tag",
+            Self::ExpectedChannel { .. } => "expected_channel",
+            Self::ExpectedName { .. } => "expected_name",
+            Self::BadTag => "bad_tag",
+            Self::NotAChannel { .. } => "not_a_channel",
+        }
+    }
+
+    /// The named values the reason's text refers to (`found` apart, see `found`).
+    pub fn values(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::NoMeaning { text } | Self::NotAnAmount { text } | Self::NotAChannel { text } => {
+                vec![("text", text.clone())]
+            }
+            Self::UnknownCondition { word } => {
+                vec![("word", word.clone()), ("conditions", CONDITIONS.into())]
+            }
+            Self::ExpectedCondition { .. } => vec![("conditions", CONDITIONS.into())],
+            Self::ExpectedNumber { after, .. }
+            | Self::ExpectedOperator { after, .. }
+            | Self::ExpectedName { after, .. } => vec![("after", after.clone())],
+            Self::NotWhole { field, text } => {
+                vec![("field", field.clone()), ("text", text.clone())]
+            }
+            Self::NotAMonth { value } => vec![("value", value.to_string())],
+            Self::EqualityOnly { field } => vec![("field", field.clone())],
+            Self::UnknownName { field, name, known } => vec![
+                ("field", field.clone()),
+                ("name", name.clone()),
+                ("known", known.join(", ")),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What stood where something else was expected, for the reasons that say so.
+    pub fn found(&self) -> Option<&Found> {
+        match self {
+            Self::ExpectedJoin { found }
+            | Self::ExpectedCondition { found }
+            | Self::ExpectedNumber { found, .. }
+            | Self::ExpectedOperator { found, .. }
+            | Self::ExpectedCategory { found }
+            | Self::ExpectedTag { found }
+            | Self::ExpectedChannel { found }
+            | Self::ExpectedName { found, .. } => Some(found),
+            _ => None,
+        }
+    }
+
+    /// The English text, with `{name}` placeholders for the values.
+    fn english(&self) -> &'static str {
+        match self {
+            Self::TooLong => "a filter has 2000 characters at most",
+            Self::Empty => "the filter is empty: write a condition such as visits >= 5",
+            Self::ExpectedJoin { .. } => "expected and, or or the end of the filter, found {found}",
+            Self::UnclosedQuote => "this quote is never closed",
+            Self::LoneBang => "'!' is only used in '!=' (not equal)",
+            Self::NoMeaning { .. } => "'{text}' has no meaning here",
+            Self::TooDeep => "the filter nests too deeply",
+            Self::UnclosedParenthesis => "this parenthesis is never closed",
+            Self::ExpectedCondition { .. } => "expected a condition ({conditions}), found {found}",
+            Self::UnknownCondition { .. } => {
+                "'{word}' is not known: a condition is one of {conditions}"
+            }
+            Self::ExpectedNumber { .. } => "expected a number after {after}, found {found}",
+            Self::NotAnAmount { .. } => "{text} is not an amount: write it like 25 or 99.50",
+            Self::NotWhole { .. } => "{field} is compared with a whole number, not {text}",
+            Self::NotAMonth { .. } => "{value} is not a month: use 1 to 12",
+            Self::ExpectedOperator { .. } => {
+                "expected =, !=, <, <=, > or >= after {after}, found {found}"
+            }
+            Self::EqualityOnly { .. } => "{field} is compared with = or != only",
+            Self::UnknownName { known, .. } if known.is_empty() => {
+                "'{name}' is not a {field}: the program has none"
+            }
+            Self::UnknownName { .. } => "'{name}' is not a {field}: known are {known}",
+            Self::ExpectedCategory { .. } => "expected a category after bought, found {found}",
+            Self::ExpectedTag { .. } => "expected a tag after tag, found {found}",
+            Self::ExpectedChannel { .. } => {
+                "expected a channel after consent (email, sms or push), found {found}"
+            }
+            Self::ExpectedName { .. } => "expected a name after {after}, found {found}",
+            Self::BadTag => "a tag has 1 to 40 characters, with a letter or digit among them",
+            Self::NotAChannel { .. } => "'{text}' is not a channel: email, sms or push",
+        }
+    }
+}
+
+/// Fills `{name}` placeholders of `template` with `values`.
+pub fn fill(template: &str, values: &[(&str, String)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut values = self.values();
+        if let Some(found) = self.found() {
+            let found = match found {
+                Found::End => "the end of the filter".to_owned(),
+                Found::Text(text) => format!("'{text}'"),
+            };
+            values.push(("found", found));
+        }
+        f.write_str(&fill(self.english(), &values))
+    }
 }
 
 impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at character {}: {}", self.position, self.message)
+        write!(f, "at character {}: {}", self.position, self.reason)
     }
 }
 
@@ -186,7 +399,7 @@ impl Filter {
         if text.chars().count() > TEXT_CHARS_MAX {
             return Err(FilterError {
                 position: TEXT_CHARS_MAX + 1,
-                message: "a filter has 2000 characters at most".into(),
+                reason: Reason::TooLong,
             });
         }
         let tokens = tokenize(text)?;
@@ -198,20 +411,14 @@ impl Filter {
             depth: 0,
         };
         if tokens.is_empty() {
-            return Err(
-                parser.error_here("the filter is empty: write a condition such as visits >= 5")
-            );
+            return Err(parser.error_here(Reason::Empty));
         }
         let filter = parser.any()?;
         match parser.peek() {
             None => Ok(filter),
-            Some(token) => Err(FilterError {
-                position: token.position,
-                message: format!(
-                    "expected and, or or the end of the filter, found {}",
-                    token.kind
-                ),
-            }),
+            Some(_) => Err(parser.error_here(Reason::ExpectedJoin {
+                found: parser.found(),
+            })),
         }
     }
 
@@ -388,15 +595,15 @@ enum TokenKind {
     Close,
 }
 
-impl fmt::Display for TokenKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl TokenKind {
+    /// The token as written.
+    fn text(&self) -> String {
         match self {
-            Self::Word(word) => write!(f, "'{word}'"),
-            Self::Quoted(text) => write!(f, "\"{text}\""),
-            Self::Number(number) => write!(f, "the number {number}"),
-            Self::Operator(op) => write!(f, "'{}'", op.as_str()),
-            Self::Open => write!(f, "'('"),
-            Self::Close => write!(f, "')'"),
+            Self::Word(text) | Self::Number(text) => text.clone(),
+            Self::Quoted(text) => format!("\"{text}\""),
+            Self::Operator(op) => op.as_str().to_owned(),
+            Self::Open => "(".into(),
+            Self::Close => ")".into(),
         }
     }
 }
@@ -440,7 +647,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                 if end == chars.len() {
                     return Err(FilterError {
                         position,
-                        message: "this quote is never closed".into(),
+                        reason: Reason::UnclosedQuote,
                     });
                 }
                 let inner: String = chars[at + 1..end].iter().collect();
@@ -458,7 +665,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                         None => {
                             return Err(FilterError {
                                 position,
-                                message: "'!' is only used in '!=' (not equal)".into(),
+                                reason: Reason::LoneBang,
                             });
                         }
                     },
@@ -477,7 +684,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
             other => {
                 return Err(FilterError {
                     position,
-                    message: format!("'{other}' has no meaning here"),
+                    reason: Reason::NoMeaning {
+                        text: other.to_string(),
+                    },
                 });
             }
         };
@@ -529,11 +738,17 @@ impl Parser<'_> {
         token
     }
 
-    fn error_here(&self, message: impl Into<String>) -> FilterError {
+    fn error_here(&self, reason: Reason) -> FilterError {
         FilterError {
             position: self.peek().map_or(self.end, |t| t.position),
-            message: message.into(),
+            reason,
         }
+    }
+
+    /// What stands at the next position.
+    fn found(&self) -> Found {
+        self.peek()
+            .map_or(Found::End, |token| Found::Text(token.kind.text()))
     }
 
     fn at_keyword(&self, keyword: Keyword) -> bool {
@@ -568,7 +783,7 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Filter, FilterError> {
         if self.depth >= NESTING_MAX {
-            return Err(self.error_here("the filter nests too deeply"));
+            return Err(self.error_here(Reason::TooDeep));
         }
         self.depth += 1;
         let filter = if self.at_keyword(Keyword::Not) {
@@ -590,7 +805,7 @@ impl Parser<'_> {
                 }) => Ok(inner),
                 _ => Err(FilterError {
                     position: open,
-                    message: "this parenthesis is never closed".into(),
+                    reason: Reason::UnclosedParenthesis,
                 }),
             }
         } else {
@@ -601,19 +816,14 @@ impl Parser<'_> {
     }
 
     fn condition(&mut self) -> Result<Condition, FilterError> {
-        const EXPECTED: &str = "expected a condition: spend, visits, points, \
-            days_since_last_visit, days_since_joined, birthday_month, tier, lifecycle, rfm, \
-            bought, tag or consent";
         let Some(Token {
             kind: TokenKind::Word(word),
             position,
         }) = self.peek().cloned()
         else {
-            let found = self.peek().map(|t| format!(", found {}", t.kind));
-            return Err(self.error_here(format!(
-                "{EXPECTED}{}",
-                found.unwrap_or_else(|| ", found the end of the filter".into())
-            )));
+            return Err(self.error_here(Reason::ExpectedCondition {
+                found: self.found(),
+            }));
         };
         let word = word.to_lowercase();
         if let Some(field) = NumberField::ALL.into_iter().find(|f| f.as_str() == word) {
@@ -624,36 +834,28 @@ impl Parser<'_> {
             self.next += 1;
             return self.is(field);
         }
+        let at = |position, reason| FilterError { position, reason };
         match word.as_str() {
             "bought" => {
                 self.next += 1;
-                let (category, _) = self.name("a category after bought")?;
+                let (category, _) = self.name(|found| Reason::ExpectedCategory { found })?;
                 Ok(Condition::Bought(category_key(&category)))
             }
             "tag" => {
                 self.next += 1;
-                let (text, at) = self.name("a tag after tag")?;
+                let (text, position) = self.name(|found| Reason::ExpectedTag { found })?;
                 tag(&text)
                     .map(Condition::Tag)
-                    .map_err(|message| FilterError {
-                        position: at,
-                        message,
-                    })
+                    .map_err(|_| at(position, Reason::BadTag))
             }
             "consent" => {
                 self.next += 1;
-                let (channel, at) = self.name("a channel after consent: email, sms or push")?;
-                Channel::parse(&channel.to_lowercase())
+                let (text, position) = self.name(|found| Reason::ExpectedChannel { found })?;
+                Channel::parse(&text.to_lowercase())
                     .map(Condition::Consent)
-                    .map_err(|message| FilterError {
-                        position: at,
-                        message,
-                    })
+                    .map_err(|_| at(position, Reason::NotAChannel { text }))
             }
-            _ => Err(FilterError {
-                position,
-                message: format!("'{word}' is not known: {EXPECTED}"),
-            }),
+            _ => Err(at(position, Reason::UnknownCondition { word })),
         }
     }
 
@@ -664,55 +866,48 @@ impl Parser<'_> {
             position,
         }) = self.peek().cloned()
         else {
-            let found = self
-                .peek()
-                .map_or("the end of the filter".into(), |t| t.kind.to_string());
-            return Err(self.error_here(format!(
-                "expected a number after {} {}, found {found}",
-                field.as_str(),
-                op.as_str()
-            )));
+            return Err(self.error_here(Reason::ExpectedNumber {
+                after: format!("{} {}", field.as_str(), op.as_str()),
+                found: self.found(),
+            }));
         };
         self.next += 1;
-        let invalid = |message: String| FilterError { position, message };
+        let invalid = |reason| FilterError { position, reason };
         let value = if field == NumberField::Spend {
             crate::money::Cents::parse(&number)
                 .map(crate::money::Cents::get)
                 .map_err(|_| {
-                    invalid(format!(
-                        "{number} is not an amount: write it like 25 or 99.50"
-                    ))
+                    invalid(Reason::NotAnAmount {
+                        text: number.clone(),
+                    })
                 })?
         } else {
             number.parse::<i64>().map_err(|_| {
-                invalid(format!(
-                    "{} is compared with a whole number, not {number}",
-                    field.as_str()
-                ))
+                invalid(Reason::NotWhole {
+                    field: field.as_str().into(),
+                    text: number.clone(),
+                })
             })?
         };
         if field == NumberField::BirthdayMonth && !(1..=12).contains(&value) {
-            return Err(invalid(format!("{value} is not a month: use 1 to 12")));
+            return Err(invalid(Reason::NotAMonth { value }));
         }
         Ok(Condition::Compare { field, op, value })
     }
 
     fn operator(&mut self, after: &str) -> Result<Comparison, FilterError> {
-        match self.peek().cloned() {
-            Some(Token {
-                kind: TokenKind::Operator(op),
-                ..
-            }) => {
-                self.next += 1;
-                Ok(op)
-            }
-            other => {
-                let found = other.map_or("the end of the filter".into(), |t| t.kind.to_string());
-                Err(self.error_here(format!(
-                    "expected =, !=, <, <=, > or >= after {after}, found {found}"
-                )))
-            }
+        if let Some(Token {
+            kind: TokenKind::Operator(op),
+            ..
+        }) = self.peek().cloned()
+        {
+            self.next += 1;
+            return Ok(op);
         }
+        Err(self.error_here(Reason::ExpectedOperator {
+            after: after.into(),
+            found: self.found(),
+        }))
     }
 
     fn is(&mut self, field: NameField) -> Result<Condition, FilterError> {
@@ -722,12 +917,13 @@ impl Parser<'_> {
             Comparison::NotEqual => true,
             _ => {
                 self.next -= 1;
-                return Err(
-                    self.error_here(format!("{} is compared with = or != only", field.as_str()))
-                );
+                return Err(self.error_here(Reason::EqualityOnly {
+                    field: field.as_str().into(),
+                }));
             }
         };
-        let (name, at) = self.name(&format!("a name after {} {}", field.as_str(), op.as_str()))?;
+        let after = format!("{} {}", field.as_str(), op.as_str());
+        let (name, position) = self.name(|found| Reason::ExpectedName { after, found })?;
         let name = name.to_lowercase();
         let known: Vec<String> = match field {
             NameField::Tier => self.tiers.to_vec(),
@@ -741,14 +937,13 @@ impl Parser<'_> {
                 .collect(),
         };
         if !known.contains(&name) {
-            let choices = if known.is_empty() {
-                "the program has none".to_owned()
-            } else {
-                format!("known are {}", known.join(", "))
-            };
             return Err(FilterError {
-                position: at,
-                message: format!("'{name}' is not a {}: {choices}", field.as_str()),
+                position,
+                reason: Reason::UnknownName {
+                    field: field.as_str().into(),
+                    name,
+                    known,
+                },
             });
         }
         Ok(Condition::Is {
@@ -758,8 +953,12 @@ impl Parser<'_> {
         })
     }
 
-    /// A word or a quoted name, with its position.
-    fn name(&mut self, expected: &str) -> Result<(String, usize), FilterError> {
+    /// A word or a quoted name, with its position; `expected` says why anything else is
+    /// wrong.
+    fn name(
+        &mut self,
+        expected: impl FnOnce(Found) -> Reason,
+    ) -> Result<(String, usize), FilterError> {
         match self.peek().cloned() {
             Some(Token {
                 kind: TokenKind::Word(text) | TokenKind::Quoted(text) | TokenKind::Number(text),
@@ -768,10 +967,7 @@ impl Parser<'_> {
                 self.next += 1;
                 Ok((text, position))
             }
-            other => {
-                let found = other.map_or("the end of the filter".into(), |t| t.kind.to_string());
-                Err(self.error_here(format!("expected {expected}, found {found}")))
-            }
+            _ => Err(self.error_here(expected(self.found()))),
         }
     }
 }
@@ -942,21 +1138,19 @@ mod tests {
         ] {
             let error = parse(text).expect_err(text);
             assert_eq!(error.position, position, "{text}: {error}");
-            assert!(error.message.contains(words), "{text}: {error}");
+            assert!(error.reason.to_string().contains(words), "{text}: {error}");
         }
         let deep = format!("{}visits > 1{}", "(".repeat(40), ")".repeat(40));
-        assert!(
-            parse(&deep)
-                .unwrap_err()
-                .message
-                .contains("nests too deeply")
-        );
+        assert_eq!(parse(&deep).unwrap_err().reason, Reason::TooDeep);
     }
 
     #[test]
     fn a_program_without_tiers_says_so() {
         let error = Filter::parse("tier = gold", &[]).unwrap_err();
-        assert_eq!(error.message, "'gold' is not a tier: the program has none");
+        assert_eq!(
+            error.reason.to_string(),
+            "'gold' is not a tier: the program has none"
+        );
     }
 
     fn condition() -> impl Strategy<Value = Filter> {

@@ -21,6 +21,7 @@ mod office_legal;
 mod office_locations;
 mod office_members;
 mod office_rewards;
+mod office_segments;
 mod office_team;
 mod print;
 mod privacy;
@@ -106,6 +107,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_branding::router())
         .merge(office_audit::router())
         .merge(office_dashboard::router())
+        .merge(office_segments::router())
         .merge(statics::router())
         .merge(icon::router())
         .route("/language/{code}", get(switch_language))
@@ -141,6 +143,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_branding.html",
     "office_audit.html",
     "office_dashboard.html",
+    "office_segments.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -300,3 +300,42 @@ fn the_owner_reads_the_dashboard_with_its_charts_and_downloads_a_table() {
         "a header and 21 KPIs: {printed}"
     );
 }
+
+#[test]
+fn the_owner_builds_a_segment_from_a_filter_sees_a_typo_marked_and_previews_whom_it_finds() {
+    let app = spawn_app();
+    let (ben, _) = member(&app);
+    let cem = app.join("Cem", "cem.segments@example.com");
+    let cake = |member: &str, key: &str| {
+        let body = format!(
+            r#"{{"member_id": "{member}", "amount": "3.80", "currency": "EUR", "items": [{{"category": "Kuchen"}}]}}"#
+        );
+        assert_eq!(app.post("/api/v1/purchases", Some(key), &body).status, 201);
+    };
+    cake(&ben, "s1");
+    cake(&ben, "s2");
+    cake(&cem, "s3");
+    let printed = journey(&app, "segments", None);
+    assert!(
+        printed.contains(
+            "segments error: Zeichen 29: Nach „visits >=“ fehlt eine Zahl; dort steht „zwei“."
+        ),
+        "{printed}"
+    );
+    assert!(printed.contains("segments marked: z"), "{printed}");
+    assert!(printed.contains("segments invalid: true"), "{printed}");
+    assert!(
+        printed.contains("segments preview: Dieser Filter findet ein Mitglied: Ben."),
+        "the member with two cake purchases: {printed}"
+    );
+    assert!(
+        printed.contains(
+            "segments saved: „Kuchenfreunde“ ist gespeichert und hat jetzt ein Mitglied."
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("segments row: Kuchenfreunde | bought kuchen und visits >= 2 | 1"),
+        "{printed}"
+    );
+}

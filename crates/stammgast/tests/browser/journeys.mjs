@@ -303,8 +303,39 @@ async function dashboard(browser) {
   console.log(`dashboard csv rows: ${csv.trim().split("\r\n").length}`);
 }
 
+/// The owner writes a filter in German: a typo is marked where it is, the preview shows
+/// whom the fixed filter finds, and the saved segment is listed with its size.
+async function segments(browser) {
+  const page = await ownerInOffice(browser, { locale: "de-DE" });
+  await page.getByRole("link", { name: "Segmente" }).click();
+  await page.waitForURL(/\/office\/segments/);
+  await page.fill("#name", "Kuchenfreunde");
+  await page.fill("#filter", "bought kuchen und visits >= zwei");
+  await page.getByRole("button", { name: "Vorschau" }).click();
+  const problem = page.getByTestId("filter-error");
+  await problem.waitFor();
+  console.log(`segments error: ${(await problem.evaluate((el) => el.firstChild.textContent)).trim()}`);
+  console.log(`segments marked: ${(await problem.locator("mark").textContent()).trim()}`);
+  console.log(`segments invalid: ${await page.locator("#filter").getAttribute("aria-invalid")}`);
+  await accessible(page, "office-segments-error");
+  await page.fill("#filter", "bought kuchen und visits >= 2");
+  await page.getByRole("button", { name: "Vorschau" }).click();
+  const preview = page.getByTestId("preview");
+  await preview.waitFor();
+  console.log(`segments preview: ${(await preview.textContent()).trim()}`);
+  await page.getByRole("button", { name: "Speichern" }).click();
+  await page.getByTestId("notice").waitFor();
+  console.log(`segments saved: ${(await page.getByTestId("notice").textContent()).trim()}`);
+  const row = page.getByTestId("segments").locator("tbody tr").first();
+  const cells = await row.locator("th, td").allTextContents();
+  console.log(`segments row: ${cells.slice(0, 3).map((cell) => cell.trim()).join(" | ")}`);
+  await accessible(page, "office-segments");
+  await shot(page, "office-segments");
+}
+
 const JOURNEYS = {
   dashboard,
+  segments,
   import: importMembers,
   scan,
   wizard,
