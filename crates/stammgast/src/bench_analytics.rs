@@ -6,10 +6,13 @@
 use anyhow::Context;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use stammgast_app::{App, ReportQuery};
+use stammgast_core::analytics::filter::{self, Filter, MemberProfile};
 use stammgast_core::analytics::membership::place;
-use stammgast_core::analytics::segments::{LifecycleThresholds, MemberFacts};
+use stammgast_core::analytics::segments::LifecycleThresholds;
+use stammgast_core::analytics::snapshot::{MemberAggregate, member_facts};
 use stammgast_core::clv::{self, Histories, simulate};
-use stammgast_core::ids::BusinessId;
+use stammgast_core::ids::{BusinessId, MemberId, Slug};
+use stammgast_core::member::Channel;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -180,33 +183,74 @@ fn million_customers_fit() -> anyhow::Result<()> {
 }
 
 /// Lifecycle stages and RFM quintiles for a million members (the segments' recomputation,
-/// with the churn probability known).
+/// with the churn probability known), then three custom segments' filters over them.
 fn million_members_placed() {
     let now = Utc::now();
-    let members: Vec<MemberFacts> = simulate::histories(&population(), MILLION, 9)
+    let profiles: Vec<MemberProfile> = simulate::histories(&population(), MILLION, 9)
         .iter()
         .enumerate()
         .map(|(n, h)| {
-            let joined = now - Duration::seconds((h.age_weeks * 7.0 * 86_400.0) as i64);
-            let last = (h.frequency > 0)
-                .then(|| joined + Duration::seconds((h.recency_weeks * 7.0 * 86_400.0) as i64));
-            let mut facts = MemberFacts::at(
-                now,
-                joined,
-                last,
-                u64::from(h.frequency),
-                (h.monetary_value * f64::from(h.frequency)) as i64,
-                None,
-            );
-            facts.probability_alive = Some((n % 100) as f64 / 100.0);
-            facts
+            let joined_at = now - Duration::seconds((h.age_weeks * 7.0 * 86_400.0) as i64);
+            let last_visit_at = (h.frequency > 0)
+                .then(|| joined_at + Duration::seconds((h.recency_weeks * 7.0 * 86_400.0) as i64));
+            let categories = ["coffee", "pastry", "cake"][..1 + n % 3]
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            MemberProfile {
+                aggregate: MemberAggregate {
+                    member_id: MemberId::from_uuid(uuid::Uuid::from_u128(n as u128)),
+                    joined_at,
+                    last_visit_at,
+                    visits: u64::from(h.frequency),
+                    spend_cents: (h.monetary_value * f64::from(h.frequency)) as i64,
+                },
+                points: i64::from(h.frequency) * 40,
+                tier: None,
+                birthday_month: Some(1 + (n % 12) as u32),
+                categories,
+                tags: if n % 50 == 0 {
+                    vec![Slug::parse("stammtisch").unwrap_or_else(|_| unreachable!())]
+                } else {
+                    Vec::new()
+                },
+                consents: if n % 3 == 0 {
+                    Vec::new()
+                } else {
+                    vec![Channel::Email]
+                },
+            }
         })
         .collect();
+    let aggregates: Vec<MemberAggregate> = profiles.iter().map(|p| p.aggregate).collect();
+    let mut members = member_facts(&aggregates, now, None);
+    for (n, facts) in members.iter_mut().enumerate() {
+        facts.probability_alive = Some((n % 100) as f64 / 100.0);
+    }
     let thresholds = LifecycleThresholds::default();
-    let mut placed = 0;
-    let seconds = median_seconds(|| placed = place(&members, &thresholds).len());
+    let mut placements = Vec::new();
+    let seconds = median_seconds(|| placements = place(&members, &thresholds));
     println!(
-        "segment recomputation for {placed} members (lifecycle stage and RFM quintiles and segment each): median {:.0} ms",
+        "segment recomputation for {} members (lifecycle stage and RFM quintiles and segment each): median {:.0} ms",
+        placements.len(),
+        seconds * 1_000.0
+    );
+    let filters = [
+        "bought cake and visits >= 5",
+        "days_since_last_visit >= 60 and consent email",
+        "tag stammtisch or (rfm = champions and birthday_month = 12)",
+    ]
+    .map(|text| Filter::parse(text, &[]).unwrap_or_else(|e| unreachable!("{text}: {e}")));
+    let mut sizes = Vec::new();
+    let seconds = median_seconds(|| {
+        sizes = filters
+            .iter()
+            .map(|f| filter::matching(f, &profiles, &members, &placements).len())
+            .collect();
+    });
+    println!(
+        "custom segments for {} members (three filters, {sizes:?} members in them): median {:.0} ms",
+        profiles.len(),
         seconds * 1_000.0
     );
 }

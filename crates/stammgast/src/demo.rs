@@ -11,7 +11,7 @@ use stammgast_app::{
 use stammgast_core::batch::Outcome;
 use stammgast_core::event::Item;
 use stammgast_core::ids::MemberId;
-use stammgast_core::member::StaffRole;
+use stammgast_core::member::{Channel, Consent, ConsentPurpose, StaffRole};
 use stammgast_core::money::{Cents, Currency};
 use std::collections::BTreeMap;
 
@@ -58,6 +58,7 @@ pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
     );
     let (recorded, members) = replay(&app, &hand, &caller, &simulated, start, now).await?;
     eprintln!("recorded {recorded} visits");
+    segment(&app, &caller, &simulated, &members).await?;
     let live = settings.app(store).with_mailer(settings.mailer()?);
     for (email, name, role, password) in DEMO_STAFF {
         let account = NewStaffAccount {
@@ -131,9 +132,19 @@ async fn replay(
         for &index in joins.get(&day).into_iter().flatten() {
             let customer = &customers[index];
             hand.set(customer.joined_at);
+            // Two in three agreed to news by email when they joined.
+            let consents = (index % 3 != 0)
+                .then(|| Consent {
+                    purpose: ConsentPurpose::Marketing(Channel::Email),
+                    text_version: "demo".into(),
+                    source: "counter".into(),
+                })
+                .into_iter()
+                .collect();
             let join = JoinMember {
                 first_name: customer.first_name.into(),
                 email: Some(customer.email.clone()),
+                consents,
                 ..JoinMember::default()
             };
             if let Outcome::Joined { member_id, .. } = app.join_member(caller, None, join).await? {
@@ -165,6 +176,35 @@ async fn replay(
         engage(app, caller, customers, &members, &visitors, day).await;
     }
     Ok((recorded, members))
+}
+
+/// The regulars' table gets a tag, and the owner has three segments of their own.
+async fn segment(
+    app: &App,
+    caller: &Caller,
+    customers: &[Customer],
+    members: &[Option<MemberId>],
+) -> anyhow::Result<()> {
+    let mut by_visits: Vec<(usize, MemberId)> = customers
+        .iter()
+        .zip(members)
+        .filter_map(|(customer, member)| Some((customer.visits.len(), (*member)?)))
+        .collect();
+    by_visits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    for (_, member) in by_visits.iter().take(8) {
+        app.tag_member(caller, *member, "Stammtisch").await?;
+    }
+    for (name, filter) in [
+        ("Kuchenliebhaber", "bought cake and visits >= 30"),
+        (
+            "Lange nicht gesehen, per E-Mail erreichbar",
+            "days_since_last_visit >= 45 and consent email",
+        ),
+        ("Stammtisch", "tag stammtisch"),
+    ] {
+        app.save_custom_segment(caller, None, name, filter).await?;
+    }
+    Ok(())
 }
 
 /// What some of the day's guests do besides buying: one in 23 treats themselves to a
