@@ -190,7 +190,7 @@ async fn segment(
         .zip(members)
         .filter_map(|(customer, member)| Some((customer.visits.len(), (*member)?)))
         .collect();
-    by_visits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    by_visits.sort_unstable_by_key(|(visits, _)| std::cmp::Reverse(*visits));
     for (_, member) in by_visits.iter().take(8) {
         app.tag_member(caller, *member, "Stammtisch").await?;
     }
