@@ -29,6 +29,7 @@ pub fn router() -> Router<Web> {
         .route("/office/members", get(list))
         .route("/office/members/{id}", get(profile))
         .route("/office/members/{id}/adjust", post(adjust))
+        .route("/office/members/{id}/tags", post(change_tags))
 }
 
 #[derive(Deserialize)]
@@ -186,6 +187,7 @@ struct ProfilePage<'a> {
     units: Vec<(String, String)>,
     timeline: Vec<TimelineEntry>,
     consents: Vec<String>,
+    tags: Vec<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -307,6 +309,10 @@ async fn show_profile(
         Ok(profile) => profile,
         Err(error) => return web.failure(language, error),
     };
+    let tags = match web.app.member_tags(&session.caller, member).await {
+        Ok(tags) => tags.iter().map(ToString::to_string).collect(),
+        Err(error) => return web.failure(language, error),
+    };
     let card = &profile.card;
     let record = &card.member;
     let program = &card.program;
@@ -378,6 +384,7 @@ async fn show_profile(
         units,
         timeline: timeline(&profile, language),
         consents,
+        tags,
         notice,
         error,
     };
@@ -468,6 +475,57 @@ async fn adjust(
                 Some(super::i18n::refusal(language, &refusal)),
             )
             .await
+        }
+        Err(error) => web.failure(language, error),
+    }
+}
+
+#[derive(Deserialize)]
+struct TagForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    tag: String,
+    /// `add` or `remove`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Adds a tag to the member or takes one off (custom segments filter on tags).
+async fn change_tags(
+    State(web): State<Web>,
+    Manager(session, language): Manager,
+    Path(id): Path<String>,
+    Form(form): Form<TagForm>,
+) -> Response {
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return web.csrf_refused(language);
+    }
+    let Some(member) = MemberId::parse(&id) else {
+        return web.failure(language, AppError::NotFound);
+    };
+    let changed = if form.action == "remove" {
+        web.app
+            .untag_member(&session.caller, member, &form.tag)
+            .await
+            .map(|()| "tag_removed")
+    } else {
+        web.app
+            .tag_member(&session.caller, member, &form.tag)
+            .await
+            .map(|_| "tag_added")
+    };
+    match changed {
+        Ok(key) => {
+            let notice = text(language, key, &[("tag", form.tag.trim())]);
+            show_profile(&web, &session, language, &id, notice, None).await
+        }
+        Err(AppError::Invalid { .. }) => {
+            let error = text(language, "tag_error", &[]);
+            show_profile(&web, &session, language, &id, None, error).await
+        }
+        Err(AppError::NotFound) if form.action == "remove" => {
+            show_profile(&web, &session, language, &id, None, None).await
         }
         Err(error) => web.failure(language, error),
     }

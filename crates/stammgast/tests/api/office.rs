@@ -817,3 +817,74 @@ fn the_owner_sets_lifecycle_thresholds_and_contradicting_ones_are_explained() {
         "Anna is no longer new: {segments}"
     );
 }
+
+#[test]
+fn the_owner_tags_a_member_on_their_page_and_a_segment_on_the_tag_finds_them() {
+    let app = spawn_app();
+    let anna = app.join("Anna", "anna@example.com");
+    let mut owner = owner(&app);
+    let profile = owner.get(&format!("/office/members/{anna}"));
+    let csrf = profile.hidden("csrf");
+    let path = format!("/office/members/{anna}/tags");
+    let refused = owner.post(&path, &[("csrf", &csrf), ("tag", "!!"), ("action", "add")]);
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.html.contains("mindestens ein Buchstabe"),
+        "what to fix"
+    );
+    let tagged = owner.post(
+        &path,
+        &[("csrf", &csrf), ("tag", "Kuchen Fan"), ("action", "add")],
+    );
+    assert_eq!(tagged.status, 200, "{}", tagged.html);
+    assert!(tagged.html.contains("Schlagwort „Kuchen Fan“ hinzugefügt."));
+    assert!(
+        tagged.html.contains("kuchen-fan"),
+        "the tag as filters name it"
+    );
+
+    let saved = owner.post(
+        "/office/segments",
+        &[
+            ("csrf", &csrf),
+            ("name", "Fans"),
+            ("filter", "tag \"Kuchen Fan\""),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert!(
+        saved
+            .html
+            .contains("„Fans“ ist gespeichert und hat jetzt ein Mitglied."),
+        "{}",
+        saved.html
+    );
+    let removed = owner.post(
+        &path,
+        &[("csrf", &csrf), ("tag", "kuchen-fan"), ("action", "remove")],
+    );
+    assert!(removed.html.contains("Schlagwort „kuchen-fan“ entfernt."));
+    let refused = owner.post(
+        "/office/segments",
+        &[
+            ("csrf", &csrf),
+            ("name", "Kaputt"),
+            ("filter", "tag"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .html
+            .contains("Zeichen 4: Nach tag fehlt ein Schlagwort; dort steht das Ende des Filters."),
+        "{}",
+        refused.html
+    );
+    let listed = owner.get("/office/segments");
+    assert!(
+        !listed.html.contains("Kaputt"),
+        "a refused segment is not saved"
+    );
+}
