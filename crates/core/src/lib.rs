@@ -22,5 +22,6 @@ pub mod ids;
 pub mod ledger;
 pub mod member;
 pub mod money;
+pub mod outbox;
 pub mod program;
 pub mod seeded;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_web.sql")),
     (3, include_str!("../migrations/0003_analytics.sql")),
     (4, include_str!("../migrations/0004_custom_segments.sql")),
+    (5, include_str!("../migrations/0005_outbox.sql")),
 ];
 const READERS_MAX: usize = 8;
 /// The database every server has, used to create the configured one when it is missing.

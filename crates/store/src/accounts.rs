@@ -3,6 +3,7 @@
 //! ledger writer: none of them moves a balance.
 
 use crate::batch_tx::write_audit;
+use crate::outbox::queue_confirmation;
 use crate::reads::in_transaction;
 use crate::sql::{Columns, text};
 use crate::{
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use stammgast_core::batch::AuditEntry;
 use stammgast_core::ids::{BusinessId, Code, MemberId, SessionId, StaffId};
 use stammgast_core::member::{Consent, ConsentPurpose, Language};
+use stammgast_core::outbox::needs_confirmation;
 
 const STAFF_COLUMNS: &str = "business_id, id, email, name, role, password_hash, created_at";
 
@@ -249,9 +251,10 @@ impl Store {
             in_transaction(connection, |connection| {
                 for consent in &give {
                     let (purpose, channel) = consent.purpose.as_parts();
-                    connection.execute(
+                    let confirmation = needs_confirmation(consent.purpose);
+                    let given = connection.execute(
                         "INSERT INTO consents (business_id, member_id, purpose, channel, given_at, \
-                         text_version, source) SELECT $1, $2, $3, $4, $5, $6, $7 \
+                         text_version, source, confirmed_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
                          WHERE NOT EXISTS (SELECT 1 FROM consents WHERE business_id = $1 \
                          AND member_id = $2 AND purpose = $3 AND channel = $4 AND withdrawn_at IS NULL)",
                         &[
@@ -262,8 +265,12 @@ impl Store {
                             at.into(),
                             consent.text_version.as_str().into(),
                             consent.source.as_str().into(),
+                            (!confirmation).then_some(at).into(),
                         ],
                     )?;
+                    if given == 1 && confirmation {
+                        queue_confirmation(connection, business, member, at)?;
+                    }
                 }
                 for purpose in &withdraw {
                     let (purpose, channel) = purpose.as_parts();

@@ -43,7 +43,8 @@ macro_rules! conformance_suite {
             a_bad_cursor_is_refused,
             analytics_reads_a_businesss_history_and_only_its_own,
             the_running_aggregates_agree_with_the_history_they_summarise,
-            custom_segment_moves_are_recorded_once_and_profiles_read_what_filters_ask
+            custom_segment_moves_are_recorded_once_and_profiles_read_what_filters_ask,
+            the_outbox_leases_each_message_to_one_worker_and_keeps_its_status
         );
     };
     (@cases $open:path; $($case:ident),*) => {
@@ -898,6 +899,34 @@ pub async fn custom_segment_moves_are_recorded_once_and_profiles_read_what_filte
         .change_consents(business, member, vec![email], vec![], now())
         .await
         .unwrap();
+    let unconfirmed = store.member_profiles(business).await.unwrap();
+    assert!(
+        unconfirmed[0].consents.is_empty(),
+        "marketing by email counts once confirmed"
+    );
+    let queued = store.member_messages(business, member).await.unwrap();
+    assert_eq!(
+        queued
+            .iter()
+            .map(|m| (m.kind, m.status.as_str()))
+            .collect::<Vec<_>>(),
+        [(stammgast_core::outbox::MessageKind::ConfirmEmail, "pending")],
+        "the confirmation mail is queued with the consent"
+    );
+    let purpose = ConsentPurpose::Marketing(Channel::Email);
+    assert!(
+        store
+            .confirm_consent(business, member, purpose, now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_consent(business, member, purpose, now())
+            .await
+            .unwrap(),
+        "confirmed once"
+    );
 
     let profiles = store.member_profiles(business).await.unwrap();
     assert_eq!(profiles.len(), 1);
@@ -1006,5 +1035,114 @@ pub async fn custom_segment_moves_are_recorded_once_and_profiles_read_what_filte
             .unwrap()
             .is_empty(),
         "an erased member leaves their tags and segments"
+    );
+}
+
+pub async fn the_outbox_leases_each_message_to_one_worker_and_keeps_its_status(store: Store) {
+    use crate::Settled;
+    use stammgast_core::member::{Channel, Consent, ConsentPurpose};
+
+    let business = new_business(&store).await;
+    let other = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let email = Consent {
+        purpose: ConsentPurpose::Marketing(Channel::Email),
+        text_version: "2026-01".into(),
+        source: "conformance".into(),
+    };
+    for _ in 0..2 {
+        store
+            .change_consents(business, member, vec![email.clone()], vec![], now())
+            .await
+            .unwrap();
+    }
+    let due = store.due_messages(business, now(), 10).await.unwrap();
+    assert_eq!(due.len(), 1, "one confirmation for one standing consent");
+    assert!(
+        store
+            .due_messages(other, now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let id = due[0].id;
+    let lease = now() + Duration::minutes(1);
+    let (first, second) = tokio::join!(
+        store.claim_message(business, id, now(), lease),
+        store.claim_message(business, id, now(), lease),
+    );
+    assert!(
+        first.unwrap() ^ second.unwrap(),
+        "exactly one worker holds it"
+    );
+    assert!(
+        store
+            .due_messages(business, now(), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a leased message is not due"
+    );
+    assert!(!store.claim_message(other, id, now(), lease).await.unwrap());
+
+    let retry_at = now() + Duration::minutes(2);
+    let retry = Settled::Retry {
+        at: retry_at,
+        error: "451 try later".into(),
+    };
+    store
+        .settle_message(business, id, retry, now())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_messages(business, now(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.due_messages(business, retry_at, 10).await.unwrap();
+    assert_eq!(
+        (again[0].attempts, again[0].last_error.as_deref()),
+        (1, Some("451 try later"))
+    );
+
+    assert!(
+        store
+            .claim_message(business, id, retry_at, retry_at + Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    let bounced = Settled::Bounced {
+        address: "anna@example.com".into(),
+        error: "550 no such user".into(),
+    };
+    store
+        .settle_message(business, id, bounced, retry_at)
+        .await
+        .unwrap();
+    let messages = store.member_messages(business, member).await.unwrap();
+    assert_eq!(
+        (messages[0].status.as_str(), messages[0].attempts),
+        ("bounced", 2)
+    );
+    assert!(
+        store
+            .bounced(business, "anna@example.com".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .bounced(other, "anna@example.com".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .due_messages(business, retry_at + Duration::days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

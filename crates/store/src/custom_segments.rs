@@ -39,7 +39,8 @@ pub fn custom_segment_name(slug: &Slug) -> String {
 
 impl Store {
     /// Every member's profile (erased members are left out): aggregates, points, tier,
-    /// birthday month, categories bought, tags and channels with marketing consent.
+    /// birthday month, categories bought, tags and channels with marketing consent (by email
+    /// once confirmed).
     pub async fn member_profiles(
         &self,
         business: BusinessId,
@@ -54,7 +55,7 @@ impl Store {
             let mut consents = member_sets(
                 connection,
                 "SELECT member_id, channel FROM consents WHERE business_id = $1 \
-                 AND purpose = 'marketing' AND withdrawn_at IS NULL",
+                 AND purpose = 'marketing' AND withdrawn_at IS NULL AND confirmed_at IS NOT NULL",
                 business,
                 |raw| Channel::parse(raw).ok(),
             )?;

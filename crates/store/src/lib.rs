@@ -20,6 +20,7 @@ pub mod conformance;
 mod custom_segments;
 mod locations;
 mod migrate;
+mod outbox;
 mod reads;
 mod records;
 mod segments;
@@ -29,6 +30,7 @@ mod writer;
 
 pub use analytics::NewSurveyAnswer;
 pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
+pub use outbox::{OutboxMessage, Settled};
 pub use records::*;
 pub use segments::{PlacementChange, SegmentTransition, StoredPlacement};
 

@@ -3,10 +3,12 @@
 
 use crate::StoreError;
 use crate::codec::{TRANSFER_COLUMNS, transfer_row};
+use crate::outbox::queue_confirmation;
 use crate::sql::{Connection, Row, Value, insert_rows, text, to_json};
 use stammgast_core::batch::{AuditEntry, BatchWrites};
 use stammgast_core::engine::{Changes, MemberState};
 use stammgast_core::ids::BusinessId;
+use stammgast_core::outbox::needs_confirmation;
 
 pub(super) fn write(
     connection: &mut dyn Connection,
@@ -44,11 +46,23 @@ pub(super) fn write(
                     (*joined_at).into(),
                     consent.text_version.as_str().into(),
                     consent.source.as_str().into(),
+                    (!needs_confirmation(consent.purpose))
+                        .then_some(*joined_at)
+                        .into(),
                 ]
             })
         })
         .collect();
     insert_rows(connection, "consents", &CONSENT_COLUMNS, "", consents)?;
+    for (business, member, joined_at) in &writes.new_members {
+        if member
+            .consents
+            .iter()
+            .any(|c| needs_confirmation(c.purpose))
+        {
+            queue_confirmation(connection, *business, member.id, *joined_at)?;
+        }
+    }
     let states = writes
         .members
         .iter()
@@ -99,7 +113,7 @@ const PROFILE_COLUMNS: [&str; 9] = [
     "language",
     "joined_at",
 ];
-const CONSENT_COLUMNS: [&str; 7] = [
+const CONSENT_COLUMNS: [&str; 8] = [
     "business_id",
     "member_id",
     "purpose",
@@ -107,6 +121,7 @@ const CONSENT_COLUMNS: [&str; 7] = [
     "given_at",
     "text_version",
     "source",
+    "confirmed_at",
 ];
 const STATE_COLUMNS: [&str; 12] = [
     "business_id",
