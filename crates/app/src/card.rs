@@ -82,7 +82,10 @@ impl App {
             subject: fill(subject),
             text: fill(text),
         };
-        self.mailer.send(mail).await.map_err(AppError::Mail)
+        self.mailer
+            .send(mail)
+            .await
+            .map_err(|error| AppError::Mail(error.to_string()))
     }
 
     /// The name of the business a join page belongs to (unknown businesses: not found).

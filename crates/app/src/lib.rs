@@ -23,6 +23,7 @@ mod keys;
 mod locations;
 mod mail;
 mod members;
+mod outbox;
 mod privacy;
 mod rewards;
 mod sessions;
@@ -39,8 +40,9 @@ pub use custom_segments::{CustomSegment, SegmentPreview};
 pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
 pub use keys::{Actor, Caller, Scope};
-pub use mail::{LogMailer, Mail, Mailer, Sending};
+pub use mail::{LogMailer, Mail, MailError, Mailer, Sending};
 pub use members::{JoinMember, MemberProfile};
+pub use outbox::Delivered;
 pub use privacy::{MemberExport, Preferences};
 pub use sessions::{
     CardSession, NewStaffAccount, StaffSession, generate_password, parse_role, role_name,
@@ -116,6 +118,8 @@ pub struct App {
     link_throttle: Arc<sessions::Throttle>,
     join_throttle: Arc<sessions::Throttle>,
     mailer: Arc<dyn Mailer>,
+    /// Where the app is reached from outside, for the links in mail the worker sends.
+    public_url: String,
 }
 
 impl App {
@@ -131,6 +135,7 @@ impl App {
             link_throttle: Arc::new(sessions::Throttle::for_links()),
             join_throttle: Arc::new(sessions::Throttle::for_joins()),
             mailer: Arc::new(LogMailer),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 
@@ -144,6 +149,12 @@ impl App {
     /// The app sending its mail through `mailer` (the log by default).
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = mailer;
+        self
+    }
+
+    /// The app's address as members reach it (`https://treue.cafe-morgenrot.de`).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_owned();
         self
     }
 

@@ -12,9 +12,19 @@ pub struct Mail {
     pub text: String,
 }
 
-pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+/// Why mail was not delivered, with the server's reason: worth trying again later, or
+/// refused for good (the address does not exist, say), when the address gets nothing more.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+}
 
-/// Delivers mail. `Err` carries the server's reason, for the log.
+pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), MailError>> + Send + 'a>>;
+
+/// Delivers mail.
 pub trait Mailer: Send + Sync {
     fn send(&self, mail: Mail) -> Sending<'_>;
 }

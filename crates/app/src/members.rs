@@ -12,6 +12,7 @@ use stammgast_core::member::member_qr_payload;
 use stammgast_core::member::{
     Channel, Consent, ConsentPurpose, Contact, Email, FirstName, Language, NewMember, Phone,
 };
+use stammgast_core::outbox::needs_confirmation;
 use stammgast_store::{ConsentRecord, MemberFilter, MemberRecord, Page};
 
 /// What a new member gives: a first name and at least one of email and phone.
@@ -124,7 +125,17 @@ impl App {
                 {
                     attempt += 1;
                 }
-                result => return result,
+                result => {
+                    if result.is_ok()
+                        && member
+                            .consents
+                            .iter()
+                            .any(|c| needs_confirmation(c.purpose))
+                    {
+                        self.kick_delivery(caller.business_id);
+                    }
+                    return result;
+                }
             }
         }
     }

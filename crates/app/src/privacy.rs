@@ -253,9 +253,10 @@ impl App {
             .filter(|channel| !preferences.marketing.contains(channel))
             .map(ConsentPurpose::Marketing)
             .collect();
-        Ok(self
-            .store
+        self.store
             .change_consents(business, member, give, withdraw, self.now())
-            .await?)
+            .await?;
+        self.kick_delivery(business);
+        Ok(())
     }
 }

@@ -178,7 +178,7 @@ impl App {
         self.open_card_session(record.business_id, member_id).await
     }
 
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         business: BusinessId,
         kind: SessionKind,
@@ -202,7 +202,11 @@ impl App {
         Ok(minted.token)
     }
 
-    async fn session(&self, token: &str, kind: SessionKind) -> Result<SessionRecord, AppError> {
+    pub(crate) async fn session(
+        &self,
+        token: &str,
+        kind: SessionKind,
+    ) -> Result<SessionRecord, AppError> {
         let (id, secret) = tokens::split(PREFIX, token).ok_or(AppError::Unauthenticated)?;
         let record = self
             .store

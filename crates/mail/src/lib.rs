@@ -5,7 +5,7 @@
 use lettre::message::Mailbox;
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
-use stammgast_app::{Mail, Mailer, Sending};
+use stammgast_app::{Mail, MailError, Mailer, Sending};
 
 #[derive(Clone, Debug)]
 pub struct SmtpMailer {
@@ -46,21 +46,26 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     fn send(&self, mail: Mail) -> Sending<'_> {
         Box::pin(async move {
-            let to = mail
-                .to
-                .parse()
-                .map_err(|e| format!("\"{}\" is not an address: {e}", mail.to))?;
+            let to = mail.to.parse().map_err(|e| {
+                MailError::Permanent(format!("\"{}\" is not an address: {e}", mail.to))
+            })?;
             let message = Message::builder()
                 .from(self.from.clone())
                 .to(to)
                 .subject(mail.subject)
                 .body(mail.text)
-                .map_err(|e| format!("the message could not be built: {e}"))?;
-            self.transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("the mail server refused the message: {e}"))
+                .map_err(|e| {
+                    MailError::Permanent(format!("the message could not be built: {e}"))
+                })?;
+            self.transport.send(message).await.map(|_| ()).map_err(|e| {
+                let reason = format!("the mail server refused the message: {e}");
+                // A 5xx reply is final; anything else (4xx, no connection) may pass later.
+                if e.is_permanent() {
+                    MailError::Permanent(reason)
+                } else {
+                    MailError::Transient(reason)
+                }
+            })
         })
     }
 }

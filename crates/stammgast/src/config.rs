@@ -39,6 +39,15 @@ impl Settings {
     pub fn app(&self, store: stammgast_app::Store) -> stammgast_app::App {
         stammgast_app::App::new(store, stammgast_app::Clock::system())
             .with_history_visits_max(self.analytics_history_visits_max)
+            .with_public_url(&self.base_url())
+    }
+
+    /// Where members reach the app: `public_url`, or the listening address.
+    pub fn base_url(&self) -> String {
+        match self.public_url.trim() {
+            "" => format!("http://{}", self.listen),
+            url => url.to_owned(),
+        }
     }
 
     /// The mailer: SMTP when a server is configured, the log otherwise.

@@ -6,14 +6,16 @@ use crate::history::{self, Customer, MENU};
 use crate::{database, serve};
 use chrono::{DateTime, Duration, Utc};
 use stammgast_app::{
-    App, Caller, Clock, ClockHand, JoinMember, NewEvent, NewEventKind, NewStaffAccount,
+    App, Caller, Clock, ClockHand, JoinMember, Mail, Mailer, NewEvent, NewEventKind,
+    NewStaffAccount, Sending, Store,
 };
 use stammgast_core::batch::Outcome;
 use stammgast_core::event::Item;
-use stammgast_core::ids::MemberId;
+use stammgast_core::ids::{BusinessId, MemberId};
 use stammgast_core::member::{Channel, Consent, ConsentPurpose, StaffRole};
 use stammgast_core::money::{Cents, Currency};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const DEMO_MONTHS: i64 = 18;
 /// How long the printed card link works.
@@ -44,7 +46,7 @@ pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
     let now = Utc::now();
     let start = now - Duration::days(DEMO_MONTHS * 30);
     let hand = ClockHand::at(start);
-    let app = App::new(store.clone(), Clock::manual(&hand));
+    let app = App::new(store.clone(), Clock::manual(&hand)).with_mailer(Arc::new(PastMail));
     let created = app.create_business("Café Morgenrot", None).await?;
     let caller = app.authenticate(&created.api_key).await?;
     eprintln!("simulating {customers} customers over {DEMO_MONTHS} months …");
@@ -58,6 +60,7 @@ pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
     );
     let (recorded, members) = replay(&app, &hand, &caller, &simulated, start, now).await?;
     eprintln!("recorded {recorded} visits");
+    confirm_consents(&store, created.business_id, &members, now).await?;
     segment(&app, &caller, &simulated, &members).await?;
     let live = settings.app(store).with_mailer(settings.mailer()?);
     for (email, name, role, password) in DEMO_STAFF {
@@ -176,6 +179,31 @@ async fn replay(
         engage(app, caller, customers, &members, &visitors, day).await;
     }
     Ok((recorded, members))
+}
+
+/// The mail of the simulated past: it reached the guests back then.
+struct PastMail;
+
+impl Mailer for PastMail {
+    fn send(&self, _mail: Mail) -> Sending<'_> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The guests who agreed to news by email confirmed it from the mail they got.
+async fn confirm_consents(
+    store: &Store,
+    business: BusinessId,
+    members: &[Option<MemberId>],
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let purpose = ConsentPurpose::Marketing(Channel::Email);
+    for member in members.iter().flatten() {
+        store
+            .confirm_consent(business, *member, purpose, at)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The regulars' table gets a tag, and the owner has three segments of their own.

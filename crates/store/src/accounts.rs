@@ -294,7 +294,7 @@ impl Store {
     ) -> Result<Vec<ConsentRecord>, StoreError> {
         self.with_connection(move |connection| {
             let rows = connection.query(
-                "SELECT purpose, channel, given_at, text_version, source, withdrawn_at \
+                "SELECT purpose, channel, given_at, text_version, source, withdrawn_at, confirmed_at \
                  FROM consents WHERE business_id = $1 AND member_id = $2 \
                  ORDER BY given_at, purpose, channel",
                 &[text(business), text(member)],
@@ -309,6 +309,7 @@ impl Store {
                         text_version: columns.text(3)?.to_owned(),
                         source: columns.text(4)?.to_owned(),
                         withdrawn_at: columns.opt_time(5)?,
+                        confirmed_at: columns.opt_time(6)?,
                     })
                 })
                 .collect()

@@ -118,7 +118,7 @@ impl Store {
                     i64::try_from(limit).unwrap_or(i64::MAX).into(),
                 ],
             )?;
-            rows.iter().map(|row| message(row)).collect()
+            rows.iter().map(message).collect()
         })
         .await
     }
@@ -135,7 +135,7 @@ impl Store {
                  ORDER BY created_at DESC, id"
             );
             let rows = connection.query(&sql, &[text(business), text(member)])?;
-            rows.iter().map(|row| message(row)).collect()
+            rows.iter().map(message).collect()
         })
         .await
     }

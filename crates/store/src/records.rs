@@ -108,6 +108,8 @@ pub enum SessionKind {
     Member,
     /// A one-time link (mailed, or printed by the demo) that signs a member in on a device.
     MemberLink,
+    /// The link in a double opt-in mail that confirms a marketing consent by email.
+    ConsentConfirmation,
 }
 
 impl SessionKind {
@@ -116,6 +118,7 @@ impl SessionKind {
             Self::Staff => "staff",
             Self::Member => "member",
             Self::MemberLink => "member_link",
+            Self::ConsentConfirmation => "consent_confirmation",
         }
     }
 
@@ -124,6 +127,7 @@ impl SessionKind {
             "staff" => Some(Self::Staff),
             "member" => Some(Self::Member),
             "member_link" => Some(Self::MemberLink),
+            "consent_confirmation" => Some(Self::ConsentConfirmation),
             _ => None,
         }
     }
@@ -162,6 +166,8 @@ pub struct ConsentRecord {
     pub text_version: String,
     pub source: String,
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// For a marketing consent by email: when the member confirmed it (double opt-in).
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// A shop's own settings: its colour (`#rrggbb`), the call to action on its QR material,

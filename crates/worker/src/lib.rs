@@ -1,6 +1,7 @@
 //! Background maintenance: a bounded loop that expires due points, re-evaluates tiers
 //! (downgrades happen only here, after the grace period) and, every few minutes per
-//! business, refits the lifetime models and places every member in their segments. Each
+//! business, refits the lifetime models and places every member in their segments; and it
+//! delivers the outbox, trying again what could not be sent. Each
 //! pass handles at most `batch_size` members per business for expiry and tiers, so one
 //! pass has a bounded cost; what is left waits for the next pass. All of it is
 //! idempotent, so several app servers running the loop at once change nothing twice.
@@ -29,6 +30,8 @@ pub struct PassReport {
     /// Members placed in their segments, and the moves between segments recorded.
     pub members_placed: usize,
     pub segment_moves: usize,
+    /// Messages of the outbox: sent, to be tried again, given up, bounced.
+    pub messages: stammgast_app::Delivered,
 }
 
 /// How often a business's models and segments are refreshed: a lifecycle stage changes
@@ -109,6 +112,7 @@ impl Worker {
                 self.analytics_refreshed
                     .insert(business, std::time::Instant::now());
             }
+            report.messages += self.app.deliver_messages(business).await?;
         }
         Ok(report)
     }

@@ -214,24 +214,35 @@ impl Web {
         title_key: &str,
         text_key: &str,
     ) -> Response {
+        let message = i18n::text(language, text_key, &[]).unwrap_or_default();
+        self.message_page(language, status, title_key, message)
+    }
+
+    /// A page that only says something: a title and a sentence.
+    fn message_page(
+        &self,
+        language: Language,
+        status: StatusCode,
+        title_key: &str,
+        message: String,
+    ) -> Response {
         #[derive(Serialize)]
-        struct ErrorPage<'a> {
+        struct MessagePage<'a> {
             layout: Layout<'a>,
             lang: &'static str,
             message: String,
         }
-        let text = |key| i18n::text(language, key, &[]).unwrap_or_default();
-        let page = ErrorPage {
+        let page = MessagePage {
             layout: Layout {
                 lang: language.as_str(),
-                title: text(title_key),
+                title: i18n::text(language, title_key, &[]).unwrap_or_default(),
                 business: None,
                 path: "/",
                 brand: None,
                 legal: None,
             },
             lang: language.as_str(),
-            message: text(text_key),
+            message,
         };
         (status, self.render("error.html", page)).into_response()
     }

@@ -21,6 +21,30 @@ pub fn router() -> Router<Web> {
         .route("/card/data.json", get(data_json))
         .route("/card/data.csv", get(data_csv))
         .route("/card/delete", post(delete))
+        .route("/consent/confirm/{link}", get(confirm_consent))
+}
+
+/// The link in the double opt-in mail: confirms the member's marketing consent by email.
+async fn confirm_consent(
+    State(web): State<Web>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(link): axum::extract::Path<String>,
+) -> Response {
+    let language = super::i18n::language_of(&headers);
+    match web.app.confirm_consent(&link).await {
+        Ok(business) => {
+            let message =
+                text(language, "consent_confirmed", &[("business", &business)]).unwrap_or_default();
+            web.message_page(language, StatusCode::OK, "consent_confirmed_title", message)
+        }
+        Err(AppError::Unauthenticated) => web.error(
+            language,
+            StatusCode::NOT_FOUND,
+            "consent_link_gone_title",
+            "consent_link_gone",
+        ),
+        Err(error) => web.failure(language, error),
+    }
 }
 
 #[derive(Serialize)]

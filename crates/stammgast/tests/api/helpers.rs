@@ -70,6 +70,8 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
             .build()
             .unwrap();
         runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = format!("http://{}", listener.local_addr().unwrap());
             let store = match backend {
                 Backend::Sqlite => Store::open(SqliteBackend::new(fresh_sqlite_path()))
                     .await
@@ -82,7 +84,9 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
             };
             let mailer =
                 SmtpMailer::new(&smtp_url, "Café Morgenrot <treue@morgenrot.example>").unwrap();
-            let app = App::new(store, Clock::system()).with_mailer(Arc::new(mailer));
+            let app = App::new(store, Clock::system())
+                .with_mailer(Arc::new(mailer))
+                .with_public_url(&address);
             let created = app.create_business("Café Morgenrot", None).await.unwrap();
             let other = app.create_business("Salon Schnitt", None).await.unwrap();
             for (business, (email, password), role) in [
@@ -98,8 +102,6 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
                 };
                 app.create_staff(business, account).await.unwrap();
             }
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = format!("http://{}", listener.local_addr().unwrap());
             ready.send((address, created, other)).unwrap();
             stammgast_http::serve(
                 listener,

@@ -15,6 +15,7 @@ mod isolation;
 mod members;
 mod office;
 mod openapi;
+mod outbox;
 mod pages;
 mod purchases;
 mod segments;

@@ -341,11 +341,11 @@ fn a_cashier_cannot_open_or_book_for_a_member_of_another_business() {
     assert_eq!(app.member(&id)["points"], 50);
 }
 
-/// The sign-in link in a mail.
-fn link_in(message: &str) -> String {
+/// The link under `path` (`/card/open/`, say) in a mail.
+pub fn link_in(message: &str, path: &str) -> String {
     let start = message
-        .find("/card/open/")
-        .expect("the mail has a sign-in link");
+        .find(path)
+        .unwrap_or_else(|| panic!("the mail has a link to {path}: {message}"));
     let end = message[start..]
         .find(char::is_whitespace)
         .map_or(message.len(), |e| e + start);
@@ -380,7 +380,7 @@ fn a_member_signs_in_on_another_device_with_a_link_that_works_once() {
         "in the member's language: {}",
         mail.message
     );
-    let link = link_in(&mail.message);
+    let link = link_in(&mail.message, "/card/open/");
 
     let opened = laptop.get(&link);
     assert_eq!(
@@ -719,7 +719,10 @@ fn a_cashier_signs_up_a_customer_who_gets_the_link_to_their_card_by_mail() {
 
     let mail = app.mailbox.wait_for("ida@example.com");
     let mut customer = Visitor::new(&app.address, "de");
-    assert_eq!(customer.get(&link_in(&mail.message)).status, 303);
+    assert_eq!(
+        customer.get(&link_in(&mail.message, "/card/open/")).status,
+        303
+    );
     let data: serde_json::Value =
         serde_json::from_str(&customer.get("/card/data.json").html).unwrap();
     assert_eq!(data["consents"][0]["source"], "counter");

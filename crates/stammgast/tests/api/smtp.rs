@@ -1,6 +1,7 @@
 //! A small SMTP server for the tests: it speaks enough of RFC 5321 for a real client
 //! (lettre) to deliver to it, and keeps every message so a test can read it and follow
-//! its links.
+//! its links. Like a real server it refuses some recipients: an address starting with
+//! `bounce` for good (550), one starting with `busy` for now (451) on its first try.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +16,7 @@ pub struct Received {
 }
 
 #[derive(Clone, Default)]
-pub struct Mailbox(Arc<Mutex<Vec<Received>>>);
+pub struct Mailbox(Arc<Mutex<Vec<Received>>>, Arc<Mutex<Vec<String>>>);
 
 impl Mailbox {
     /// The first message to `address`, waiting up to five seconds for it.
@@ -28,6 +29,16 @@ impl Mailbox {
             assert!(Instant::now() < deadline, "no mail to {address} arrived");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// How often a client named `address` as a recipient, refused or not.
+    pub fn attempts_to(&self, address: &str) -> usize {
+        self.1
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| *a == address)
+            .count()
     }
 
     pub fn messages_to(&self, address: &str) -> Vec<Received> {
@@ -76,8 +87,20 @@ fn session(stream: TcpStream, mailbox: &Mailbox) -> std::io::Result<()> {
                 .trim()
                 .trim_matches(['<', '>'])
                 .to_owned();
-            to.push(address);
-            b"250 OK\r\n"
+            let tried_before = {
+                let mut tried = mailbox.1.lock().unwrap();
+                let before = tried.contains(&address);
+                tried.push(address.clone());
+                before
+            };
+            if address.starts_with("bounce") {
+                b"550 5.1.1 no such user here\r\n"
+            } else if address.starts_with("busy") && !tried_before {
+                b"451 4.3.2 try again later\r\n"
+            } else {
+                to.push(address);
+                b"250 OK\r\n"
+            }
         } else if command == "DATA" {
             writer.write_all(b"354 end with <CRLF>.<CRLF>\r\n")?;
             let mut data = String::new();

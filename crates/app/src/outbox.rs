@@ -1,0 +1,204 @@
+//! Delivering the outbox: each due message is leased, rendered in the member's language,
+//! sent, and settled — sent, tried again later with a growing pause, given up, or bounced
+//! (the address then gets nothing more). Mail is kicked off right after the request that
+//! queued it; the worker's passes deliver what is left and retry. And the double opt-in:
+//! the link in the confirmation mail confirms the consent.
+
+use crate::{App, AppError, Mail, MailError};
+use chrono::Duration;
+use stammgast_core::ids::{BusinessId, MemberId};
+use stammgast_core::member::{Channel, ConsentPurpose};
+use stammgast_core::outbox::{MessageKind, retry_at};
+use stammgast_store::{OutboxMessage, SessionKind, Settled};
+
+/// What one delivery run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub bounced: usize,
+}
+
+impl std::ops::AddAssign for Delivered {
+    fn add_assign(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.bounced += other.bounced;
+    }
+}
+
+/// Messages one run delivers per business at most.
+const RUN_MAX: usize = 200;
+/// How long a worker holds a message it is sending.
+const LEASE_SECONDS: i64 = 120;
+/// How long the link in a confirmation mail works.
+const CONFIRMATION_DAYS: i64 = 30;
+
+impl App {
+    /// Delivers the business's due messages.
+    pub async fn deliver_messages(&self, business: BusinessId) -> Result<Delivered, AppError> {
+        let mut delivered = Delivered::default();
+        for message in self
+            .store
+            .due_messages(business, self.now(), RUN_MAX)
+            .await?
+        {
+            let now = self.now();
+            let lease = now + Duration::seconds(LEASE_SECONDS);
+            if !self
+                .store
+                .claim_message(business, message.id, now, lease)
+                .await?
+            {
+                continue;
+            }
+            let settled = self.attempt(business, &message).await?;
+            match &settled {
+                Settled::Sent => delivered.sent += 1,
+                Settled::Retry { .. } => delivered.retried += 1,
+                Settled::Failed { .. } => delivered.failed += 1,
+                Settled::Bounced { .. } => delivered.bounced += 1,
+            }
+            self.store
+                .settle_message(business, message.id, settled, self.now())
+                .await?;
+        }
+        Ok(delivered)
+    }
+
+    /// Starts delivering the business's due messages in the background, so mail queued by
+    /// a request goes out at once; what fails is left to the worker.
+    pub(crate) fn kick_delivery(&self, business: BusinessId) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let app = self.clone();
+        runtime.spawn(async move {
+            if let Err(error) = app.deliver_messages(business).await {
+                tracing::warn!(%error, "delivering the outbox failed; the worker tries again");
+            }
+        });
+    }
+
+    async fn attempt(
+        &self,
+        business: BusinessId,
+        message: &OutboxMessage,
+    ) -> Result<Settled, AppError> {
+        let mail = match self.render(business, message).await? {
+            Ok(mail) => mail,
+            Err(reason) => return Ok(Settled::Failed { error: reason }),
+        };
+        if self.store.bounced(business, mail.to.clone()).await? {
+            return Ok(Settled::Failed {
+                error: format!("{} bounced before", mail.to),
+            });
+        }
+        let address = mail.to.clone();
+        Ok(match self.mailer.send(mail).await {
+            Ok(()) => Settled::Sent,
+            Err(MailError::Permanent(error)) => Settled::Bounced { address, error },
+            Err(MailError::Transient(error)) => match retry_at(message.attempts + 1, self.now()) {
+                Some(at) => Settled::Retry { at, error },
+                None => Settled::Failed { error },
+            },
+        })
+    }
+
+    /// The mail of a message, or why there is nothing to send any more.
+    async fn render(
+        &self,
+        business: BusinessId,
+        message: &OutboxMessage,
+    ) -> Result<Result<Mail, String>, AppError> {
+        let Some(member) = self.store.member(business, message.member_id).await? else {
+            return Ok(Err("the member is gone".into()));
+        };
+        let Some(email) = member.email.clone() else {
+            return Ok(Err("the member has no email address".into()));
+        };
+        match message.kind {
+            MessageKind::ConfirmEmail => {
+                if !self.awaits_confirmation(business, member.id).await? {
+                    return Ok(Err("the consent was withdrawn or confirmed already".into()));
+                }
+                let token = self
+                    .open_session(
+                        business,
+                        SessionKind::ConsentConfirmation,
+                        member.id.to_string(),
+                        Duration::days(CONFIRMATION_DAYS),
+                    )
+                    .await?;
+                let link = format!("{}/consent/confirm/{token}", self.public_url);
+                let business_name = self.business_name(business).await?;
+                let (subject, text) = confirmation_mail(&member.language);
+                let fill = |text: &str| {
+                    text.replace("{name}", &member.first_name)
+                        .replace("{business}", &business_name)
+                        .replace("{link}", &link)
+                };
+                Ok(Ok(Mail {
+                    to: email,
+                    subject: fill(subject),
+                    text: fill(text),
+                }))
+            }
+        }
+    }
+
+    async fn awaits_confirmation(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+    ) -> Result<bool, AppError> {
+        let consents = self.store.member_consents(business, member).await?;
+        Ok(consents.iter().any(|c| {
+            c.purpose == "marketing"
+                && c.channel == Channel::Email.as_str()
+                && c.withdrawn_at.is_none()
+                && c.confirmed_at.is_none()
+        }))
+    }
+
+    /// Spends the link of a confirmation mail and confirms the member's marketing consent
+    /// by email; the business's name, for the page that says so.
+    pub async fn confirm_consent(&self, link: &str) -> Result<String, AppError> {
+        let record = self.session(link, SessionKind::ConsentConfirmation).await?;
+        let member = MemberId::parse(&record.subject_id).ok_or(AppError::Unauthenticated)?;
+        self.store
+            .delete_session(record.business_id, record.id)
+            .await?;
+        self.store
+            .confirm_consent(
+                record.business_id,
+                member,
+                ConsentPurpose::Marketing(Channel::Email),
+                self.now(),
+            )
+            .await?;
+        self.business_name(record.business_id).await
+    }
+}
+
+/// The confirmation mail's subject and text in the member's language.
+fn confirmation_mail(language: &str) -> (&'static str, &'static str) {
+    match language {
+        "en" => (
+            "Please confirm: news from {business} by email",
+            "Hello {name},\n\nyou asked to get news and offers from {business} by email. \
+             Please confirm it with this link (it works for 30 days):\n\n{link}\n\n\
+             Until you do, we send you nothing of the kind. If you did not ask for it, \
+             ignore this mail.\n",
+        ),
+        _ => (
+            "Bitte bestätigen: Neuigkeiten von {business} per E-Mail",
+            "Hallo {name},\n\ndu möchtest Neuigkeiten und Angebote von {business} per E-Mail \
+             bekommen. Bitte bestätige das mit diesem Link (er gilt 30 Tage):\n\n{link}\n\n\
+             Bis dahin schicken wir dir nichts dergleichen. Wenn du das nicht wolltest, \
+             ignoriere diese Mail einfach.\n",
+        ),
+    }
+}

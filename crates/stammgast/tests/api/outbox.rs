@@ -1,0 +1,230 @@
+//! Double opt-in and the outbox with a real SMTP server: the confirmation mail arrives and
+//! its link confirms the consent (which only then counts); a refused address bounces and
+//! gets nothing more; a server that says "later" gets the message on a retry after the
+//! pause; two workers delivering at once send each message once.
+
+use crate::helpers::{fresh_sqlite_path, spawn_app};
+use crate::pages::link_in;
+use crate::smtp;
+use crate::visitor::Visitor;
+use chrono::{Duration, TimeZone, Utc};
+use stammgast_app::{App, Clock, ClockHand, Delivered, JoinMember};
+use stammgast_core::batch::Outcome;
+use stammgast_core::ids::{BusinessId, MemberId};
+use stammgast_core::member::{Channel, Consent, ConsentPurpose};
+use stammgast_mail::SmtpMailer;
+use stammgast_store::Store;
+use stammgast_store_sqlite::SqliteBackend;
+use std::sync::Arc;
+
+fn consented(app: &crate::helpers::TestApp) -> u64 {
+    let reply = app.post(
+        "/api/v1/segments:preview",
+        None,
+        r#"{"filter": "consent email"}"#,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["members"].as_u64().unwrap()
+}
+
+#[test]
+fn email_news_count_once_the_member_follows_the_link_in_the_confirmation_mail() {
+    let app = spawn_app();
+    let mut customer = Visitor::new(&app.address, "de");
+    let joined = customer.post(
+        &format!("/join/{}", app.business_id),
+        &[
+            ("first_name", "Anna"),
+            ("email", "anna@example.com"),
+            ("terms", "yes"),
+            ("marketing_email", "yes"),
+        ],
+    );
+    assert_eq!(joined.status, 303, "{}", joined.html);
+    let mail = app.mailbox.wait_for("anna@example.com");
+    assert!(
+        mail.message.contains(
+            "du möchtest Neuigkeiten und Angebote von Café Morgenrot per E-Mail bekommen"
+        ),
+        "{}",
+        mail.message
+    );
+    assert!(mail.message.contains("Hallo Anna"), "{}", mail.message);
+    assert_eq!(consented(&app), 0, "nothing counts before the confirmation");
+
+    let link = link_in(&mail.message, "/consent/confirm/");
+    let confirmed = customer.get(&link);
+    assert_eq!(confirmed.status, 200, "{}", confirmed.html);
+    assert!(
+        confirmed
+            .html
+            .contains("Ab jetzt bekommst du Neuigkeiten von Café Morgenrot per E-Mail"),
+        "{}",
+        confirmed.html
+    );
+    assert_eq!(consented(&app), 1);
+    let again = customer.get(&link);
+    assert_eq!(again.status, 404);
+    assert!(again.html.contains("abgelaufen oder wurde schon benutzt"));
+    assert_eq!(
+        app.mailbox.messages_to("anna@example.com").len(),
+        1,
+        "one confirmation mail"
+    );
+}
+
+/// A business on SQLite whose app sends to the test SMTP server on a clock the test moves.
+struct Shop {
+    store: Store,
+    hand: ClockHand,
+    business: BusinessId,
+    api_key: String,
+    mailbox: smtp::Mailbox,
+    smtp_url: String,
+}
+
+impl Shop {
+    async fn open() -> Self {
+        let (smtp_url, mailbox) = smtp::start();
+        let store = Store::open(SqliteBackend::new(fresh_sqlite_path()))
+            .await
+            .unwrap();
+        let hand = ClockHand::at(Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap());
+        let shop = Self {
+            store,
+            hand,
+            business: BusinessId::from_uuid(uuid::Uuid::nil()),
+            api_key: String::new(),
+            mailbox,
+            smtp_url,
+        };
+        let created = shop
+            .app()
+            .create_business("Café Morgenrot", None)
+            .await
+            .unwrap();
+        Self {
+            business: created.business_id,
+            api_key: created.api_key,
+            ..shop
+        }
+    }
+
+    /// An app server of the shop (each call another one, as on another machine).
+    fn app(&self) -> App {
+        let mailer =
+            SmtpMailer::new(&self.smtp_url, "Café Morgenrot <treue@morgenrot.example>").unwrap();
+        App::new(self.store.clone(), Clock::manual(&self.hand))
+            .with_mailer(Arc::new(mailer))
+            .with_public_url("http://shop.example")
+    }
+
+    /// A member who agrees to email news; the confirmation waits in the outbox.
+    async fn member_agreeing_to_email(&self, email: &str) -> MemberId {
+        let app = self.app();
+        let caller = app.authenticate(&self.api_key).await.unwrap();
+        let join = JoinMember {
+            first_name: "Ida".into(),
+            email: Some(email.into()),
+            ..JoinMember::default()
+        };
+        let Ok(Outcome::Joined { member_id, .. }) = app.join_member(&caller, None, join).await
+        else {
+            panic!("the member joins");
+        };
+        let consent = Consent {
+            purpose: ConsentPurpose::Marketing(Channel::Email),
+            text_version: "test".into(),
+            source: "test".into(),
+        };
+        self.store
+            .change_consents(self.business, member_id, vec![consent], vec![], app.now())
+            .await
+            .unwrap();
+        member_id
+    }
+
+    async fn status(&self, member: MemberId) -> (String, u32) {
+        let messages = self
+            .store
+            .member_messages(self.business, member)
+            .await
+            .unwrap();
+        (messages[0].status.clone(), messages[0].attempts)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_address_bounces_for_good_and_a_busy_server_gets_the_mail_on_a_retry() {
+    let shop = Shop::open().await;
+    let bounce = shop.member_agreeing_to_email("bounce@example.com").await;
+    let busy = shop.member_agreeing_to_email("busy@example.com").await;
+    let fine = shop.member_agreeing_to_email("fine@example.com").await;
+    let app = shop.app();
+
+    let first = app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(
+        first,
+        Delivered {
+            sent: 1,
+            retried: 1,
+            failed: 0,
+            bounced: 1
+        }
+    );
+    assert_eq!(shop.status(fine).await, ("sent".into(), 1));
+    assert_eq!(shop.status(bounce).await, ("bounced".into(), 1));
+    assert_eq!(shop.status(busy).await, ("pending".into(), 1));
+    assert_eq!(
+        app.deliver_messages(shop.business).await.unwrap(),
+        Delivered::default(),
+        "the busy server's message waits a minute"
+    );
+
+    shop.hand.set(app.now() + Duration::minutes(1));
+    let retried = app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(retried.sent, 1);
+    assert_eq!(shop.status(busy).await, ("sent".into(), 2));
+    assert_eq!(shop.mailbox.messages_to("busy@example.com").len(), 1);
+
+    let withdraw = vec![ConsentPurpose::Marketing(Channel::Email)];
+    shop.store
+        .change_consents(shop.business, bounce, vec![], withdraw, app.now())
+        .await
+        .unwrap();
+    let consent = Consent {
+        purpose: ConsentPurpose::Marketing(Channel::Email),
+        text_version: "test".into(),
+        source: "test".into(),
+    };
+    shop.store
+        .change_consents(shop.business, bounce, vec![consent], vec![], app.now())
+        .await
+        .unwrap();
+    let after_bounce = app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(
+        after_bounce.failed, 1,
+        "a bounced address gets nothing more"
+    );
+    assert_eq!(shop.mailbox.attempts_to("bounce@example.com"), 1);
+    assert!(shop.mailbox.messages_to("bounce@example.com").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_delivering_at_once_send_each_message_once() {
+    let shop = Shop::open().await;
+    let addresses: Vec<String> = (0..12).map(|n| format!("guest{n}@example.com")).collect();
+    for address in &addresses {
+        shop.member_agreeing_to_email(address).await;
+    }
+    let (one, other) = (shop.app(), shop.app());
+    let (a, b) = tokio::join!(
+        one.deliver_messages(shop.business),
+        other.deliver_messages(shop.business)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.sent + b.sent, addresses.len(), "{a:?} {b:?}");
+    for address in &addresses {
+        assert_eq!(shop.mailbox.messages_to(address).len(), 1, "{address}");
+    }
+}
