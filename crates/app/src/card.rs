@@ -81,6 +81,7 @@ impl App {
             to: email.to_string(),
             subject: fill(subject),
             text: fill(text),
+            html: None,
         };
         self.mailer
             .send(mail)

@@ -4,12 +4,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
-/// One plain-text message to one recipient.
+/// One message to one recipient: plain text, and an HTML version where there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    pub html: Option<String>,
 }
 
 /// Why mail was not delivered, with the server's reason: worth trying again later, or

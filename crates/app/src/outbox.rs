@@ -6,10 +6,11 @@
 
 use crate::{App, AppError, Mail, MailError};
 use chrono::Duration;
+use stammgast_core::automation::message::Footer;
 use stammgast_core::ids::{BusinessId, MemberId};
 use stammgast_core::member::{Channel, ConsentPurpose};
 use stammgast_core::outbox::{MessageKind, retry_at};
-use stammgast_store::{OutboxMessage, SessionKind, Settled};
+use stammgast_store::{MemberRecord, OutboxMessage, SessionKind, Settled};
 
 /// What one delivery run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,6 +36,8 @@ const RUN_MAX: usize = 200;
 const LEASE_SECONDS: i64 = 120;
 /// How long the link in a confirmation mail works.
 const CONFIRMATION_DAYS: i64 = 30;
+/// How long the unsubscribe link in a marketing mail works.
+const UNSUBSCRIBE_DAYS: i64 = 365;
 
 impl App {
     /// Delivers the business's due messages.
@@ -144,9 +147,84 @@ impl App {
                     to: email,
                     subject: fill(subject),
                     text: fill(text),
+                    html: None,
                 }))
             }
+            MessageKind::Journey => self.journey_mail(business, &member, email, message).await,
         }
+    }
+
+    /// A journey's message to a member who still consents, with the unsubscribe link and
+    /// the imprint; or why it is not sent (no confirmed consent, the journey paused).
+    async fn journey_mail(
+        &self,
+        business: BusinessId,
+        member: &MemberRecord,
+        email: String,
+        message: &OutboxMessage,
+    ) -> Result<Result<Mail, String>, AppError> {
+        if !self.consents_to_email(business, member.id).await? {
+            return Ok(Err("the member has no confirmed consent to email".into()));
+        }
+        let slug = serde_json::from_str::<serde_json::Value>(&message.payload)
+            .ok()
+            .and_then(|payload| payload["journey"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let journey = self
+            .business_journeys(business)
+            .await?
+            .into_iter()
+            .find(|j| j.slug.as_str() == slug && j.active);
+        let Some(journey) = journey else {
+            return Ok(Err("the journey is paused or gone".into()));
+        };
+        let token = self
+            .open_session(
+                business,
+                SessionKind::Unsubscribe,
+                member.id.to_string(),
+                Duration::days(UNSUBSCRIBE_DAYS),
+            )
+            .await?;
+        let business_name = self.business_name(business).await?;
+        let imprint = self.shop_settings(business).await?.legal.imprint;
+        let footer = Footer {
+            unsubscribe_url: format!("{}/unsubscribe/{token}", self.public_url),
+            imprint: if imprint.trim().is_empty() {
+                business_name.clone()
+            } else {
+                imprint
+            },
+        };
+        let tier = member
+            .state
+            .tier
+            .as_ref()
+            .map_or_else(|| "–".to_owned(), ToString::to_string);
+        let values = [
+            ("first_name", member.first_name.clone()),
+            ("points", member.state.points.available().to_string()),
+            ("tier", tier),
+            ("business", business_name),
+        ];
+        let rendered = journey.message.render(&member.language, &values, &footer);
+        Ok(Ok(Mail {
+            to: email,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: Some(rendered.html),
+        }))
+    }
+
+    async fn consents_to_email(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+    ) -> Result<bool, AppError> {
+        Ok(self
+            .email_marketing_consent(business, member)
+            .await?
+            .is_some_and(|confirmed| confirmed))
     }
 
     async fn awaits_confirmation(
@@ -154,13 +232,45 @@ impl App {
         business: BusinessId,
         member: MemberId,
     ) -> Result<bool, AppError> {
+        Ok(self
+            .email_marketing_consent(business, member)
+            .await?
+            .is_some_and(|confirmed| !confirmed))
+    }
+
+    /// Whether the member's standing marketing consent by email is confirmed; `None`
+    /// without one.
+    async fn email_marketing_consent(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+    ) -> Result<Option<bool>, AppError> {
         let consents = self.store.member_consents(business, member).await?;
-        Ok(consents.iter().any(|c| {
-            c.purpose == "marketing"
-                && c.channel == Channel::Email.as_str()
-                && c.withdrawn_at.is_none()
-                && c.confirmed_at.is_none()
-        }))
+        Ok(consents
+            .iter()
+            .find(|c| {
+                c.purpose == "marketing"
+                    && c.channel == Channel::Email.as_str()
+                    && c.withdrawn_at.is_none()
+            })
+            .map(|c| c.confirmed_at.is_some()))
+    }
+
+    /// The unsubscribe link of a marketing mail: withdraws the member's marketing consent
+    /// by email (the link keeps working, and says so again); the business's name.
+    pub async fn unsubscribe(&self, link: &str) -> Result<String, AppError> {
+        let record = self.session(link, SessionKind::Unsubscribe).await?;
+        let member = MemberId::parse(&record.subject_id).ok_or(AppError::Unauthenticated)?;
+        self.store
+            .change_consents(
+                record.business_id,
+                member,
+                Vec::new(),
+                vec![ConsentPurpose::Marketing(Channel::Email)],
+                self.now(),
+            )
+            .await?;
+        self.business_name(record.business_id).await
     }
 
     /// Spends the link of a confirmation mail and confirms the member's marketing consent

@@ -13,6 +13,7 @@
 
 pub mod activity;
 pub mod analytics;
+pub mod automation;
 pub mod batch;
 pub mod clv;
 pub mod csv;

@@ -9,14 +9,17 @@ use chrono::{DateTime, Duration, Utc};
 pub enum MessageKind {
     /// The double opt-in mail: a link that confirms a marketing consent by email.
     ConfirmEmail,
+    /// A journey's message (marketing: only with consent, with an unsubscribe link).
+    Journey,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 1] = [MessageKind::ConfirmEmail];
+    pub const ALL: [MessageKind; 2] = [MessageKind::ConfirmEmail, MessageKind::Journey];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ConfirmEmail => "confirm_email",
+            Self::Journey => "journey",
         }
     }
 

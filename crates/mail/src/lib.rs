@@ -2,7 +2,7 @@
 //! configured as `smtp://host:port`. Plain SMTP to a relay for now; TLS comes with the
 //! campaign mail.
 
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 use stammgast_app::{Mail, MailError, Mailer, Sending};
@@ -49,14 +49,15 @@ impl Mailer for SmtpMailer {
             let to = mail.to.parse().map_err(|e| {
                 MailError::Permanent(format!("\"{}\" is not an address: {e}", mail.to))
             })?;
-            let message = Message::builder()
+            let builder = Message::builder()
                 .from(self.from.clone())
                 .to(to)
-                .subject(mail.subject)
-                .body(mail.text)
-                .map_err(|e| {
-                    MailError::Permanent(format!("the message could not be built: {e}"))
-                })?;
+                .subject(mail.subject);
+            let message = match mail.html {
+                Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text, html)),
+                None => builder.body(mail.text),
+            }
+            .map_err(|e| MailError::Permanent(format!("the message could not be built: {e}")))?;
             self.transport.send(message).await.map(|_| ()).map_err(|e| {
                 let reason = format!("the mail server refused the message: {e}");
                 // A 5xx reply is final; anything else (4xx, no connection) may pass later.

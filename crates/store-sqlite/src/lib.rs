@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_analytics.sql")),
     (4, include_str!("../migrations/0004_custom_segments.sql")),
     (5, include_str!("../migrations/0005_outbox.sql")),
+    (6, include_str!("../migrations/0006_journeys.sql")),
 ];
 
 /// How long a connection waits for another one's write lock before giving up.

@@ -18,6 +18,7 @@ mod batch_tx;
 mod codec;
 pub mod conformance;
 mod custom_segments;
+mod journeys;
 mod locations;
 mod migrate;
 mod outbox;
@@ -30,6 +31,7 @@ mod writer;
 
 pub use analytics::NewSurveyAnswer;
 pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
+pub use journeys::Enrolment;
 pub use outbox::{OutboxMessage, Settled};
 pub use records::*;
 pub use segments::{PlacementChange, SegmentTransition, StoredPlacement};

@@ -50,30 +50,41 @@ const COLUMNS: &str =
 
 /// Queues a message inside the caller's transaction; a message of the same kind for the
 /// same member and occasion is queued once.
-fn queue_message(
+pub(crate) fn queue_message(
     connection: &mut dyn Connection,
     business: BusinessId,
     member: MemberId,
-    kind: MessageKind,
-    occasion: &str,
-    channel: &str,
-    at: DateTime<Utc>,
+    message: Queued<'_>,
 ) -> Result<(), StoreError> {
     connection.execute(
         "INSERT INTO outbox (business_id, id, member_id, kind, occasion, channel, payload, status, \
-         attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, '{}', 'pending', 0, $7, $7) \
+         attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9) \
          ON CONFLICT (business_id, member_id, kind, occasion) DO NOTHING",
         &[
             text(business),
             text(Uuid::new_v4()),
             text(member),
-            kind.as_str().into(),
-            occasion.into(),
-            channel.into(),
-            at.into(),
+            message.kind.as_str().into(),
+            message.occasion.into(),
+            message.channel.into(),
+            message.payload.into(),
+            message.not_before.into(),
+            message.at.into(),
         ],
     )?;
     Ok(())
+}
+
+/// A message to queue: its kind and occasion, channel, payload (JSON), when it was decided
+/// and the earliest time to send it (after quiet hours, say).
+#[derive(Clone, Copy, Debug)]
+pub struct Queued<'a> {
+    pub kind: MessageKind,
+    pub occasion: &'a str,
+    pub channel: &'a str,
+    pub payload: &'a str,
+    pub at: DateTime<Utc>,
+    pub not_before: DateTime<Utc>,
 }
 
 /// Queues the double opt-in mail for a marketing consent by email given at `given_at`
@@ -85,15 +96,15 @@ pub(crate) fn queue_confirmation(
     given_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let occasion = given_at.timestamp_millis().to_string();
-    queue_message(
-        connection,
-        business,
-        member,
-        MessageKind::ConfirmEmail,
-        &occasion,
-        "email",
-        given_at,
-    )
+    let message = Queued {
+        kind: MessageKind::ConfirmEmail,
+        occasion: &occasion,
+        channel: "email",
+        payload: "{}",
+        at: given_at,
+        not_before: given_at,
+    };
+    queue_message(connection, business, member, message)
 }
 
 impl Store {

@@ -110,6 +110,8 @@ pub enum SessionKind {
     MemberLink,
     /// The link in a double opt-in mail that confirms a marketing consent by email.
     ConsentConfirmation,
+    /// The unsubscribe link in a marketing mail.
+    Unsubscribe,
 }
 
 impl SessionKind {
@@ -119,6 +121,7 @@ impl SessionKind {
             Self::Member => "member",
             Self::MemberLink => "member_link",
             Self::ConsentConfirmation => "consent_confirmation",
+            Self::Unsubscribe => "unsubscribe",
         }
     }
 
@@ -128,6 +131,7 @@ impl SessionKind {
             "member" => Some(Self::Member),
             "member_link" => Some(Self::MemberLink),
             "consent_confirmation" => Some(Self::ConsentConfirmation),
+            "unsubscribe" => Some(Self::Unsubscribe),
             _ => None,
         }
     }

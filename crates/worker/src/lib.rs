@@ -1,7 +1,8 @@
 //! Background maintenance: a bounded loop that expires due points, re-evaluates tiers
 //! (downgrades happen only here, after the grace period) and, every few minutes per
 //! business, refits the lifetime models and places every member in their segments; and it
-//! delivers the outbox, trying again what could not be sent. Each
+//! runs the journeys on every member and delivers the outbox, trying again what could not
+//! be sent. Each
 //! pass handles at most `batch_size` members per business for expiry and tiers, so one
 //! pass has a bounded cost; what is left waits for the next pass. All of it is
 //! idempotent, so several app servers running the loop at once change nothing twice.
@@ -30,6 +31,8 @@ pub struct PassReport {
     /// Members placed in their segments, and the moves between segments recorded.
     pub members_placed: usize,
     pub segment_moves: usize,
+    /// Members enrolled in journeys (each once per occasion).
+    pub journey_enrolments: usize,
     /// Messages of the outbox: sent, to be tried again, given up, bounced.
     pub messages: stammgast_app::Delivered,
 }
@@ -109,6 +112,7 @@ impl Worker {
                 let refreshed = self.app.refresh_analytics(business).await?;
                 report.members_placed += refreshed.members;
                 report.segment_moves += refreshed.moves;
+                report.journey_enrolments += self.app.run_journeys(business).await?;
                 self.analytics_refreshed
                     .insert(business, std::time::Instant::now());
             }

@@ -22,6 +22,30 @@ pub fn router() -> Router<Web> {
         .route("/card/data.csv", get(data_csv))
         .route("/card/delete", post(delete))
         .route("/consent/confirm/{link}", get(confirm_consent))
+        .route("/unsubscribe/{link}", get(unsubscribe))
+}
+
+/// The unsubscribe link in a marketing mail: one click, no sign-in.
+async fn unsubscribe(
+    State(web): State<Web>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(link): axum::extract::Path<String>,
+) -> Response {
+    let language = super::i18n::language_of(&headers);
+    match web.app.unsubscribe(&link).await {
+        Ok(business) => {
+            let message =
+                text(language, "unsubscribed", &[("business", &business)]).unwrap_or_default();
+            web.message_page(language, StatusCode::OK, "unsubscribed_title", message)
+        }
+        Err(AppError::Unauthenticated) => web.error(
+            language,
+            StatusCode::NOT_FOUND,
+            "consent_link_gone_title",
+            "consent_link_gone",
+        ),
+        Err(error) => web.failure(language, error),
+    }
 }
 
 /// The link in the double opt-in mail: confirms the member's marketing consent by email.

@@ -74,22 +74,23 @@ fn email_news_count_once_the_member_follows_the_link_in_the_confirmation_mail() 
 }
 
 /// A business on SQLite whose app sends to the test SMTP server on a clock the test moves.
-struct Shop {
-    store: Store,
-    hand: ClockHand,
-    business: BusinessId,
+pub struct Shop {
+    pub store: Store,
+    pub hand: ClockHand,
+    pub business: BusinessId,
     api_key: String,
-    mailbox: smtp::Mailbox,
+    pub mailbox: smtp::Mailbox,
     smtp_url: String,
 }
 
 impl Shop {
-    async fn open() -> Self {
+    pub async fn open() -> Self {
         let (smtp_url, mailbox) = smtp::start();
         let store = Store::open(SqliteBackend::new(fresh_sqlite_path()))
             .await
             .unwrap();
-        let hand = ClockHand::at(Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap());
+        // Noon in the shop's time zone (Berlin), outside its quiet hours.
+        let hand = ClockHand::at(Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap());
         let shop = Self {
             store,
             hand,
@@ -111,7 +112,7 @@ impl Shop {
     }
 
     /// An app server of the shop (each call another one, as on another machine).
-    fn app(&self) -> App {
+    pub fn app(&self) -> App {
         let mailer =
             SmtpMailer::new(&self.smtp_url, "Café Morgenrot <treue@morgenrot.example>").unwrap();
         App::new(self.store.clone(), Clock::manual(&self.hand))
@@ -119,26 +120,70 @@ impl Shop {
             .with_public_url("http://shop.example")
     }
 
-    /// A member who agrees to email news; the confirmation waits in the outbox.
-    async fn member_agreeing_to_email(&self, email: &str) -> MemberId {
-        let app = self.app();
-        let caller = app.authenticate(&self.api_key).await.unwrap();
+    pub async fn caller(&self) -> stammgast_app::Caller {
+        self.app().authenticate(&self.api_key).await.unwrap()
+    }
+
+    /// A member joining without consents.
+    pub async fn member(&self, first_name: &str, email: &str, language: &str) -> MemberId {
         let join = JoinMember {
-            first_name: "Ida".into(),
+            first_name: first_name.into(),
             email: Some(email.into()),
+            language: Some(language.into()),
             ..JoinMember::default()
         };
-        let Ok(Outcome::Joined { member_id, .. }) = app.join_member(&caller, None, join).await
+        let caller = self.caller().await;
+        let Ok(Outcome::Joined { member_id, .. }) =
+            self.app().join_member(&caller, None, join).await
         else {
             panic!("the member joins");
         };
+        member_id
+    }
+
+    /// A member who agrees to email news; the confirmation waits in the outbox.
+    pub async fn member_agreeing_to_email(
+        &self,
+        first_name: &str,
+        email: &str,
+        language: &str,
+    ) -> MemberId {
+        let member_id = self.member(first_name, email, language).await;
         let consent = Consent {
-            purpose: ConsentPurpose::Marketing(Channel::Email),
+            purpose: consent_purpose(),
             text_version: "test".into(),
             source: "test".into(),
         };
         self.store
-            .change_consents(self.business, member_id, vec![consent], vec![], app.now())
+            .change_consents(
+                self.business,
+                member_id,
+                vec![consent],
+                vec![],
+                self.app().now(),
+            )
+            .await
+            .unwrap();
+        member_id
+    }
+
+    /// A member who agreed to email news and confirmed it from the mail.
+    pub async fn member_confirmed_for_email(
+        &self,
+        first_name: &str,
+        email: &str,
+        language: &str,
+    ) -> MemberId {
+        let member_id = self
+            .member_agreeing_to_email(first_name, email, language)
+            .await;
+        self.store
+            .confirm_consent(
+                self.business,
+                member_id,
+                consent_purpose(),
+                self.app().now(),
+            )
             .await
             .unwrap();
         member_id
@@ -154,12 +199,22 @@ impl Shop {
     }
 }
 
+fn consent_purpose() -> ConsentPurpose {
+    ConsentPurpose::Marketing(Channel::Email)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_address_bounces_for_good_and_a_busy_server_gets_the_mail_on_a_retry() {
     let shop = Shop::open().await;
-    let bounce = shop.member_agreeing_to_email("bounce@example.com").await;
-    let busy = shop.member_agreeing_to_email("busy@example.com").await;
-    let fine = shop.member_agreeing_to_email("fine@example.com").await;
+    let bounce = shop
+        .member_agreeing_to_email("Ida", "bounce@example.com", "de")
+        .await;
+    let busy = shop
+        .member_agreeing_to_email("Ida", "busy@example.com", "de")
+        .await;
+    let fine = shop
+        .member_agreeing_to_email("Ida", "fine@example.com", "de")
+        .await;
     let app = shop.app();
 
     let first = app.deliver_messages(shop.business).await.unwrap();
@@ -215,7 +270,7 @@ async fn two_workers_delivering_at_once_send_each_message_once() {
     let shop = Shop::open().await;
     let addresses: Vec<String> = (0..12).map(|n| format!("guest{n}@example.com")).collect();
     for address in &addresses {
-        shop.member_agreeing_to_email(address).await;
+        shop.member_agreeing_to_email("Ida", address, "de").await;
     }
     let (one, other) = (shop.app(), shop.app());
     let (a, b) = tokio::join!(

@@ -1,0 +1,215 @@
+//! Journeys: set up from the templates the wizard offers (or written by hand), evaluated
+//! by the worker on every member, each member enrolled once per occasion in the message
+//! arm or the holdout, the message queued in the same transaction; the report compares
+//! the arms. Guardrails: only members whose marketing consent by email is confirmed, at
+//! most one journey message a week, none in the shop's quiet hours.
+
+use crate::{App, AppError, Caller, Scope};
+use chrono::Duration;
+use stammgast_core::automation::experiment::{ArmResult, Uplift, uplift};
+use stammgast_core::automation::journey::{
+    Arm, FREQUENCY_CAP_DAYS, Journey, Trigger, after_quiet_hours,
+};
+use stammgast_core::automation::message::{MessageTemplate, MessageText};
+use stammgast_core::ids::{BusinessId, Slug};
+use stammgast_core::member::Channel;
+use stammgast_store::Enrolment;
+
+/// How a journey did: each arm and the uplift of the message over the holdout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JourneyReport {
+    pub journey: Journey,
+    pub message: ArmResult,
+    pub holdout: ArmResult,
+    pub uplift: Option<Uplift>,
+}
+
+/// The journeys the setup offers, by name.
+pub const TEMPLATES: [&str; 2] = ["win_back", "welcome"];
+
+/// A journey from a template, ready to adjust and save.
+pub fn journey_template(name: &str) -> Option<Journey> {
+    let text = |subject: &str, body: &str| MessageText {
+        subject: subject.into(),
+        body: body.into(),
+    };
+    let (slug, title, trigger, de, en) = match name {
+        "win_back" => (
+            "win-back",
+            "Wir vermissen dich",
+            Trigger::NoVisitFor { days: 60 },
+            text(
+                "Wir vermissen dich, {first_name}!",
+                "Hallo {first_name},\n\nwir haben dich eine Weile nicht bei {business} gesehen. \
+                 Komm vorbei: Beim nächsten Besuch bekommst du 15 % auf deinen Einkauf.\n\n\
+                 Du hast übrigens {points} Punkte auf deiner Karte.",
+            ),
+            text(
+                "We miss you, {first_name}!",
+                "Hello {first_name},\n\nwe have not seen you at {business} for a while. \
+                 Come by: on your next visit you get 15 % off.\n\n\
+                 By the way, you have {points} points on your card.",
+            ),
+        ),
+        "welcome" => (
+            "welcome",
+            "Willkommen",
+            Trigger::Joined { after_days: 0 },
+            text(
+                "Willkommen bei {business}, {first_name}!",
+                "Hallo {first_name},\n\nschön, dass du dabei bist. Mit jedem Einkauf sammelst \
+                 du Punkte; {points} hast du schon.",
+            ),
+            text(
+                "Welcome to {business}, {first_name}!",
+                "Hello {first_name},\n\nglad to have you. Every purchase earns points; you \
+                 have {points} already.",
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Journey {
+        slug: Slug::parse(slug).ok()?,
+        name: title.into(),
+        trigger,
+        message: MessageTemplate { de, en },
+        holdout_percent: 10,
+        measure_days: 30,
+        active: true,
+    })
+}
+
+impl App {
+    /// Creates or replaces a journey (owners and managers).
+    pub async fn save_journey(&self, caller: &Caller, journey: Journey) -> Result<(), AppError> {
+        caller.require(Scope::ProgramWrite)?;
+        journey
+            .check()
+            .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+        let json = serde_json::to_string(&journey)
+            .map_err(|e| AppError::Store(stammgast_store::StoreError::Other(e.to_string())))?;
+        Ok(self
+            .store
+            .save_journey(caller.business_id, journey.slug, json, self.now())
+            .await?)
+    }
+
+    pub async fn journeys(&self, caller: &Caller) -> Result<Vec<Journey>, AppError> {
+        caller.require(Scope::MembersRead)?;
+        self.business_journeys(caller.business_id).await
+    }
+
+    /// Each arm's members, returns and revenue, and the uplift.
+    pub async fn journey_report(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Result<JourneyReport, AppError> {
+        caller.require(Scope::MembersRead)?;
+        let journey = self
+            .business_journeys(caller.business_id)
+            .await?
+            .into_iter()
+            .find(|j| j.slug.as_str() == slug)
+            .ok_or(AppError::NotFound)?;
+        let results = self
+            .store
+            .journey_results(
+                caller.business_id,
+                journey.slug.clone(),
+                journey.measure_days,
+            )
+            .await?;
+        let arm = |wanted| {
+            results
+                .iter()
+                .find(|(arm, _)| *arm == wanted)
+                .map(|(_, result)| *result)
+                .unwrap_or_default()
+        };
+        let (message, holdout) = (arm(Arm::Message), arm(Arm::Holdout));
+        Ok(JourneyReport {
+            journey,
+            message,
+            holdout,
+            uplift: uplift(message, holdout),
+        })
+    }
+
+    /// Evaluates every active journey on every member: those it fires for, with a
+    /// confirmed marketing consent by email, are enrolled once per occasion. Returns the
+    /// enrolments made.
+    pub async fn run_journeys(&self, business: BusinessId) -> Result<usize, AppError> {
+        let journeys: Vec<Journey> = self
+            .business_journeys(business)
+            .await?
+            .into_iter()
+            .filter(|j| j.active)
+            .collect();
+        if journeys.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let zone = self
+            .store
+            .program(business)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .time_zone();
+        let profiles = self.store.member_profiles(business).await?;
+        let mut enrolled = 0;
+        for journey in &journeys {
+            for profile in &profiles {
+                let Some(occasion) = journey.trigger.occasion(profile, now) else {
+                    continue;
+                };
+                if !profile.consents.contains(&Channel::Email) {
+                    continue;
+                }
+                let member_id = profile.aggregate.member_id;
+                let arm = Arm::of(&journey.slug, member_id, journey.holdout_percent);
+                if arm == Arm::Message {
+                    let since = now - Duration::days(FREQUENCY_CAP_DAYS);
+                    let recent = self
+                        .store
+                        .journey_messages_since(business, member_id, since)
+                        .await?;
+                    if recent > 0 {
+                        continue;
+                    }
+                }
+                let enrolment = Enrolment {
+                    journey: journey.slug.clone(),
+                    member_id,
+                    occasion,
+                    arm,
+                    at: now,
+                    send_from: (arm == Arm::Message).then(|| after_quiet_hours(now, zone)),
+                };
+                if self.store.enrol(business, enrolment).await? {
+                    enrolled += 1;
+                }
+            }
+        }
+        if enrolled > 0 {
+            self.kick_delivery(business);
+        }
+        Ok(enrolled)
+    }
+
+    pub(crate) async fn business_journeys(
+        &self,
+        business: BusinessId,
+    ) -> Result<Vec<Journey>, AppError> {
+        self.store
+            .journeys(business)
+            .await?
+            .iter()
+            .map(|json| {
+                serde_json::from_str(json).map_err(|e| {
+                    AppError::Store(stammgast_store::StoreError::Corrupt(e.to_string()))
+                })
+            })
+            .collect()
+    }
+}

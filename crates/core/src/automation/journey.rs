@@ -1,0 +1,254 @@
+//! A journey: a trigger, a message, and the share of members held out to measure it. A
+//! trigger gives each member an *occasion* (the lapse after a given last visit, the join):
+//! a journey acts once per member and occasion, however often and by however many
+//! workers it is evaluated.
+
+use super::message::MessageTemplate;
+use crate::analytics::filter::MemberProfile;
+use crate::ids::{MemberId, Slug};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Journey {
+    pub slug: Slug,
+    pub name: String,
+    pub trigger: Trigger,
+    pub message: MessageTemplate,
+    /// Percent of the members it fires for who get nothing, to compare with (0–50).
+    pub holdout_percent: u8,
+    /// Days after the message in which a visit counts as a return.
+    pub measure_days: u32,
+    pub active: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    /// `after_days` after joining (0: right away).
+    Joined { after_days: u32 },
+    /// No visit for `days` (since joining, for a member who never came).
+    NoVisitFor { days: u32 },
+}
+
+/// How long after its moment a trigger still fires: a member who lapsed or joined long
+/// before the journey started is not written to as if it just happened.
+pub const CATCH_UP_DAYS: i64 = 14;
+
+impl Trigger {
+    /// The member's occasion for this trigger at `now`, if it fires: `joined`, or
+    /// `quiet-since:<last visit>` (a later lapse after a new visit is a new occasion).
+    pub fn occasion(&self, member: &MemberProfile, now: DateTime<Utc>) -> Option<String> {
+        let aggregate = &member.aggregate;
+        let (moment, occasion) = match *self {
+            Self::Joined { after_days } => (
+                aggregate.joined_at + Duration::days(i64::from(after_days)),
+                "joined".to_owned(),
+            ),
+            Self::NoVisitFor { days } => {
+                let since = aggregate.last_visit_at.unwrap_or(aggregate.joined_at);
+                (
+                    since + Duration::days(i64::from(days)),
+                    format!("quiet-since:{}", since.timestamp()),
+                )
+            }
+        };
+        (moment <= now && now - moment <= Duration::days(CATCH_UP_DAYS)).then_some(occasion)
+    }
+}
+
+/// At most one journey message per member within this many days (the frequency cap).
+pub const FREQUENCY_CAP_DAYS: i64 = 7;
+/// Marketing goes out between these hours of the shop's day only (quiet hours outside).
+pub const SENDING_HOURS: std::ops::Range<u32> = 8..20;
+
+/// The first moment at or after `now` outside the shop's quiet hours.
+pub fn after_quiet_hours(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
+    use chrono::{TimeZone, Timelike};
+    let local = now.with_timezone(&zone);
+    if SENDING_HOURS.contains(&local.hour()) {
+        return now;
+    }
+    let day = if local.hour() >= SENDING_HOURS.end {
+        local.date_naive() + Duration::days(1)
+    } else {
+        local.date_naive()
+    };
+    let opening = day
+        .and_hms_opt(SENDING_HOURS.start, 0, 0)
+        .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN));
+    zone.from_local_datetime(&opening)
+        .earliest()
+        .map_or(now, |t| t.with_timezone(&Utc))
+}
+
+/// Which arm of the measurement a member is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    /// Gets the message.
+    Message,
+    /// Held out: gets nothing, and is the comparison.
+    Holdout,
+}
+
+impl Arm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Holdout => "holdout",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Message, Self::Holdout]
+            .into_iter()
+            .find(|arm| arm.as_str() == text)
+    }
+
+    /// A member's arm in a journey: the same on every server and every evaluation, and
+    /// independent between journeys.
+    pub fn of(journey: &Slug, member: MemberId, holdout_percent: u8) -> Self {
+        let hash = format!("{journey}/{member}")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+        if hash % 100 < u64::from(holdout_percent) {
+            Self::Holdout
+        } else {
+            Self::Message
+        }
+    }
+}
+
+impl Journey {
+    /// Refuses a journey that cannot work: the field to fix and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 80 {
+            return Err((
+                "name",
+                "a journey needs a name of 1 to 80 characters".into(),
+            ));
+        }
+        if self.holdout_percent > 50 {
+            return Err(("holdout_percent", "hold out 50 % at most".into()));
+        }
+        if !(1..=365).contains(&self.measure_days) {
+            return Err(("measure_days", "measure over 1 to 365 days".into()));
+        }
+        match self.trigger {
+            Trigger::NoVisitFor { days } if !(1..=3_650).contains(&days) => {
+                return Err(("trigger.days", "no visit for 1 to 3650 days".into()));
+            }
+            Trigger::Joined { after_days } if after_days > 3_650 => {
+                return Err((
+                    "trigger.after_days",
+                    "3650 days after joining at most".into(),
+                ));
+            }
+            _ => {}
+        }
+        self.message.check()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::snapshot::MemberAggregate;
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    fn member(last_visit_days_ago: Option<i64>, now: DateTime<Utc>) -> MemberProfile {
+        MemberProfile {
+            aggregate: MemberAggregate {
+                member_id: MemberId::from_uuid(Uuid::from_u128(3)),
+                joined_at: now - Duration::days(200),
+                last_visit_at: last_visit_days_ago.map(|d| now - Duration::days(d)),
+                visits: 4,
+                spend_cents: 2_000,
+            },
+            points: 40,
+            tier: None,
+            birthday_month: None,
+            categories: vec![],
+            tags: vec![],
+            consents: vec![],
+        }
+    }
+
+    #[test]
+    fn no_visit_for_sixty_days_fires_from_day_sixty_for_two_weeks_once_per_lapse() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let trigger = Trigger::NoVisitFor { days: 60 };
+        assert_eq!(trigger.occasion(&member(Some(59), now), now), None);
+        let lapse = trigger.occasion(&member(Some(60), now), now).unwrap();
+        assert!(lapse.starts_with("quiet-since:"));
+        assert!(trigger.occasion(&member(Some(70), now), now).is_some());
+        assert_eq!(
+            trigger.occasion(&member(Some(75), now), now),
+            None,
+            "lapsed before the catch-up window"
+        );
+        let later = now + Duration::days(3);
+        let same_lapse = trigger.occasion(&member(Some(60), now), later).unwrap();
+        assert_eq!(same_lapse, lapse, "the same lapse is the same occasion");
+    }
+
+    #[test]
+    fn marketing_waits_for_the_morning_in_the_shops_time_zone() {
+        let zone = chrono_tz::Europe::Berlin;
+        // 21:30 in Berlin (winter, UTC+1) waits for 08:00 the next day.
+        let evening = Utc.with_ymd_and_hms(2026, 12, 1, 20, 30, 0).unwrap();
+        assert_eq!(
+            after_quiet_hours(evening, zone),
+            Utc.with_ymd_and_hms(2026, 12, 2, 7, 0, 0).unwrap()
+        );
+        let early = Utc.with_ymd_and_hms(2026, 12, 2, 5, 0, 0).unwrap();
+        assert_eq!(
+            after_quiet_hours(early, zone),
+            Utc.with_ymd_and_hms(2026, 12, 2, 7, 0, 0).unwrap()
+        );
+        let noon = Utc.with_ymd_and_hms(2026, 12, 2, 11, 0, 0).unwrap();
+        assert_eq!(after_quiet_hours(noon, zone), noon);
+    }
+
+    #[test]
+    fn joined_fires_after_the_days_given() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let member = member(None, now);
+        assert_eq!(
+            Trigger::Joined { after_days: 200 }
+                .occasion(&member, now)
+                .as_deref(),
+            Some("joined")
+        );
+        assert_eq!(
+            Trigger::Joined { after_days: 201 }.occasion(&member, now),
+            None
+        );
+        assert_eq!(
+            Trigger::Joined { after_days: 0 }.occasion(&member, now),
+            None,
+            "long ago"
+        );
+    }
+
+    #[test]
+    fn the_holdout_is_stable_and_about_the_share_asked() {
+        let journey = Slug::parse("win-back").unwrap();
+        let held = (0..10_000u128)
+            .filter(|n| {
+                Arm::of(&journey, MemberId::from_uuid(Uuid::from_u128(*n)), 10) == Arm::Holdout
+            })
+            .count();
+        assert!((900..1_100).contains(&held), "{held}");
+        let member = MemberId::from_uuid(Uuid::from_u128(42));
+        assert_eq!(Arm::of(&journey, member, 10), Arm::of(&journey, member, 10));
+        assert!((0..100u128).all(|n| {
+            Arm::of(&journey, MemberId::from_uuid(Uuid::from_u128(n)), 0) == Arm::Message
+        }));
+    }
+}

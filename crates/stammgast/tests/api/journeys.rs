@@ -1,0 +1,160 @@
+//! Journeys on a simulated clock with a real SMTP server: the win-back journey writes once
+//! to a member who stayed away 60 days, in their language and with their figures; not to
+//! a member without consent; not to a member held out, who is counted in the control arm;
+//! never twice, even with two workers; and its unsubscribe link ends the marketing mail.
+
+use crate::outbox::Shop;
+use crate::pages::link_in;
+use chrono::Duration;
+use stammgast_app::{NewEvent, NewEventKind, journey_template};
+use stammgast_core::automation::journey::Journey;
+use stammgast_core::ids::MemberId;
+use stammgast_core::money::{Cents, Currency};
+
+async fn buys(shop: &Shop, member: MemberId, euros: i64) {
+    let event = NewEvent {
+        member_id: member,
+        kind: NewEventKind::Purchase {
+            amount: Cents::new(euros * 100).unwrap(),
+            currency: Currency::EUR,
+            items: vec![],
+        },
+        location_id: None,
+        occurred_at: None,
+    };
+    let caller = shop.caller().await;
+    shop.app().record_event(&caller, None, event).await.unwrap();
+}
+
+fn win_back(holdout_percent: u8) -> Journey {
+    Journey {
+        holdout_percent,
+        ..journey_template("win_back").unwrap()
+    }
+}
+
+/// The body of the one mail to `address`.
+fn only_mail_to(shop: &Shop, address: &str) -> String {
+    let mails = shop.mailbox.messages_to(address);
+    assert_eq!(mails.len(), 1, "one mail to {address}");
+    mails[0].message.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_away_for_sixty_days_gets_one_win_back_mail_in_their_language() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    app.save_journey(&caller, win_back(0)).await.unwrap();
+    let anna = shop
+        .member_confirmed_for_email("Anna", "anna@example.com", "de")
+        .await;
+    let ben = shop
+        .member_confirmed_for_email("Ben", "ben@example.com", "en")
+        .await;
+    let cem = shop.member("Cem", "cem@example.com", "de").await;
+    for member in [anna, ben, cem] {
+        buys(&shop, member, 12).await;
+    }
+    let start = app.now();
+
+    shop.hand.set(start + Duration::days(59));
+    assert_eq!(app.run_journeys(shop.business).await.unwrap(), 0, "not yet");
+    shop.hand
+        .set(start + Duration::days(60) + Duration::hours(1));
+    assert_eq!(
+        app.run_journeys(shop.business).await.unwrap(),
+        2,
+        "Anna and Ben; Cem has no consent"
+    );
+    app.deliver_messages(shop.business).await.unwrap();
+    shop.mailbox.wait_for("ben@example.com");
+    let german = only_mail_to(&shop, "anna@example.com");
+    assert!(german.contains("Hallo Anna,"), "{german}");
+    assert!(german.contains("15 % auf deinen Einkauf"), "{german}");
+    assert!(
+        german.contains("Du hast übrigens 62 Punkte"),
+        "50 + 12: {german}"
+    );
+    assert!(german.contains("Keine solchen Mails mehr:"), "{german}");
+    assert!(german.contains("text/html"), "an HTML part too: {german}");
+    let english = only_mail_to(&shop, "ben@example.com");
+    assert!(english.contains("Hello Ben,"), "{english}");
+    assert!(shop.mailbox.messages_to("cem@example.com").is_empty());
+
+    shop.hand.set(start + Duration::days(63));
+    assert_eq!(
+        app.run_journeys(shop.business).await.unwrap(),
+        0,
+        "once per member and lapse"
+    );
+    app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(shop.mailbox.messages_to("anna@example.com").len(), 1);
+
+    let link = link_in(&german, "/unsubscribe/");
+    let token = link.trim_start_matches("/unsubscribe/");
+    assert_eq!(app.unsubscribe(token).await.unwrap(), "Café Morgenrot");
+    let profiles = shop.store.member_profiles(shop.business).await.unwrap();
+    let anna_now = profiles
+        .iter()
+        .find(|p| p.aggregate.member_id == anna)
+        .unwrap();
+    assert!(anna_now.consents.is_empty(), "unsubscribed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_held_out_get_nothing_and_are_the_control_arm_of_the_report() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    app.save_journey(&caller, win_back(50)).await.unwrap();
+    let mut members = Vec::new();
+    for n in 0..24 {
+        let address = format!("guest{n}@example.com");
+        let member = shop
+            .member_confirmed_for_email("Gast", &address, "de")
+            .await;
+        buys(&shop, member, 5).await;
+        members.push((member, address));
+    }
+    let start = app.now();
+    shop.hand.set(start + Duration::days(61));
+    let (one, other) = (shop.app(), shop.app());
+    let (a, b) = tokio::join!(
+        one.run_journeys(shop.business),
+        other.run_journeys(shop.business)
+    );
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        24,
+        "each member enrolled once by two workers"
+    );
+    app.deliver_messages(shop.business).await.unwrap();
+    let report = app.journey_report(&caller, "win-back").await.unwrap();
+    assert_eq!(report.message.members + report.holdout.members, 24);
+    assert!(
+        report.holdout.members > 0 && report.message.members > 0,
+        "{report:?}"
+    );
+    let mailed = members
+        .iter()
+        .filter(|(_, address)| !shop.mailbox.messages_to(address).is_empty())
+        .count() as u64;
+    assert_eq!(mailed, report.message.members, "the holdout got nothing");
+    for (_, address) in &members {
+        assert!(shop.mailbox.messages_to(address).len() <= 1, "never twice");
+    }
+
+    // Two of them come back within the measured days.
+    shop.hand.set(start + Duration::days(65));
+    for (member, _) in members.iter().take(2) {
+        buys(&shop, *member, 20).await;
+    }
+    let report = app.journey_report(&caller, "win-back").await.unwrap();
+    assert_eq!(report.message.returned + report.holdout.returned, 2);
+    assert_eq!(
+        report.message.revenue_cents + report.holdout.revenue_cents,
+        4_000
+    );
+    assert!(report.uplift.is_some());
+}
