@@ -80,6 +80,15 @@ impl App {
             &population.facts,
             &population.placements,
         );
+        self.preview_of(business, &found).await
+    }
+
+    /// How many members `found` has, and the first few by name.
+    pub(crate) async fn preview_of(
+        &self,
+        business: BusinessId,
+        found: &[MemberId],
+    ) -> Result<SegmentPreview, AppError> {
         let mut sample = Vec::new();
         for member in found.iter().take(SAMPLE_SIZE) {
             if let Some(record) = self.store.member(business, *member).await? {

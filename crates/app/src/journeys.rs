@@ -41,13 +41,13 @@ pub fn journey_template(name: &str) -> Option<Journey> {
             text(
                 "Wir vermissen dich, {first_name}!",
                 "Hallo {first_name},\n\nwir haben dich eine Weile nicht bei {business} gesehen. \
-                 Komm vorbei: Beim nächsten Besuch bekommst du 15 % auf deinen Einkauf.\n\n\
+                 Komm vorbei und zeig diese Mail an der Kasse: Beim nächsten Besuch bekommst du 15 % auf deinen Einkauf.\n\n\
                  Du hast übrigens {points} Punkte auf deiner Karte.",
             ),
             text(
                 "We miss you, {first_name}!",
                 "Hello {first_name},\n\nwe have not seen you at {business} for a while. \
-                 Come by: on your next visit you get 15 % off.\n\n\
+                 Come by and show this mail at the counter: on your next visit you get 15 % off.\n\n\
                  By the way, you have {points} points on your card.",
             ),
         ),
@@ -195,6 +195,119 @@ impl App {
             self.kick_delivery(business);
         }
         Ok(enrolled)
+    }
+
+    /// Sets a journey up from a template, paused, under a slug of its own; returns it.
+    pub async fn journey_from_template(
+        &self,
+        caller: &Caller,
+        template: &str,
+    ) -> Result<Journey, AppError> {
+        let journey = journey_template(template).ok_or_else(|| {
+            AppError::invalid("template", format!("known are {}", TEMPLATES.join(", ")))
+        })?;
+        let taken: Vec<Slug> = self
+            .business_journeys(caller.business_id)
+            .await?
+            .into_iter()
+            .map(|j| j.slug)
+            .collect();
+        let journey = Journey {
+            slug: Slug::from_name(journey.slug.as_str(), &taken),
+            active: false,
+            ..journey
+        };
+        self.save_journey(caller, journey.clone()).await?;
+        Ok(journey)
+    }
+
+    /// Starts or pauses a journey.
+    pub async fn set_journey_active(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        active: bool,
+    ) -> Result<(), AppError> {
+        let journey = self.journey(caller.business_id, slug).await?;
+        self.save_journey(caller, Journey { active, ..journey })
+            .await
+    }
+
+    /// Who the journey would write to now: members it fires for with a confirmed consent
+    /// (the holdout included, who would be counted instead).
+    pub async fn journey_audience(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Result<crate::SegmentPreview, AppError> {
+        caller.require(Scope::MembersRead)?;
+        let journey = self.journey(caller.business_id, slug).await?;
+        let now = self.now();
+        let profiles = self.store.member_profiles(caller.business_id).await?;
+        let found: Vec<_> = profiles
+            .iter()
+            .filter(|p| {
+                p.consents.contains(&Channel::Email) && journey.trigger.occasion(p, now).is_some()
+            })
+            .map(|p| p.aggregate.member_id)
+            .collect();
+        self.preview_of(caller.business_id, &found).await
+    }
+
+    /// Sends the journey's message, marked as a test, to the staff member asking, filled
+    /// with the first member it would write to (or sample values).
+    pub async fn send_journey_test(
+        &self,
+        session: &crate::StaffSession,
+        slug: &str,
+        language: &str,
+    ) -> Result<String, AppError> {
+        let business = session.caller.business_id;
+        session.caller.require(Scope::ProgramWrite)?;
+        let journey = self.journey(business, slug).await?;
+        let staff = self
+            .store
+            .staff(business, session.staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let audience = self.journey_audience(&session.caller, slug).await?;
+        let sample = match audience.sample.first() {
+            Some((member, _)) => self.store.member(business, *member).await?,
+            None => None,
+        };
+        let (first_name, points, tier) = match &sample {
+            Some(member) => (
+                member.first_name.clone(),
+                member.state.points.available(),
+                member.state.tier.as_ref().map(ToString::to_string),
+            ),
+            None => ("Anna".to_owned(), 120, None),
+        };
+        let unsubscribe_url = format!("{}/unsubscribe/test", self.public_url);
+        let mut mail = self
+            .journey_message(
+                business,
+                &journey,
+                language,
+                (&first_name, points, tier),
+                unsubscribe_url,
+            )
+            .await?;
+        mail.to = staff.email.clone();
+        mail.subject = format!("[Test] {}", mail.subject);
+        self.mailer
+            .send(mail)
+            .await
+            .map_err(|error| AppError::Mail(error.to_string()))?;
+        Ok(staff.email)
+    }
+
+    async fn journey(&self, business: BusinessId, slug: &str) -> Result<Journey, AppError> {
+        self.business_journeys(business)
+            .await?
+            .into_iter()
+            .find(|j| j.slug.as_str() == slug)
+            .ok_or(AppError::NotFound)
     }
 
     pub(crate) async fn business_journeys(

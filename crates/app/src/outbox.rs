@@ -6,6 +6,7 @@
 
 use crate::{App, AppError, Mail, MailError};
 use chrono::Duration;
+use stammgast_core::automation::journey::Journey;
 use stammgast_core::automation::message::Footer;
 use stammgast_core::ids::{BusinessId, MemberId};
 use stammgast_core::member::{Channel, ConsentPurpose};
@@ -186,34 +187,57 @@ impl App {
                 Duration::days(UNSUBSCRIBE_DAYS),
             )
             .await?;
+        let unsubscribe_url = format!("{}/unsubscribe/{token}", self.public_url);
+        let figures = (
+            member.first_name.as_str(),
+            member.state.points.available(),
+            member.state.tier.as_ref().map(ToString::to_string),
+        );
+        let mail = self
+            .journey_message(
+                business,
+                &journey,
+                &member.language,
+                figures,
+                unsubscribe_url,
+            )
+            .await?;
+        Ok(Ok(Mail { to: email, ..mail }))
+    }
+
+    /// A journey's message in `language` with a member's first name, points and tier, the
+    /// unsubscribe link and the imprint (the recipient left empty).
+    pub(crate) async fn journey_message(
+        &self,
+        business: BusinessId,
+        journey: &Journey,
+        language: &str,
+        (first_name, points, tier): (&str, i64, Option<String>),
+        unsubscribe_url: String,
+    ) -> Result<Mail, AppError> {
         let business_name = self.business_name(business).await?;
         let imprint = self.shop_settings(business).await?.legal.imprint;
         let footer = Footer {
-            unsubscribe_url: format!("{}/unsubscribe/{token}", self.public_url),
+            unsubscribe_url,
             imprint: if imprint.trim().is_empty() {
                 business_name.clone()
             } else {
                 imprint
             },
         };
-        let tier = member
-            .state
-            .tier
-            .as_ref()
-            .map_or_else(|| "–".to_owned(), ToString::to_string);
         let values = [
-            ("first_name", member.first_name.clone()),
-            ("points", member.state.points.available().to_string()),
-            ("tier", tier),
+            ("first_name", first_name.to_owned()),
+            ("points", points.to_string()),
+            ("tier", tier.unwrap_or_else(|| "–".to_owned())),
             ("business", business_name),
         ];
-        let rendered = journey.message.render(&member.language, &values, &footer);
-        Ok(Ok(Mail {
-            to: email,
+        let rendered = journey.message.render(language, &values, &footer);
+        Ok(Mail {
+            to: String::new(),
             subject: rendered.subject,
             text: rendered.text,
             html: Some(rendered.html),
-        }))
+        })
     }
 
     async fn consents_to_email(

@@ -17,6 +17,7 @@ mod office_dashboard;
 mod office_dashboard_csv;
 mod office_frame;
 mod office_import;
+mod office_journeys;
 mod office_legal;
 mod office_locations;
 mod office_members;
@@ -108,6 +109,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_audit::router())
         .merge(office_dashboard::router())
         .merge(office_segments::router())
+        .merge(office_journeys::router())
         .merge(statics::router())
         .merge(icon::router())
         .route("/language/{code}", get(switch_language))
@@ -144,6 +146,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_audit.html",
     "office_dashboard.html",
     "office_segments.html",
+    "office_journeys.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -339,3 +339,81 @@ fn the_owner_builds_a_segment_from_a_filter_sees_a_typo_marked_and_previews_whom
         "{printed}"
     );
 }
+
+#[test]
+fn the_owner_sets_up_the_win_back_automation_from_its_template_sees_who_gets_it_and_tests_it() {
+    let app = spawn_app();
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(61)).to_rfc3339();
+    for (name, email) in [
+        ("Anna", "anna.away@example.com"),
+        ("Ben", "ben.away@example.com"),
+    ] {
+        let mut guest = crate::visitor::Visitor::new(&app.address, "de");
+        let fields = [
+            ("first_name", name),
+            ("email", email),
+            ("terms", "yes"),
+            ("marketing_email", "yes"),
+        ];
+        assert_eq!(
+            guest
+                .post(&format!("/join/{}", app.business_id), &fields)
+                .status,
+            303
+        );
+        let mail = app.mailbox.wait_for(email);
+        let link = crate::pages::link_in(&mail.message, "/consent/confirm/");
+        assert_eq!(guest.get(&link).status, 200);
+        let body = format!(
+            r#"{{"member_id": "{}", "amount": "8.00", "currency": "EUR", "occurred_at": "{long_ago}"}}"#,
+            member_id_of(&app, email)
+        );
+        assert_eq!(
+            app.post("/api/v1/purchases", Some(email), &body).status,
+            201
+        );
+    }
+    let printed = journey(&app, "win-back", None);
+    assert!(
+        printed.contains("win-back created: „Wir vermissen dich“ ist angelegt und noch pausiert"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("win-back audience: Jetzt bekämen sie 2 Mitglieder"),
+        "both stayed away 61 days: {printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "win-back test: Die Testmail ist an {} unterwegs.",
+            OWNER.0
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("win-back row: Wir vermissen dich aktiv"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("win-back uplift: Noch keine Messung"),
+        "{printed}"
+    );
+    let test = app.mailbox.wait_for(OWNER.0);
+    assert!(test.message.contains("Hallo "), "{}", test.message);
+    assert!(
+        test.message.contains("Keine solchen Mails mehr:"),
+        "{}",
+        test.message
+    );
+}
+
+/// A member's id, found by their email address in the member list.
+fn member_id_of(app: &TestApp, email: &str) -> String {
+    let list = app.get("/api/v1/members?limit=100");
+    let member = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == email)
+        .unwrap_or_else(|| panic!("{email} is a member: {}", list.body));
+    member["id"].as_str().unwrap().to_owned()
+}

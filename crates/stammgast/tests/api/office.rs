@@ -888,3 +888,63 @@ fn the_owner_tags_a_member_on_their_page_and_a_segment_on_the_tag_finds_them() {
         "a refused segment is not saved"
     );
 }
+
+#[test]
+fn a_journey_form_with_mistakes_says_what_to_fix_and_keeps_what_was_typed() {
+    let app = spawn_app();
+    let mut owner = owner(&app);
+    let page = owner.get("/office/journeys");
+    let csrf = page.hidden("csrf");
+    let created = owner.post(
+        "/office/journeys",
+        &[("csrf", &csrf), ("action", "template:win_back")],
+    );
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert!(created.html.contains("ist angelegt und noch pausiert"));
+    let form = |holdout: &'static str, body_de: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("action", "save".to_owned()),
+            ("slug", "win-back".to_owned()),
+            ("name", "Wir vermissen dich".to_owned()),
+            ("days", "45".to_owned()),
+            ("holdout_percent", holdout.to_owned()),
+            ("subject_de", "Hallo {first_name}".to_owned()),
+            ("body_de", body_de.to_owned()),
+            ("subject_en", "Hello {first_name}".to_owned()),
+            ("body_en", "Come back, {first_name}.".to_owned()),
+        ]
+    };
+    let post = |owner: &mut Visitor, fields: Vec<(&str, String)>| {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        owner.post("/office/journeys", &borrowed)
+    };
+    let too_many = post(&mut owner, form("80", "Komm wieder, {first_name}."));
+    assert_eq!(too_many.status, 422);
+    assert!(
+        too_many
+            .html
+            .contains("Die Kontrollgruppe ist eine ganze Zahl von 0 bis 50.")
+    );
+    assert!(
+        too_many.html.contains("value=\"80\""),
+        "the form keeps what was typed"
+    );
+    let typo = post(&mut owner, form("10", "Komm wieder, {vorname}."));
+    assert_eq!(typo.status, 422);
+    assert!(
+        typo.html.contains(
+            "Der deutsche Text hat 1 bis 5000 Zeichen und nur die genannten Platzhalter."
+        )
+    );
+    let saved = post(&mut owner, form("10", "Komm wieder, {first_name}."));
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert!(saved.html.contains("45 Tage ohne Besuch"), "{}", saved.html);
+    let mut cashier = Visitor::new(&app.address, "de");
+    cashier.post("/login", &[("email", CASHIER.0), ("password", CASHIER.1)]);
+    assert_ne!(
+        cashier.get("/office/journeys").status,
+        200,
+        "cashiers stay out"
+    );
+}

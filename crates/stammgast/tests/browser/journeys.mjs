@@ -333,9 +333,35 @@ async function segments(browser) {
   await shot(page, "office-segments");
 }
 
+/// The owner sets up the win-back automation from its template, sees who would get it,
+/// sends a test to themselves and starts it.
+async function winBack(browser) {
+  const page = await ownerInOffice(browser, { locale: "de-DE" });
+  await page.getByRole("link", { name: "Automationen" }).click();
+  await page.waitForURL(/\/office\/journeys/);
+  await page.getByRole("button", { name: /Wir vermissen dich/ }).click();
+  const notice = page.getByTestId("notice");
+  await notice.waitFor();
+  console.log(`win-back created: ${(await notice.textContent()).trim()}`);
+  await page.getByRole("button", { name: "Wer bekäme sie?" }).click();
+  await page.getByTestId("audience").waitFor();
+  console.log(`win-back audience: ${(await page.getByTestId("audience").textContent()).trim()}`);
+  await page.getByRole("button", { name: "Test an mich senden" }).click();
+  await page.getByText("Die Testmail ist an").waitFor();
+  console.log(`win-back test: ${(await page.getByTestId("notice").textContent()).trim()}`);
+  await page.getByRole("button", { name: "Starten" }).click();
+  await page.getByText("Gestartet:").waitFor();
+  const row = page.getByTestId("journeys").locator("tbody tr").first();
+  console.log(`win-back row: ${(await row.locator("th").textContent()).trim().replace(/\s+/g, " ")}`);
+  console.log(`win-back uplift: ${(await row.getByTestId("uplift").textContent()).trim()}`);
+  await accessible(page, "office-journeys");
+  await shot(page, "office-journeys");
+}
+
 const JOURNEYS = {
   dashboard,
   segments,
+  "win-back": winBack,
   import: importMembers,
   scan,
   wizard,

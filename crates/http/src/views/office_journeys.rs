@@ -1,0 +1,349 @@
+//! Journeys in the back office: set one up from a template, adjust its trigger, holdout and
+//! texts, see who it would write to, send a test to yourself, start or pause it, and read
+//! how it does against its holdout.
+
+use super::Web;
+use super::format::{decimal, euros, percent};
+use super::i18n::text;
+use super::office_frame::{OfficeView, Said, render};
+use super::session::{Manager, csrf_ok};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::{Deserialize, Serialize};
+use stammgast_app::{AppError, JourneyReport, StaffSession};
+use stammgast_core::automation::experiment::ArmResult;
+use stammgast_core::automation::journey::{Journey, Trigger};
+use stammgast_core::automation::message::{MessageTemplate, MessageText};
+use stammgast_core::member::Language;
+
+pub fn router() -> Router<Web> {
+    Router::new().route("/office/journeys", get(page).post(submit))
+}
+
+const VIEW: OfficeView = OfficeView {
+    template: "office_journeys.html",
+    title_key: "journeys_title",
+    path: "/office/journeys",
+};
+
+#[derive(Serialize)]
+struct JourneyRow {
+    slug: String,
+    name: String,
+    trigger: String,
+    active: bool,
+    message: String,
+    holdout: String,
+    uplift: String,
+}
+
+/// The journey as the form shows and sends it.
+#[derive(Default, Deserialize, Serialize)]
+struct JourneyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    holdout_percent: String,
+    #[serde(default)]
+    subject_de: String,
+    #[serde(default)]
+    body_de: String,
+    #[serde(default)]
+    subject_en: String,
+    #[serde(default)]
+    body_en: String,
+}
+
+#[derive(Serialize)]
+struct JourneysPage {
+    journeys: Vec<JourneyRow>,
+    templates: Vec<(String, String)>,
+    form: Option<JourneyForm>,
+    /// The trigger of the journey in the form: "no_visit" or "joined".
+    trigger_kind: String,
+    audience: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    edit: Option<String>,
+}
+
+async fn page(
+    State(web): State<Web>,
+    Manager(session, language): Manager,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    show(
+        &web,
+        &session,
+        language,
+        query.edit.as_deref(),
+        None,
+        Said::default(),
+    )
+    .await
+}
+
+/// The page; `editing` opens that journey's form (filled from `typed` when given).
+async fn show(
+    web: &Web,
+    session: &StaffSession,
+    language: Language,
+    editing: Option<&str>,
+    typed: Option<(JourneyForm, Option<String>)>,
+    said: Said,
+) -> Response {
+    let caller = &session.caller;
+    let journeys = match web.app.journeys(caller).await {
+        Ok(journeys) => journeys,
+        Err(error) => return web.failure(language, error),
+    };
+    let mut rows = Vec::new();
+    for journey in &journeys {
+        let report = match web.app.journey_report(caller, journey.slug.as_str()).await {
+            Ok(report) => report,
+            Err(error) => return web.failure(language, error),
+        };
+        rows.push(row(&report, language));
+    }
+    let edited = editing.and_then(|slug| journeys.iter().find(|j| j.slug.as_str() == slug));
+    let trigger_kind = match edited.map(|j| j.trigger) {
+        Some(Trigger::Joined { .. }) => "joined",
+        _ => "no_visit",
+    };
+    let (form, audience) = match typed {
+        Some((form, audience)) => (Some(form), audience),
+        None => (edited.map(form_of), None),
+    };
+    let templates = stammgast_app::JOURNEY_TEMPLATES
+        .iter()
+        .map(|name| {
+            let label = text(language, &format!("journeys_template_{name}"), &[]);
+            (name.to_string(), label.unwrap_or_default())
+        })
+        .collect();
+    let page = JourneysPage {
+        journeys: rows,
+        templates,
+        form,
+        trigger_kind: trigger_kind.into(),
+        audience,
+    };
+    render(web, session, language, VIEW, page, said).await
+}
+
+fn form_of(journey: &Journey) -> JourneyForm {
+    let days = match journey.trigger {
+        Trigger::NoVisitFor { days } => days,
+        Trigger::Joined { after_days } => after_days,
+    };
+    JourneyForm {
+        slug: journey.slug.to_string(),
+        name: journey.name.clone(),
+        days: days.to_string(),
+        holdout_percent: journey.holdout_percent.to_string(),
+        subject_de: journey.message.de.subject.clone(),
+        body_de: journey.message.de.body.clone(),
+        subject_en: journey.message.en.subject.clone(),
+        body_en: journey.message.en.body.clone(),
+        ..JourneyForm::default()
+    }
+}
+
+fn row(report: &JourneyReport, language: Language) -> JourneyRow {
+    let journey = &report.journey;
+    let trigger = match journey.trigger {
+        Trigger::NoVisitFor { days } => text(
+            language,
+            "journeys_trigger_no_visit",
+            &[("days", &days.to_string())],
+        ),
+        Trigger::Joined { after_days } => text(
+            language,
+            "journeys_trigger_joined",
+            &[("days", &after_days.to_string())],
+        ),
+    };
+    let arm = |result: &ArmResult| {
+        let rate = result
+            .return_rate()
+            .map_or_else(|| "–".to_owned(), |r| percent(r * 100.0, language));
+        text(
+            language,
+            "journeys_arm",
+            &[
+                ("members", &result.members.to_string()),
+                ("returned", &result.returned.to_string()),
+                ("rate", &rate),
+                ("revenue", &euros(result.revenue_cents, language)),
+            ],
+        )
+        .unwrap_or_default()
+    };
+    let uplift = match report.uplift {
+        Some(u) => {
+            let points = |value: f64| decimal(value * 100.0, 1, language);
+            let key = if u.significant {
+                "journeys_uplift_significant"
+            } else {
+                "journeys_uplift_not_significant"
+            };
+            text(
+                language,
+                key,
+                &[
+                    ("uplift", &points(u.difference)),
+                    ("low", &points(u.low)),
+                    ("high", &points(u.high)),
+                    ("days", &journey.measure_days.to_string()),
+                ],
+            )
+            .unwrap_or_default()
+        }
+        None => text(language, "journeys_uplift_none", &[]).unwrap_or_default(),
+    };
+    JourneyRow {
+        slug: journey.slug.to_string(),
+        name: journey.name.clone(),
+        trigger: trigger.unwrap_or_default(),
+        active: journey.active,
+        message: arm(&report.message),
+        holdout: arm(&report.holdout),
+        uplift,
+    }
+}
+
+async fn submit(
+    State(web): State<Web>,
+    Manager(session, language): Manager,
+    Form(form): Form<JourneyForm>,
+) -> Response {
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return web.csrf_refused(language);
+    }
+    let app = &web.app;
+    let caller = &session.caller;
+    let slug = form.slug.clone();
+    let said = |key: &str, values: &[(&str, &str)]| Said::notice(text(language, key, values));
+    let outcome = match form.action.as_str() {
+        template if template.starts_with("template:") => {
+            match app
+                .journey_from_template(caller, &template["template:".len()..])
+                .await
+            {
+                Ok(journey) => {
+                    let slug = journey.slug.to_string();
+                    let notice = said("journeys_created", &[("name", &journey.name)]);
+                    return show(&web, &session, language, Some(&slug), None, notice).await;
+                }
+                Err(error) => Err(error),
+            }
+        }
+        "start" | "pause" => {
+            let start = form.action == "start";
+            let key = if start {
+                "journeys_started_notice"
+            } else {
+                "journeys_paused_notice"
+            };
+            app.set_journey_active(caller, &slug, start)
+                .await
+                .map(|()| said(key, &[]))
+        }
+        "audience" => match app.journey_audience(caller, &slug).await {
+            Ok(preview) => {
+                let names: Vec<&str> = preview.sample.iter().map(|(_, n)| n.as_str()).collect();
+                let audience = text(
+                    language,
+                    "journeys_audience",
+                    &[
+                        ("count", &preview.members.to_string()),
+                        ("names", &names.join(", ")),
+                    ],
+                );
+                let typed = Some((form, audience));
+                return show(
+                    &web,
+                    &session,
+                    language,
+                    Some(&slug),
+                    typed,
+                    Said::default(),
+                )
+                .await;
+            }
+            Err(error) => Err(error),
+        },
+        "test" => app
+            .send_journey_test(&session, &slug, language.as_str())
+            .await
+            .map(|to| said("journeys_test_sent", &[("to", &to)])),
+        _ => save(&web, &session, &form)
+            .await
+            .map(|()| said("journeys_saved", &[])),
+    };
+    match outcome {
+        Ok(notice) => show(&web, &session, language, Some(&slug), None, notice).await,
+        Err(AppError::Invalid { field, reason }) => {
+            let key = format!("journeys_error_{}", field.replace('.', "_"));
+            let error = Said::error(text(language, &key, &[]).or(Some(reason)));
+            show(
+                &web,
+                &session,
+                language,
+                Some(&slug),
+                Some((form, None)),
+                error,
+            )
+            .await
+        }
+        Err(error) => web.failure(language, error),
+    }
+}
+
+/// Saves the form over the journey it edits (keeping what the form does not show).
+async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(), AppError> {
+    let journeys = web.app.journeys(&session.caller).await?;
+    let journey = journeys
+        .into_iter()
+        .find(|j| j.slug.as_str() == form.slug)
+        .ok_or(AppError::NotFound)?;
+    let whole = |field: &str, text: &str| {
+        text.trim()
+            .parse::<u32>()
+            .map_err(|_| AppError::invalid(field, "a whole number"))
+    };
+    let days = whole("days", &form.days)?;
+    let holdout = u8::try_from(whole("holdout_percent", &form.holdout_percent)?)
+        .map_err(|_| AppError::invalid("holdout_percent", "hold out 50 % at most"))?;
+    let trigger = match journey.trigger {
+        Trigger::NoVisitFor { .. } => Trigger::NoVisitFor { days },
+        Trigger::Joined { .. } => Trigger::Joined { after_days: days },
+    };
+    let text = |subject: &str, body: &str| MessageText {
+        subject: subject.trim().to_owned(),
+        body: body.trim().replace("\r\n", "\n"),
+    };
+    let journey = Journey {
+        name: form.name.trim().to_owned(),
+        trigger,
+        holdout_percent: holdout,
+        message: MessageTemplate {
+            de: text(&form.subject_de, &form.body_de),
+            en: text(&form.subject_en, &form.body_en),
+        },
+        ..journey
+    };
+    web.app.save_journey(&session.caller, journey).await
+}
