@@ -7,11 +7,11 @@ use crate::{database, serve};
 use chrono::{DateTime, Duration, Utc};
 use stammgast_app::{
     App, Caller, Clock, ClockHand, JoinMember, Mail, Mailer, NewEvent, NewEventKind,
-    NewStaffAccount, Sending, Store,
+    NewStaffAccount, Sending,
 };
 use stammgast_core::batch::Outcome;
 use stammgast_core::event::Item;
-use stammgast_core::ids::{BusinessId, MemberId};
+use stammgast_core::ids::MemberId;
 use stammgast_core::member::{Channel, Consent, ConsentPurpose, StaffRole};
 use stammgast_core::money::{Cents, Currency};
 use std::collections::BTreeMap;
@@ -58,9 +58,12 @@ pub async fn demo(settings: Settings, customers: usize) -> anyhow::Result<()> {
         count(history::Habit::Occasional),
         count(history::Habit::Churner)
     );
+    // The owner started the win-back automation on the first day.
+    let win_back = app.journey_from_template(&caller, "win_back").await?;
+    app.set_journey_active(&caller, win_back.slug.as_str(), true)
+        .await?;
     let (recorded, members) = replay(&app, &hand, &caller, &simulated, start, now).await?;
     eprintln!("recorded {recorded} visits");
-    confirm_consents(&store, created.business_id, &members, now).await?;
     segment(&app, &caller, &simulated, &members).await?;
     let live = settings.app(store).with_mailer(settings.mailer()?);
     for (email, name, role, password) in DEMO_STAFF {
@@ -152,6 +155,11 @@ async fn replay(
             };
             if let Outcome::Joined { member_id, .. } = app.join_member(caller, None, join).await? {
                 members[index] = Some(member_id);
+                // They confirm from the mail the same day.
+                let purpose = ConsentPurpose::Marketing(Channel::Email);
+                app.store()
+                    .confirm_consent(caller.business_id, member_id, purpose, customer.joined_at)
+                    .await?;
             }
         }
         hand.set((start + Duration::days(day + 1)).min(end));
@@ -177,6 +185,9 @@ async fn replay(
             .map(|&(index, _)| index)
             .collect();
         engage(app, caller, customers, &members, &visitors, day).await;
+        // The day's lapses get the win-back mail; what the last day queued goes out now.
+        app.run_journeys(caller.business_id).await?;
+        app.deliver_messages(caller.business_id).await?;
     }
     Ok((recorded, members))
 }
@@ -188,22 +199,6 @@ impl Mailer for PastMail {
     fn send(&self, _mail: Mail) -> Sending<'_> {
         Box::pin(async { Ok(()) })
     }
-}
-
-/// The guests who agreed to news by email confirmed it from the mail they got.
-async fn confirm_consents(
-    store: &Store,
-    business: BusinessId,
-    members: &[Option<MemberId>],
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let purpose = ConsentPurpose::Marketing(Channel::Email);
-    for member in members.iter().flatten() {
-        store
-            .confirm_consent(business, *member, purpose, at)
-            .await?;
-    }
-    Ok(())
 }
 
 /// The regulars' table gets a tag, and the owner has three segments of their own.
