@@ -6,14 +6,16 @@
 
 use crate::{App, AppError, Caller, Scope};
 use chrono::Duration;
+use stammgast_core::analytics::segments::{Lifecycle, RfmSegment};
 use stammgast_core::automation::experiment::{ArmResult, Uplift, uplift};
 use stammgast_core::automation::journey::{
-    Arm, FREQUENCY_CAP_DAYS, Journey, Trigger, after_quiet_hours,
+    Arm, CATCH_UP_DAYS, FREQUENCY_CAP_DAYS, Journey, SegmentEntry, Trigger, after_quiet_hours,
 };
 use stammgast_core::automation::message::{MessageTemplate, MessageText};
-use stammgast_core::ids::{BusinessId, Slug};
+use stammgast_core::ids::{BusinessId, MemberId, Slug};
 use stammgast_core::member::Channel;
 use stammgast_store::Enrolment;
+use std::collections::HashMap;
 
 /// How a journey did: each arm and the uplift of the message over the holdout.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +27,7 @@ pub struct JourneyReport {
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 2] = ["win_back", "welcome"];
+pub const TEMPLATES: [&str; 3] = ["win_back", "welcome", "vip"];
 
 /// A journey from a template, ready to adjust and save.
 pub fn journey_template(name: &str) -> Option<Journey> {
@@ -66,6 +68,24 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                  have {points} already.",
             ),
         ),
+        "vip" => (
+            "vip",
+            "Stammgast",
+            Trigger::EnteredSegment {
+                segment: "lifecycle:loyal".into(),
+            },
+            text(
+                "Du gehörst jetzt zu unseren Stammgästen, {first_name}",
+                "Hallo {first_name},\n\ndanke, dass du so oft bei {business} bist. Als Stammgast \
+                 erfährst du Neuheiten bei uns als Erste(r) – schau beim nächsten Besuch, was es \
+                 gerade gibt.",
+            ),
+            text(
+                "You are one of our regulars now, {first_name}",
+                "Hello {first_name},\n\nthank you for coming to {business} so often. As a regular \
+                 you hear of what is new before anyone else — ask on your next visit.",
+            ),
+        ),
         _ => return None,
     };
     Some(Journey {
@@ -86,6 +106,18 @@ impl App {
         journey
             .check()
             .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+        if let Trigger::EnteredSegment { segment } = &journey.trigger {
+            let known = self.segment_names(caller.business_id).await?;
+            if !known.contains(segment) {
+                return Err(AppError::invalid(
+                    "trigger.segment",
+                    format!(
+                        "\"{segment}\" is not a segment; known are {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
         let json = serde_json::to_string(&journey)
             .map_err(|e| AppError::Store(stammgast_store::StoreError::Other(e.to_string())))?;
         Ok(self
@@ -157,10 +189,14 @@ impl App {
             .ok_or(AppError::NotFound)?
             .time_zone();
         let profiles = self.store.member_profiles(business).await?;
+        let entries = self.recent_entries(business, &journeys).await?;
         let mut enrolled = 0;
         for journey in &journeys {
             for profile in &profiles {
-                let Some(occasion) = journey.trigger.occasion(profile, now) else {
+                let member_entries = entries
+                    .get(&profile.aggregate.member_id)
+                    .map_or(&[][..], Vec::as_slice);
+                let Some(occasion) = journey.trigger.occasion(profile, member_entries, now) else {
                     continue;
                 };
                 if !profile.consents.contains(&Channel::Email) {
@@ -244,10 +280,17 @@ impl App {
         let journey = self.journey(caller.business_id, slug).await?;
         let now = self.now();
         let profiles = self.store.member_profiles(caller.business_id).await?;
+        let entries = self
+            .recent_entries(caller.business_id, std::slice::from_ref(&journey))
+            .await?;
         let found: Vec<_> = profiles
             .iter()
             .filter(|p| {
-                p.consents.contains(&Channel::Email) && journey.trigger.occasion(p, now).is_some()
+                let member_entries = entries
+                    .get(&p.aggregate.member_id)
+                    .map_or(&[][..], Vec::as_slice);
+                p.consents.contains(&Channel::Email)
+                    && journey.trigger.occasion(p, member_entries, now).is_some()
             })
             .map(|p| p.aggregate.member_id)
             .collect();
@@ -300,6 +343,41 @@ impl App {
             .await
             .map_err(|error| AppError::Mail(error.to_string()))?;
         Ok(staff.email)
+    }
+
+    /// The segments a journey may trigger on: the lifecycle stages, the RFM segments and
+    /// the business's custom segments, as the transitions name them.
+    pub async fn segment_names(&self, business: BusinessId) -> Result<Vec<String>, AppError> {
+        let mut names: Vec<String> = Lifecycle::ALL
+            .iter()
+            .map(|s| format!("lifecycle:{}", s.as_str()))
+            .chain(
+                RfmSegment::ALL
+                    .iter()
+                    .map(|s| format!("rfm:{}", s.as_str())),
+            )
+            .collect();
+        for segment in self.store.custom_segments(business).await? {
+            names.push(stammgast_store::custom_segment_name(&segment.slug));
+        }
+        Ok(names)
+    }
+
+    /// The members' segment entries within the catch-up window, read only when one of the
+    /// journeys triggers on them.
+    async fn recent_entries(
+        &self,
+        business: BusinessId,
+        journeys: &[Journey],
+    ) -> Result<HashMap<MemberId, Vec<SegmentEntry>>, AppError> {
+        let needed = journeys
+            .iter()
+            .any(|j| matches!(j.trigger, Trigger::EnteredSegment { .. }));
+        if !needed {
+            return Ok(HashMap::new());
+        }
+        let since = self.now() - Duration::days(CATCH_UP_DAYS);
+        Ok(self.store.segment_entries(business, since).await?)
     }
 
     async fn journey(&self, business: BusinessId, slug: &str) -> Result<Journey, AppError> {

@@ -131,6 +131,32 @@ impl Store {
         .await
     }
 
+    /// Each member's entries into segments at or after `since` (for the journeys that
+    /// trigger on them).
+    pub async fn segment_entries(
+        &self,
+        business: BusinessId,
+        since: DateTime<Utc>,
+    ) -> Result<HashMap<MemberId, Vec<(String, DateTime<Utc>)>>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT member_id, segment, at FROM segment_transitions \
+                 WHERE business_id = $1 AND entered = 1 AND at >= $2",
+                &[text(business), since.into()],
+            )?;
+            let mut entries: HashMap<MemberId, Vec<(String, DateTime<Utc>)>> = HashMap::new();
+            for row in &rows {
+                let columns = Columns::of(row);
+                entries
+                    .entry(columns.parsed(0, MemberId::parse)?)
+                    .or_default()
+                    .push((columns.text(1)?.to_owned(), columns.time(2)?));
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
     /// Replaces the business's analytics snapshot (JSON).
     pub async fn save_analytics_snapshot(
         &self,

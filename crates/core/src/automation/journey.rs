@@ -23,35 +23,55 @@ pub struct Journey {
     pub active: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
     /// `after_days` after joining (0: right away).
     Joined { after_days: u32 },
     /// No visit for `days` (since joining, for a member who never came).
     NoVisitFor { days: u32 },
+    /// Entered a segment (`lifecycle:loyal`, `rfm:champions`, `custom:<slug>`), as the
+    /// segments' count recorded it.
+    EnteredSegment { segment: String },
 }
+
+/// A member's entry into a segment: which, and when.
+pub type SegmentEntry = (String, DateTime<Utc>);
 
 /// How long after its moment a trigger still fires: a member who lapsed or joined long
 /// before the journey started is not written to as if it just happened.
 pub const CATCH_UP_DAYS: i64 = 14;
 
 impl Trigger {
-    /// The member's occasion for this trigger at `now`, if it fires: `joined`, or
-    /// `quiet-since:<last visit>` (a later lapse after a new visit is a new occasion).
-    pub fn occasion(&self, member: &MemberProfile, now: DateTime<Utc>) -> Option<String> {
+    /// The member's occasion for this trigger at `now`, if it fires: `joined`,
+    /// `quiet-since:<last visit>` (a later lapse after a new visit is a new occasion), or
+    /// `entered:<segment>:<when>`; `entries` are the member's recent segment entries.
+    pub fn occasion(
+        &self,
+        member: &MemberProfile,
+        entries: &[SegmentEntry],
+        now: DateTime<Utc>,
+    ) -> Option<String> {
         let aggregate = &member.aggregate;
-        let (moment, occasion) = match *self {
+        let (moment, occasion) = match self {
             Self::Joined { after_days } => (
-                aggregate.joined_at + Duration::days(i64::from(after_days)),
+                aggregate.joined_at + Duration::days(i64::from(*after_days)),
                 "joined".to_owned(),
             ),
             Self::NoVisitFor { days } => {
                 let since = aggregate.last_visit_at.unwrap_or(aggregate.joined_at);
                 (
-                    since + Duration::days(i64::from(days)),
+                    since + Duration::days(i64::from(*days)),
                     format!("quiet-since:{}", since.timestamp()),
                 )
+            }
+            Self::EnteredSegment { segment } => {
+                let at = entries
+                    .iter()
+                    .filter(|(entered, at)| entered == segment && *at <= now)
+                    .map(|(_, at)| *at)
+                    .max()?;
+                (at, format!("entered:{segment}:{}", at.timestamp_millis()))
             }
         };
         (moment <= now && now - moment <= Duration::days(CATCH_UP_DAYS)).then_some(occasion)
@@ -138,11 +158,11 @@ impl Journey {
         if !(1..=365).contains(&self.measure_days) {
             return Err(("measure_days", "measure over 1 to 365 days".into()));
         }
-        match self.trigger {
-            Trigger::NoVisitFor { days } if !(1..=3_650).contains(&days) => {
+        match &self.trigger {
+            Trigger::NoVisitFor { days } if !(1..=3_650).contains(days) => {
                 return Err(("trigger.days", "no visit for 1 to 3650 days".into()));
             }
-            Trigger::Joined { after_days } if after_days > 3_650 => {
+            Trigger::Joined { after_days } if *after_days > 3_650 => {
                 return Err((
                     "trigger.after_days",
                     "3650 days after joining at most".into(),
@@ -183,17 +203,19 @@ mod tests {
     fn no_visit_for_sixty_days_fires_from_day_sixty_for_two_weeks_once_per_lapse() {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
         let trigger = Trigger::NoVisitFor { days: 60 };
-        assert_eq!(trigger.occasion(&member(Some(59), now), now), None);
-        let lapse = trigger.occasion(&member(Some(60), now), now).unwrap();
+        assert_eq!(trigger.occasion(&member(Some(59), now), &[], now), None);
+        let lapse = trigger.occasion(&member(Some(60), now), &[], now).unwrap();
         assert!(lapse.starts_with("quiet-since:"));
-        assert!(trigger.occasion(&member(Some(70), now), now).is_some());
+        assert!(trigger.occasion(&member(Some(70), now), &[], now).is_some());
         assert_eq!(
-            trigger.occasion(&member(Some(75), now), now),
+            trigger.occasion(&member(Some(75), now), &[], now),
             None,
             "lapsed before the catch-up window"
         );
         let later = now + Duration::days(3);
-        let same_lapse = trigger.occasion(&member(Some(60), now), later).unwrap();
+        let same_lapse = trigger
+            .occasion(&member(Some(60), now), &[], later)
+            .unwrap();
         assert_eq!(same_lapse, lapse, "the same lapse is the same occasion");
     }
 
@@ -216,21 +238,49 @@ mod tests {
     }
 
     #[test]
+    fn entering_a_segment_fires_once_per_entry_within_two_weeks() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let trigger = Trigger::EnteredSegment {
+            segment: "lifecycle:loyal".into(),
+        };
+        let member = member(Some(1), now);
+        let entered = now - Duration::days(2);
+        let entries = [
+            ("lifecycle:active".to_owned(), now - Duration::days(1)),
+            ("lifecycle:loyal".to_owned(), entered),
+        ];
+        assert_eq!(
+            trigger.occasion(&member, &entries, now),
+            Some(format!(
+                "entered:lifecycle:loyal:{}",
+                entered.timestamp_millis()
+            ))
+        );
+        assert_eq!(
+            trigger.occasion(&member, &entries[..1], now),
+            None,
+            "another segment"
+        );
+        let old = [("lifecycle:loyal".to_owned(), now - Duration::days(20))];
+        assert_eq!(trigger.occasion(&member, &old, now), None, "too long ago");
+    }
+
+    #[test]
     fn joined_fires_after_the_days_given() {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
         let member = member(None, now);
         assert_eq!(
             Trigger::Joined { after_days: 200 }
-                .occasion(&member, now)
+                .occasion(&member, &[], now)
                 .as_deref(),
             Some("joined")
         );
         assert_eq!(
-            Trigger::Joined { after_days: 201 }.occasion(&member, now),
+            Trigger::Joined { after_days: 201 }.occasion(&member, &[], now),
             None
         );
         assert_eq!(
-            Trigger::Joined { after_days: 0 }.occasion(&member, now),
+            Trigger::Joined { after_days: 0 }.occasion(&member, &[], now),
             None,
             "long ago"
         );

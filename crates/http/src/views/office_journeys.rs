@@ -52,6 +52,9 @@ struct JourneyForm {
     name: String,
     #[serde(default)]
     days: String,
+    /// For a journey on entering a segment: which.
+    #[serde(default)]
+    segment: String,
     #[serde(default)]
     holdout_percent: String,
     #[serde(default)]
@@ -69,8 +72,10 @@ struct JourneysPage {
     journeys: Vec<JourneyRow>,
     templates: Vec<(String, String)>,
     form: Option<JourneyForm>,
-    /// The trigger of the journey in the form: "no_visit" or "joined".
+    /// The trigger of the journey in the form: "no_visit", "joined" or "entered_segment".
     trigger_kind: String,
+    /// The segments a journey may trigger on.
+    segments: Vec<String>,
     audience: Option<String>,
 }
 
@@ -118,9 +123,14 @@ async fn show(
         rows.push(row(&report, language));
     }
     let edited = editing.and_then(|slug| journeys.iter().find(|j| j.slug.as_str() == slug));
-    let trigger_kind = match edited.map(|j| j.trigger) {
+    let trigger_kind = match edited.map(|j| &j.trigger) {
         Some(Trigger::Joined { .. }) => "joined",
+        Some(Trigger::EnteredSegment { .. }) => "entered_segment",
         _ => "no_visit",
+    };
+    let segments = match web.app.segment_names(caller.business_id).await {
+        Ok(segments) => segments,
+        Err(error) => return web.failure(language, error),
     };
     let (form, audience) = match typed {
         Some((form, audience)) => (Some(form), audience),
@@ -138,20 +148,23 @@ async fn show(
         templates,
         form,
         trigger_kind: trigger_kind.into(),
+        segments,
         audience,
     };
     render(web, session, language, VIEW, page, said).await
 }
 
 fn form_of(journey: &Journey) -> JourneyForm {
-    let days = match journey.trigger {
-        Trigger::NoVisitFor { days } => days,
-        Trigger::Joined { after_days } => after_days,
+    let (days, segment) = match &journey.trigger {
+        Trigger::NoVisitFor { days } => (days.to_string(), String::new()),
+        Trigger::Joined { after_days } => (after_days.to_string(), String::new()),
+        Trigger::EnteredSegment { segment } => (String::new(), segment.clone()),
     };
     JourneyForm {
         slug: journey.slug.to_string(),
         name: journey.name.clone(),
-        days: days.to_string(),
+        days,
+        segment,
         holdout_percent: journey.holdout_percent.to_string(),
         subject_de: journey.message.de.subject.clone(),
         body_de: journey.message.de.body.clone(),
@@ -163,7 +176,7 @@ fn form_of(journey: &Journey) -> JourneyForm {
 
 fn row(report: &JourneyReport, language: Language) -> JourneyRow {
     let journey = &report.journey;
-    let trigger = match journey.trigger {
+    let trigger = match &journey.trigger {
         Trigger::NoVisitFor { days } => text(
             language,
             "journeys_trigger_no_visit",
@@ -173,6 +186,11 @@ fn row(report: &JourneyReport, language: Language) -> JourneyRow {
             language,
             "journeys_trigger_joined",
             &[("days", &after_days.to_string())],
+        ),
+        Trigger::EnteredSegment { segment } => text(
+            language,
+            "journeys_trigger_entered",
+            &[("segment", segment)],
         ),
     };
     let arm = |result: &ArmResult| {
@@ -324,12 +342,18 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
             .parse::<u32>()
             .map_err(|_| AppError::invalid(field, "a whole number"))
     };
-    let days = whole("days", &form.days)?;
     let holdout = u8::try_from(whole("holdout_percent", &form.holdout_percent)?)
         .map_err(|_| AppError::invalid("holdout_percent", "hold out 50 % at most"))?;
-    let trigger = match journey.trigger {
-        Trigger::NoVisitFor { .. } => Trigger::NoVisitFor { days },
-        Trigger::Joined { .. } => Trigger::Joined { after_days: days },
+    let trigger = match &journey.trigger {
+        Trigger::NoVisitFor { .. } => Trigger::NoVisitFor {
+            days: whole("days", &form.days)?,
+        },
+        Trigger::Joined { .. } => Trigger::Joined {
+            after_days: whole("days", &form.days)?,
+        },
+        Trigger::EnteredSegment { .. } => Trigger::EnteredSegment {
+            segment: form.segment.trim().to_owned(),
+        },
     };
     let text = |subject: &str, body: &str| MessageText {
         subject: subject.trim().to_owned(),

@@ -167,3 +167,42 @@ async fn members_held_out_get_nothing_and_are_the_control_arm_of_the_report() {
     );
     assert!(report.uplift.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_entering_a_segment_gets_the_journey_on_it_once() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let anna = shop
+        .member_confirmed_for_email("Anna", "anna@example.com", "de")
+        .await;
+    buys(&shop, anna, 4).await;
+    let on = |segment: &str| Journey {
+        holdout_percent: 0,
+        trigger: stammgast_core::automation::journey::Trigger::EnteredSegment {
+            segment: segment.into(),
+        },
+        active: true,
+        ..journey_template("vip").unwrap()
+    };
+    let refused = app.save_journey(&caller, on("custom:kaeufer")).await;
+    assert!(
+        matches!(&refused, Err(stammgast_app::AppError::Invalid { field, .. }) if field == "trigger.segment"),
+        "{refused:?}"
+    );
+    app.save_custom_segment(&caller, None, "Käufer", "visits >= 1")
+        .await
+        .unwrap();
+    app.save_journey(&caller, on("custom:kaeufer"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.run_journeys(shop.business).await.unwrap(),
+        1,
+        "Anna entered"
+    );
+    assert_eq!(app.run_journeys(shop.business).await.unwrap(), 0, "once");
+    app.deliver_messages(shop.business).await.unwrap();
+    let mail = shop.mailbox.wait_for("anna@example.com");
+    assert!(mail.message.contains("Als Stammgast"), "{}", mail.message);
+}
