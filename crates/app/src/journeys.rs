@@ -27,7 +27,14 @@ pub struct JourneyReport {
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 3] = ["win_back", "welcome", "vip"];
+pub const TEMPLATES: [&str; 6] = [
+    "win_back",
+    "welcome",
+    "second_visit",
+    "birthday",
+    "vip",
+    "points_expiring",
+];
 
 /// A journey from a template, ready to adjust and save.
 pub fn journey_template(name: &str) -> Option<Journey> {
@@ -84,6 +91,53 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                 "You are one of our regulars now, {first_name}",
                 "Hello {first_name},\n\nthank you for coming to {business} so often. As a regular \
                  you hear of what is new before anyone else — ask on your next visit.",
+            ),
+        ),
+        "second_visit" => (
+            "second-visit",
+            "Zweiter Besuch",
+            Trigger::NoSecondVisit { days: 14 },
+            text(
+                "Schön, dass du da warst, {first_name}",
+                "Hallo {first_name},\n\ndanke für deinen ersten Besuch bei {business}! Komm \
+                 bald wieder: Mit jedem Einkauf wächst dein Punktestand ({points} sind es schon).",
+            ),
+            text(
+                "Glad you came by, {first_name}",
+                "Hello {first_name},\n\nthank you for your first visit to {business}! Come back \
+                 soon: every purchase adds to your points ({points} so far).",
+            ),
+        ),
+        "birthday" => (
+            "birthday",
+            "Geburtstag",
+            Trigger::Birthday { days_before: 7 },
+            text(
+                "Bald ist dein Geburtstag, {first_name}!",
+                "Hallo {first_name},\n\nin einer Woche hast du Geburtstag – {business} gratuliert \
+                 schon jetzt. Komm in deiner Geburtstagswoche vorbei und zeig diese Mail an der \
+                 Kasse: Ein Stück Kuchen geht auf uns.",
+            ),
+            text(
+                "Your birthday is coming, {first_name}!",
+                "Hello {first_name},\n\nyour birthday is a week away — {business} says happy \
+                 birthday already. Come by in your birthday week and show this mail at the \
+                 counter: a piece of cake is on us.",
+            ),
+        ),
+        "points_expiring" => (
+            "points-expiring",
+            "Punkte verfallen bald",
+            Trigger::PointsExpiring { within_days: 14 },
+            text(
+                "Deine Punkte verfallen bald, {first_name}",
+                "Hallo {first_name},\n\nein Teil deiner {points} Punkte bei {business} verfällt \
+                 in den nächsten zwei Wochen. Löse sie bei deinem nächsten Besuch ein.",
+            ),
+            text(
+                "Your points expire soon, {first_name}",
+                "Hello {first_name},\n\nsome of your {points} points at {business} expire within \
+                 the next two weeks. Redeem them on your next visit.",
             ),
         ),
         _ => return None,

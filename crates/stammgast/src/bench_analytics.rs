@@ -207,7 +207,8 @@ fn million_members_placed() {
                 },
                 points: i64::from(h.frequency) * 40,
                 tier: None,
-                birthday_month: Some(1 + (n % 12) as u32),
+                birthday: chrono::NaiveDate::from_ymd_opt(1990, 1 + (n % 12) as u32, 1),
+                next_expiry_at: None,
                 categories,
                 tags: if n % 50 == 0 {
                     vec![Slug::parse("stammtisch").unwrap_or_else(|_| unreachable!())]

@@ -6,7 +6,7 @@ use crate::reads::in_transaction;
 use crate::segments::write_transitions;
 use crate::sql::{Columns, Connection, Value, insert_rows_returning, text};
 use crate::{Store, StoreError};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::analytics::filter::MemberProfile;
 use stammgast_core::analytics::snapshot::MemberAggregate;
 use stammgast_core::ids::{BusinessId, MemberId, Slug};
@@ -61,7 +61,7 @@ impl Store {
             )?;
             let rows = connection.query(
                 "SELECT m.id, m.joined_at, s.last_visit_at, s.visits, s.spend_cents, s.points, \
-                 s.tier, m.birthday, s.categories FROM members m \
+                 s.tier, m.birthday, s.categories, s.next_expiry_at FROM members m \
                  JOIN member_states s ON s.business_id = m.business_id AND s.id = m.id \
                  WHERE m.business_id = $1 AND m.erased_at IS NULL",
                 &[text(business)],
@@ -82,9 +82,8 @@ impl Store {
                         },
                         points: columns.int(5)?,
                         tier: columns.opt_text(6)?.map(str::to_owned),
-                        birthday_month: columns
-                            .opt_parsed(7, |raw| raw.parse::<NaiveDate>().ok())?
-                            .map(|birthday| birthday.month()),
+                        birthday: columns.opt_parsed(7, |raw| raw.parse::<NaiveDate>().ok())?,
+                        next_expiry_at: columns.opt_time(9)?,
                         categories: columns.json(8)?,
                         tags: tags.remove(&member_id).unwrap_or_default(),
                         consents,

@@ -374,8 +374,9 @@ pub struct MemberProfile {
     pub aggregate: MemberAggregate,
     pub points: i64,
     pub tier: Option<String>,
-    /// 1–12.
-    pub birthday_month: Option<u32>,
+    pub birthday: Option<chrono::NaiveDate>,
+    /// When some of the member's points may expire next (see `MemberState::next_expiry_at`).
+    pub next_expiry_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The categories bought, each as `category_key` gives it.
     pub categories: Vec<String>,
     pub tags: Vec<Slug>,
@@ -506,7 +507,10 @@ fn number(field: NumberField, subject: &Subject<'_>) -> Option<i64> {
                 .unwrap_or(facts.days_since_joined),
         )),
         NumberField::DaysSinceJoined => Some(whole_days(facts.days_since_joined)),
-        NumberField::BirthdayMonth => subject.profile.birthday_month.map(i64::from),
+        NumberField::BirthdayMonth => subject
+            .profile
+            .birthday
+            .map(|birthday| i64::from(chrono::Datelike::month(&birthday))),
     }
 }
 
@@ -999,7 +1003,8 @@ mod tests {
             },
             points: 300,
             tier: Some("gold".into()),
-            birthday_month: Some(12),
+            birthday: chrono::NaiveDate::from_ymd_opt(1990, 12, 24),
+            next_expiry_at: None,
             categories: vec!["cake".into(), "coffee".into()],
             tags: vec![Slug::parse("stammgast").unwrap()],
             consents: vec![Channel::Email],
@@ -1090,7 +1095,7 @@ mod tests {
     #[test]
     fn a_member_without_a_birthday_or_a_visit_or_a_tier() {
         let mut member = profile();
-        member.birthday_month = None;
+        member.birthday = None;
         member.tier = None;
         member.aggregate.last_visit_at = None;
         assert!(!matches("birthday_month = 12", &member));

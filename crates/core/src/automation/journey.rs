@@ -6,7 +6,7 @@
 use super::message::MessageTemplate;
 use crate::analytics::filter::MemberProfile;
 use crate::ids::{MemberId, Slug};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,12 @@ pub enum Trigger {
     /// Entered a segment (`lifecycle:loyal`, `rfm:champions`, `custom:<slug>`), as the
     /// segments' count recorded it.
     EnteredSegment { segment: String },
+    /// `days_before` days before the birthday (0: on the day), once a year.
+    Birthday { days_before: u32 },
+    /// One visit and then none for `days`: the nudge to come a second time.
+    NoSecondVisit { days: u32 },
+    /// Points may expire within `within_days`.
+    PointsExpiring { within_days: u32 },
 }
 
 /// A member's entry into a segment: which, and when.
@@ -43,6 +49,44 @@ pub type SegmentEntry = (String, DateTime<Utc>);
 pub const CATCH_UP_DAYS: i64 = 14;
 
 impl Trigger {
+    /// The trigger's kind, as pages name it: `no_visit`, `joined`, `entered_segment`,
+    /// `birthday`, `second_visit`, `points_expiring`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NoVisitFor { .. } => "no_visit",
+            Self::Joined { .. } => "joined",
+            Self::EnteredSegment { .. } => "entered_segment",
+            Self::Birthday { .. } => "birthday",
+            Self::NoSecondVisit { .. } => "second_visit",
+            Self::PointsExpiring { .. } => "points_expiring",
+        }
+    }
+
+    /// The trigger's number of days, for the triggers that have one.
+    pub fn days(&self) -> Option<u32> {
+        match self {
+            Self::NoVisitFor { days } | Self::NoSecondVisit { days } => Some(*days),
+            Self::Joined { after_days } => Some(*after_days),
+            Self::Birthday { days_before } => Some(*days_before),
+            Self::PointsExpiring { within_days } => Some(*within_days),
+            Self::EnteredSegment { .. } => None,
+        }
+    }
+
+    /// The same trigger with another number of days (unchanged without one).
+    pub fn with_days(&self, days: u32) -> Self {
+        match self {
+            Self::NoVisitFor { .. } => Self::NoVisitFor { days },
+            Self::NoSecondVisit { .. } => Self::NoSecondVisit { days },
+            Self::Joined { .. } => Self::Joined { after_days: days },
+            Self::Birthday { .. } => Self::Birthday { days_before: days },
+            Self::PointsExpiring { .. } => Self::PointsExpiring { within_days: days },
+            Self::EnteredSegment { segment } => Self::EnteredSegment {
+                segment: segment.clone(),
+            },
+        }
+    }
+
     /// The member's occasion for this trigger at `now`, if it fires: `joined`,
     /// `quiet-since:<last visit>` (a later lapse after a new visit is a new occasion), or
     /// `entered:<segment>:<when>`; `entries` are the member's recent segment entries.
@@ -53,7 +97,42 @@ impl Trigger {
         now: DateTime<Utc>,
     ) -> Option<String> {
         let aggregate = &member.aggregate;
-        let (moment, occasion) = match self {
+        let catch_up = Duration::days(CATCH_UP_DAYS);
+        // When the occasion arises, and how long after that it still fires.
+        let ((moment, occasion), window) = match self {
+            Self::Birthday { days_before } => {
+                let ahead = Duration::days(i64::from(*days_before));
+                let (birthday, year) = next_birthday(member.birthday?, now.date_naive())?;
+                let moment = birthday.and_time(chrono::NaiveTime::MIN).and_utc() - ahead;
+                // Never after the birthday itself.
+                let window = (ahead + Duration::days(1)).min(catch_up);
+                ((moment, format!("birthday:{year}")), window)
+            }
+            Self::NoSecondVisit { days } => {
+                let last = aggregate.last_visit_at.filter(|_| aggregate.visits == 1)?;
+                let moment = last + Duration::days(i64::from(*days));
+                ((moment, "second-visit".to_owned()), catch_up)
+            }
+            Self::PointsExpiring { within_days } => {
+                let expiry = member.next_expiry_at.filter(|_| member.points > 0)?;
+                let within = Duration::days(i64::from(*within_days));
+                let occasion = format!("expiring:{}", expiry.timestamp_millis());
+                ((expiry - within, occasion), within)
+            }
+            other => (other.moment(member, entries, now)?, catch_up),
+        };
+        (moment <= now && now - moment < window).then_some(occasion)
+    }
+
+    /// When the lapse, the join or the segment entry happened, with its occasion.
+    fn moment(
+        &self,
+        member: &MemberProfile,
+        entries: &[SegmentEntry],
+        now: DateTime<Utc>,
+    ) -> Option<(DateTime<Utc>, String)> {
+        let aggregate = &member.aggregate;
+        Some(match self {
             Self::Joined { after_days } => (
                 aggregate.joined_at + Duration::days(i64::from(*after_days)),
                 "joined".to_owned(),
@@ -73,8 +152,26 @@ impl Trigger {
                     .max()?;
                 (at, format!("entered:{segment}:{}", at.timestamp_millis()))
             }
-        };
-        (moment <= now && now - moment <= Duration::days(CATCH_UP_DAYS)).then_some(occasion)
+            Self::Birthday { .. } | Self::NoSecondVisit { .. } | Self::PointsExpiring { .. } => {
+                return None;
+            }
+        })
+    }
+}
+
+/// The first birthday on or after `from`, with its year (29 February is the 28th in other
+/// years).
+fn next_birthday(birthday: NaiveDate, from: NaiveDate) -> Option<(NaiveDate, i32)> {
+    use chrono::Datelike;
+    let on = |year: i32| {
+        NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day() - 1))
+    };
+    let this_year = on(from.year())?;
+    if this_year >= from {
+        Some((this_year, from.year()))
+    } else {
+        Some((on(from.year() + 1)?, from.year() + 1))
     }
 }
 
@@ -158,17 +255,20 @@ impl Journey {
         if !(1..=365).contains(&self.measure_days) {
             return Err(("measure_days", "measure over 1 to 365 days".into()));
         }
-        match &self.trigger {
-            Trigger::NoVisitFor { days } if !(1..=3_650).contains(days) => {
-                return Err(("trigger.days", "no visit for 1 to 3650 days".into()));
-            }
-            Trigger::Joined { after_days } if *after_days > 3_650 => {
-                return Err((
-                    "trigger.after_days",
-                    "3650 days after joining at most".into(),
-                ));
-            }
-            _ => {}
+        let days = self.trigger.days().unwrap_or(0);
+        let allowed = match self.trigger {
+            Trigger::NoVisitFor { .. } => 1..=3_650,
+            Trigger::Joined { .. } => 0..=3_650,
+            Trigger::Birthday { .. } => 0..=60,
+            Trigger::NoSecondVisit { .. } => 1..=365,
+            Trigger::PointsExpiring { .. } => 1..=90,
+            Trigger::EnteredSegment { .. } => 0..=0,
+        };
+        if !allowed.contains(&days) {
+            return Err((
+                "trigger.days",
+                format!("{} to {} days", allowed.start(), allowed.end()),
+            ));
         }
         self.message.check()
     }
@@ -192,7 +292,8 @@ mod tests {
             },
             points: 40,
             tier: None,
-            birthday_month: None,
+            birthday: None,
+            next_expiry_at: None,
             categories: vec![],
             tags: vec![],
             consents: vec![],
@@ -263,6 +364,66 @@ mod tests {
         );
         let old = [("lifecycle:loyal".to_owned(), now - Duration::days(20))];
         assert_eq!(trigger.occasion(&member, &old, now), None, "too long ago");
+    }
+
+    #[test]
+    fn a_birthday_fires_the_days_before_it_once_a_year_and_never_after() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 17, 9, 0, 0).unwrap();
+        let mut member = member(Some(3), now);
+        member.birthday = NaiveDate::from_ymd_opt(1990, 12, 24);
+        let week_before = Trigger::Birthday { days_before: 7 };
+        assert_eq!(
+            week_before.occasion(&member, &[], now).as_deref(),
+            Some("birthday:2026")
+        );
+        assert_eq!(
+            week_before.occasion(&member, &[], now - Duration::days(1)),
+            None,
+            "eight days before"
+        );
+        let after = Utc.with_ymd_and_hms(2026, 12, 25, 9, 0, 0).unwrap();
+        assert_eq!(
+            week_before.occasion(&member, &[], after),
+            None,
+            "after the birthday"
+        );
+        member.birthday = NaiveDate::from_ymd_opt(2000, 2, 29);
+        let on_the_day = Trigger::Birthday { days_before: 0 };
+        let leap = Utc.with_ymd_and_hms(2027, 2, 28, 9, 0, 0).unwrap();
+        assert_eq!(
+            on_the_day.occasion(&member, &[], leap).as_deref(),
+            Some("birthday:2027")
+        );
+        member.birthday = None;
+        assert_eq!(week_before.occasion(&member, &[], now), None);
+    }
+
+    #[test]
+    fn the_second_visit_nudge_and_expiring_points() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let mut once = member(Some(14), now);
+        once.aggregate.visits = 1;
+        let nudge = Trigger::NoSecondVisit { days: 14 };
+        assert_eq!(
+            nudge.occasion(&once, &[], now).as_deref(),
+            Some("second-visit")
+        );
+        once.aggregate.visits = 2;
+        assert_eq!(nudge.occasion(&once, &[], now), None, "came back already");
+        let mut expiring = member(Some(1), now);
+        let expiry = now + Duration::days(10);
+        expiring.next_expiry_at = Some(expiry);
+        let soon = Trigger::PointsExpiring { within_days: 14 };
+        assert_eq!(
+            soon.occasion(&expiring, &[], now),
+            Some(format!("expiring:{}", expiry.timestamp_millis()))
+        );
+        assert_eq!(
+            Trigger::PointsExpiring { within_days: 7 }.occasion(&expiring, &[], now),
+            None
+        );
+        expiring.points = 0;
+        assert_eq!(soon.occasion(&expiring, &[], now), None, "nothing to lose");
     }
 
     #[test]

@@ -123,11 +123,7 @@ async fn show(
         rows.push(row(&report, language));
     }
     let edited = editing.and_then(|slug| journeys.iter().find(|j| j.slug.as_str() == slug));
-    let trigger_kind = match edited.map(|j| &j.trigger) {
-        Some(Trigger::Joined { .. }) => "joined",
-        Some(Trigger::EnteredSegment { .. }) => "entered_segment",
-        _ => "no_visit",
-    };
+    let trigger_kind = edited.map_or("no_visit", |j| j.trigger.kind());
     let segments = match web.app.segment_names(caller.business_id).await {
         Ok(segments) => segments,
         Err(error) => return web.failure(language, error),
@@ -155,10 +151,14 @@ async fn show(
 }
 
 fn form_of(journey: &Journey) -> JourneyForm {
-    let (days, segment) = match &journey.trigger {
-        Trigger::NoVisitFor { days } => (days.to_string(), String::new()),
-        Trigger::Joined { after_days } => (after_days.to_string(), String::new()),
-        Trigger::EnteredSegment { segment } => (String::new(), segment.clone()),
+    let days = journey
+        .trigger
+        .days()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let segment = match &journey.trigger {
+        Trigger::EnteredSegment { segment } => segment.clone(),
+        _ => String::new(),
     };
     JourneyForm {
         slug: journey.slug.to_string(),
@@ -176,23 +176,20 @@ fn form_of(journey: &Journey) -> JourneyForm {
 
 fn row(report: &JourneyReport, language: Language) -> JourneyRow {
     let journey = &report.journey;
-    let trigger = match &journey.trigger {
-        Trigger::NoVisitFor { days } => text(
-            language,
-            "journeys_trigger_no_visit",
-            &[("days", &days.to_string())],
-        ),
-        Trigger::Joined { after_days } => text(
-            language,
-            "journeys_trigger_joined",
-            &[("days", &after_days.to_string())],
-        ),
-        Trigger::EnteredSegment { segment } => text(
-            language,
-            "journeys_trigger_entered",
-            &[("segment", segment)],
-        ),
+    let days = journey
+        .trigger
+        .days()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let segment = match &journey.trigger {
+        Trigger::EnteredSegment { segment } => segment.as_str(),
+        _ => "",
     };
+    let trigger = text(
+        language,
+        &format!("journeys_trigger_{}", journey.trigger.kind()),
+        &[("days", &days), ("segment", segment)],
+    );
     let arm = |result: &ArmResult| {
         let rate = result
             .return_rate()
@@ -345,15 +342,10 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
     let holdout = u8::try_from(whole("holdout_percent", &form.holdout_percent)?)
         .map_err(|_| AppError::invalid("holdout_percent", "hold out 50 % at most"))?;
     let trigger = match &journey.trigger {
-        Trigger::NoVisitFor { .. } => Trigger::NoVisitFor {
-            days: whole("days", &form.days)?,
-        },
-        Trigger::Joined { .. } => Trigger::Joined {
-            after_days: whole("days", &form.days)?,
-        },
         Trigger::EnteredSegment { .. } => Trigger::EnteredSegment {
             segment: form.segment.trim().to_owned(),
         },
+        other => other.with_days(whole("days", &form.days)?),
     };
     let text = |subject: &str, body: &str| MessageText {
         subject: subject.trim().to_owned(),

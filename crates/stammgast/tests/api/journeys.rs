@@ -206,3 +206,28 @@ async fn a_member_entering_a_segment_gets_the_journey_on_it_once() {
     let mail = shop.mailbox.wait_for("anna@example.com");
     assert!(mail.message.contains("Als Stammgast"), "{}", mail.message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_template_the_setup_offers_is_a_valid_journey_in_both_languages() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    for name in stammgast_app::JOURNEY_TEMPLATES {
+        let journey = app.journey_from_template(&caller, name).await.unwrap();
+        assert!(!journey.active, "{name} starts paused");
+        assert_ne!(
+            journey.message.de.subject, journey.message.en.subject,
+            "{name}"
+        );
+    }
+    let again = app
+        .journey_from_template(&caller, "win_back")
+        .await
+        .unwrap();
+    assert_eq!(
+        again.slug.as_str(),
+        "win-back-2",
+        "a second one gets a slug of its own"
+    );
+    assert_eq!(app.journeys(&caller).await.unwrap().len(), 7);
+}
