@@ -219,12 +219,17 @@ impl App {
 
     /// Today's date in the shop's time zone (the days reports are counted in).
     pub async fn shop_today(&self, business: BusinessId) -> Result<NaiveDate, AppError> {
+        Ok(Calendar(self.shop_zone(business).await?).today(self.now()))
+    }
+
+    /// The shop's time zone (its program's).
+    pub async fn shop_zone(&self, business: BusinessId) -> Result<chrono_tz::Tz, AppError> {
         let program = self
             .store
             .program(business)
             .await?
             .ok_or(AppError::NotFound)?;
-        Ok(Calendar(program.time_zone()).today(self.now()))
+        Ok(program.time_zone())
     }
 
     /// The business's thresholds for the lifecycle stages (the defaults until it sets its own).

@@ -27,7 +27,8 @@ pub struct JourneyReport {
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 6] = [
+pub const TEMPLATES: [&str; 7] = [
+    "campaign",
     "win_back",
     "welcome",
     "second_visit",
@@ -140,6 +141,25 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                  the next two weeks. Redeem them on your next visit.",
             ),
         ),
+        "campaign" => (
+            "campaign",
+            "Einmalige Aktion",
+            // The time is set when the campaign is set up (see `journey_from_template`).
+            Trigger::Campaign {
+                segment: "lifecycle:active".into(),
+                send_at: chrono::DateTime::UNIX_EPOCH,
+            },
+            text(
+                "Neu bei {business}, {first_name}",
+                "Hallo {first_name},\n\nbei {business} gibt es etwas Neues – komm vorbei und \
+                 probier es aus.",
+            ),
+            text(
+                "New at {business}, {first_name}",
+                "Hello {first_name},\n\nthere is something new at {business} — come by and \
+                 try it.",
+            ),
+        ),
         _ => return None,
     };
     Some(Journey {
@@ -160,7 +180,9 @@ impl App {
         journey
             .check()
             .map_err(|(field, reason)| AppError::invalid(field, reason))?;
-        if let Trigger::EnteredSegment { segment } = &journey.trigger {
+        if let Trigger::EnteredSegment { segment } | Trigger::Campaign { segment, .. } =
+            &journey.trigger
+        {
             let known = self.segment_names(caller.business_id).await?;
             if !known.contains(segment) {
                 return Err(AppError::invalid(
@@ -236,12 +258,7 @@ impl App {
             return Ok(0);
         }
         let now = self.now();
-        let zone = self
-            .store
-            .program(business)
-            .await?
-            .ok_or(AppError::NotFound)?
-            .time_zone();
+        let zone = self.shop_zone(business).await?;
         let profiles = self.store.member_profiles(business).await?;
         let entries = self.recent_entries(business, &journeys).await?;
         let mut enrolled = 0;
@@ -302,9 +319,17 @@ impl App {
             .into_iter()
             .map(|j| j.slug)
             .collect();
+        let trigger = match journey.trigger {
+            Trigger::Campaign { segment, .. } => Trigger::Campaign {
+                segment,
+                send_at: self.now() + Duration::days(1),
+            },
+            other => other,
+        };
         let journey = Journey {
             slug: Slug::from_name(journey.slug.as_str(), &taken),
             active: false,
+            trigger,
             ..journey
         };
         self.save_journey(caller, journey.clone()).await?;

@@ -209,6 +209,7 @@ fn million_members_placed() {
                 tier: None,
                 birthday: chrono::NaiveDate::from_ymd_opt(1990, 1 + (n % 12) as u32, 1),
                 next_expiry_at: None,
+                segments: Vec::new(),
                 categories,
                 tags: if n % 50 == 0 {
                     vec![Slug::parse("stammtisch").unwrap_or_else(|_| unreachable!())]

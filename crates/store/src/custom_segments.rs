@@ -59,6 +59,14 @@ impl Store {
                 business,
                 |raw| Channel::parse(raw).ok(),
             )?;
+            let mut segments = member_sets(
+                connection,
+                "SELECT member_id, 'lifecycle:' || lifecycle FROM segment_members WHERE business_id = $1 \
+                 UNION ALL SELECT member_id, 'rfm:' || rfm FROM segment_members WHERE business_id = $1 AND rfm <> '' \
+                 UNION ALL SELECT member_id, 'custom:' || slug FROM custom_segment_members WHERE business_id = $1",
+                business,
+                |raw| Some(raw.to_owned()),
+            )?;
             let rows = connection.query(
                 "SELECT m.id, m.joined_at, s.last_visit_at, s.visits, s.spend_cents, s.points, \
                  s.tier, m.birthday, s.categories, s.next_expiry_at FROM members m \
@@ -86,6 +94,7 @@ impl Store {
                         next_expiry_at: columns.opt_time(9)?,
                         categories: columns.json(8)?,
                         tags: tags.remove(&member_id).unwrap_or_default(),
+                        segments: segments.remove(&member_id).unwrap_or_default(),
                         consents,
                     })
                 })

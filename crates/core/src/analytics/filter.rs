@@ -377,6 +377,9 @@ pub struct MemberProfile {
     pub birthday: Option<chrono::NaiveDate>,
     /// When some of the member's points may expire next (see `MemberState::next_expiry_at`).
     pub next_expiry_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The segments the member was in at the last count (`lifecycle:…`, `rfm:…`,
+    /// `custom:…`).
+    pub segments: Vec<String>,
     /// The categories bought, each as `category_key` gives it.
     pub categories: Vec<String>,
     pub tags: Vec<Slug>,
@@ -1005,6 +1008,7 @@ mod tests {
             tier: Some("gold".into()),
             birthday: chrono::NaiveDate::from_ymd_opt(1990, 12, 24),
             next_expiry_at: None,
+            segments: vec![],
             categories: vec!["cake".into(), "coffee".into()],
             tags: vec![Slug::parse("stammgast").unwrap()],
             consents: vec![Channel::Email],

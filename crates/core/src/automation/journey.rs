@@ -39,6 +39,11 @@ pub enum Trigger {
     NoSecondVisit { days: u32 },
     /// Points may expire within `within_days`.
     PointsExpiring { within_days: u32 },
+    /// Once, at `send_at`, to the members in `segment` then: a one-off campaign.
+    Campaign {
+        segment: String,
+        send_at: DateTime<Utc>,
+    },
 }
 
 /// A member's entry into a segment: which, and when.
@@ -59,6 +64,7 @@ impl Trigger {
             Self::Birthday { .. } => "birthday",
             Self::NoSecondVisit { .. } => "second_visit",
             Self::PointsExpiring { .. } => "points_expiring",
+            Self::Campaign { .. } => "campaign",
         }
     }
 
@@ -69,7 +75,7 @@ impl Trigger {
             Self::Joined { after_days } => Some(*after_days),
             Self::Birthday { days_before } => Some(*days_before),
             Self::PointsExpiring { within_days } => Some(*within_days),
-            Self::EnteredSegment { .. } => None,
+            Self::EnteredSegment { .. } | Self::Campaign { .. } => None,
         }
     }
 
@@ -81,9 +87,7 @@ impl Trigger {
             Self::Joined { .. } => Self::Joined { after_days: days },
             Self::Birthday { .. } => Self::Birthday { days_before: days },
             Self::PointsExpiring { .. } => Self::PointsExpiring { within_days: days },
-            Self::EnteredSegment { segment } => Self::EnteredSegment {
-                segment: segment.clone(),
-            },
+            other @ (Self::EnteredSegment { .. } | Self::Campaign { .. }) => other.clone(),
         }
     }
 
@@ -119,6 +123,11 @@ impl Trigger {
                 let occasion = format!("expiring:{}", expiry.timestamp_millis());
                 ((expiry - within, occasion), within)
             }
+            Self::Campaign { segment, send_at } => {
+                let in_it = member.segments.contains(segment);
+                let occasion = format!("campaign:{}", send_at.timestamp_millis());
+                ((in_it.then_some(*send_at)?, occasion), catch_up)
+            }
             other => (other.moment(member, entries, now)?, catch_up),
         };
         (moment <= now && now - moment < window).then_some(occasion)
@@ -152,9 +161,10 @@ impl Trigger {
                     .max()?;
                 (at, format!("entered:{segment}:{}", at.timestamp_millis()))
             }
-            Self::Birthday { .. } | Self::NoSecondVisit { .. } | Self::PointsExpiring { .. } => {
-                return None;
-            }
+            Self::Birthday { .. }
+            | Self::NoSecondVisit { .. }
+            | Self::PointsExpiring { .. }
+            | Self::Campaign { .. } => return None,
         })
     }
 }
@@ -262,7 +272,7 @@ impl Journey {
             Trigger::Birthday { .. } => 0..=60,
             Trigger::NoSecondVisit { .. } => 1..=365,
             Trigger::PointsExpiring { .. } => 1..=90,
-            Trigger::EnteredSegment { .. } => 0..=0,
+            Trigger::EnteredSegment { .. } | Trigger::Campaign { .. } => 0..=0,
         };
         if !allowed.contains(&days) {
             return Err((
@@ -294,6 +304,7 @@ mod tests {
             tier: None,
             birthday: None,
             next_expiry_at: None,
+            segments: vec![],
             categories: vec![],
             tags: vec![],
             consents: vec![],
@@ -424,6 +435,30 @@ mod tests {
         );
         expiring.points = 0;
         assert_eq!(soon.occasion(&expiring, &[], now), None, "nothing to lose");
+    }
+
+    #[test]
+    fn a_campaign_goes_once_at_its_time_to_the_members_in_its_segment_then() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let send_at = now + Duration::hours(2);
+        let campaign = Trigger::Campaign {
+            segment: "lifecycle:active".into(),
+            send_at,
+        };
+        let mut member = member(Some(3), now);
+        member.segments = vec!["lifecycle:active".into()];
+        assert_eq!(campaign.occasion(&member, &[], now), None, "not yet");
+        let later = now + Duration::hours(3);
+        assert_eq!(
+            campaign.occasion(&member, &[], later),
+            Some(format!("campaign:{}", send_at.timestamp_millis()))
+        );
+        member.segments = vec!["lifecycle:lapsed".into()];
+        assert_eq!(
+            campaign.occasion(&member, &[], later),
+            None,
+            "not in the segment"
+        );
     }
 
     #[test]

@@ -52,9 +52,12 @@ struct JourneyForm {
     name: String,
     #[serde(default)]
     days: String,
-    /// For a journey on entering a segment: which.
+    /// For a journey on entering a segment, or a campaign to one: which.
     #[serde(default)]
     segment: String,
+    /// For a campaign: when, in the shop's time zone (`2026-12-05T10:00`).
+    #[serde(default)]
+    send_at: String,
     #[serde(default)]
     holdout_percent: String,
     #[serde(default)]
@@ -110,6 +113,10 @@ async fn show(
     said: Said,
 ) -> Response {
     let caller = &session.caller;
+    let zone = match web.app.shop_zone(caller.business_id).await {
+        Ok(zone) => zone,
+        Err(error) => return web.failure(language, error),
+    };
     let journeys = match web.app.journeys(caller).await {
         Ok(journeys) => journeys,
         Err(error) => return web.failure(language, error),
@@ -120,7 +127,7 @@ async fn show(
             Ok(report) => report,
             Err(error) => return web.failure(language, error),
         };
-        rows.push(row(&report, language));
+        rows.push(row(&report, language, zone));
     }
     let edited = editing.and_then(|slug| journeys.iter().find(|j| j.slug.as_str() == slug));
     let trigger_kind = edited.map_or("no_visit", |j| j.trigger.kind());
@@ -130,7 +137,7 @@ async fn show(
     };
     let (form, audience) = match typed {
         Some((form, audience)) => (Some(form), audience),
-        None => (edited.map(form_of), None),
+        None => (edited.map(|j| form_of(j, zone)), None),
     };
     let templates = stammgast_app::JOURNEY_TEMPLATES
         .iter()
@@ -150,17 +157,23 @@ async fn show(
     render(web, session, language, VIEW, page, said).await
 }
 
-fn form_of(journey: &Journey) -> JourneyForm {
-    let days = journey
-        .trigger
-        .days()
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    let segment = match &journey.trigger {
-        Trigger::EnteredSegment { segment } => segment.clone(),
-        _ => String::new(),
-    };
+/// A trigger's days, segment and (for a campaign) time in the shop's zone, as text.
+fn trigger_fields(trigger: &Trigger, zone: chrono_tz::Tz) -> (String, String, String) {
+    let days = trigger.days().map(|d| d.to_string()).unwrap_or_default();
+    match trigger {
+        Trigger::EnteredSegment { segment } => (days, segment.clone(), String::new()),
+        Trigger::Campaign { segment, send_at } => {
+            let local = send_at.with_timezone(&zone).format("%Y-%m-%dT%H:%M");
+            (days, segment.clone(), local.to_string())
+        }
+        _ => (days, String::new(), String::new()),
+    }
+}
+
+fn form_of(journey: &Journey, zone: chrono_tz::Tz) -> JourneyForm {
+    let (days, segment, send_at) = trigger_fields(&journey.trigger, zone);
     JourneyForm {
+        send_at,
         slug: journey.slug.to_string(),
         name: journey.name.clone(),
         days,
@@ -174,21 +187,17 @@ fn form_of(journey: &Journey) -> JourneyForm {
     }
 }
 
-fn row(report: &JourneyReport, language: Language) -> JourneyRow {
+fn row(report: &JourneyReport, language: Language, zone: chrono_tz::Tz) -> JourneyRow {
     let journey = &report.journey;
-    let days = journey
-        .trigger
-        .days()
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    let segment = match &journey.trigger {
-        Trigger::EnteredSegment { segment } => segment.as_str(),
-        _ => "",
-    };
+    let (days, segment, send_at) = trigger_fields(&journey.trigger, zone);
     let trigger = text(
         language,
         &format!("journeys_trigger_{}", journey.trigger.kind()),
-        &[("days", &days), ("segment", segment)],
+        &[
+            ("days", &days),
+            ("segment", &segment),
+            ("send_at", &send_at.replace('T', " ")),
+        ],
     );
     let arm = |result: &ArmResult| {
         let rate = result
@@ -345,6 +354,14 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
         Trigger::EnteredSegment { .. } => Trigger::EnteredSegment {
             segment: form.segment.trim().to_owned(),
         },
+        Trigger::Campaign { .. } => {
+            let zone = web.app.shop_zone(session.caller.business_id).await?;
+            Trigger::Campaign {
+                segment: form.segment.trim().to_owned(),
+                send_at: shop_time(&form.send_at, zone)
+                    .ok_or_else(|| AppError::invalid("send_at", "a date and time"))?,
+            }
+        }
         other => other.with_days(whole("days", &form.days)?),
     };
     let text = |subject: &str, body: &str| MessageText {
@@ -362,4 +379,13 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
         ..journey
     };
     web.app.save_journey(&session.caller, journey).await
+}
+
+/// A date and time as a `datetime-local` field sends it, in the shop's time zone.
+fn shop_time(text: &str, zone: chrono_tz::Tz) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    zone.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }

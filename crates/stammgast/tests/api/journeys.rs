@@ -229,5 +229,50 @@ async fn every_template_the_setup_offers_is_a_valid_journey_in_both_languages() 
         "win-back-2",
         "a second one gets a slug of its own"
     );
-    assert_eq!(app.journeys(&caller).await.unwrap().len(), 7);
+    assert_eq!(
+        app.journeys(&caller).await.unwrap().len(),
+        stammgast_app::JOURNEY_TEMPLATES.len() + 1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_campaign_goes_once_at_its_time_to_the_segment_it_names() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let anna = shop
+        .member_confirmed_for_email("Anna", "anna@example.com", "de")
+        .await;
+    shop.member_confirmed_for_email("Ben", "ben@example.com", "de")
+        .await;
+    buys(&shop, anna, 4).await;
+    app.save_custom_segment(&caller, None, "Käufer", "visits >= 1")
+        .await
+        .unwrap();
+    let set_up = app
+        .journey_from_template(&caller, "campaign")
+        .await
+        .unwrap();
+    let send_at = app.now() + Duration::hours(1);
+    let campaign = Journey {
+        trigger: stammgast_core::automation::journey::Trigger::Campaign {
+            segment: "custom:kaeufer".into(),
+            send_at,
+        },
+        holdout_percent: 0,
+        active: true,
+        ..set_up
+    };
+    app.save_journey(&caller, campaign).await.unwrap();
+    assert_eq!(app.run_journeys(shop.business).await.unwrap(), 0, "not yet");
+    shop.hand.set(send_at + Duration::minutes(5));
+    assert_eq!(
+        app.run_journeys(shop.business).await.unwrap(),
+        1,
+        "Anna only"
+    );
+    assert_eq!(app.run_journeys(shop.business).await.unwrap(), 0, "once");
+    app.deliver_messages(shop.business).await.unwrap();
+    shop.mailbox.wait_for("anna@example.com");
+    assert!(shop.mailbox.messages_to("ben@example.com").is_empty());
 }
