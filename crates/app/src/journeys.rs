@@ -170,6 +170,8 @@ pub fn journey_template(name: &str) -> Option<Journey> {
         holdout_percent: 10,
         measure_days: 30,
         active: true,
+        grant_points: 0,
+        add_tag: None,
     })
 }
 
@@ -292,6 +294,8 @@ impl App {
                     arm,
                     at: now,
                     send_from: (arm == Arm::Message).then(|| after_quiet_hours(now, zone)),
+                    grant_points: journey.grant_points,
+                    add_tag: journey.add_tag.clone(),
                 };
                 if self.store.enrol(business, enrolment).await? {
                     enrolled += 1;

@@ -8,7 +8,9 @@ use crate::{App, AppError, Mail, MailError};
 use chrono::Duration;
 use stammgast_core::automation::journey::Journey;
 use stammgast_core::automation::message::Footer;
+use stammgast_core::batch::{Command, IdempotencyKey};
 use stammgast_core::ids::{BusinessId, MemberId};
+use stammgast_core::ledger::Unit;
 use stammgast_core::member::{Channel, ConsentPurpose};
 use stammgast_core::outbox::{MessageKind, retry_at};
 use stammgast_store::{MemberRecord, OutboxMessage, SessionKind, Settled};
@@ -91,6 +93,9 @@ impl App {
         business: BusinessId,
         message: &OutboxMessage,
     ) -> Result<Settled, AppError> {
+        if message.kind == MessageKind::GrantPoints {
+            return self.grant_points(business, message).await;
+        }
         let mail = match self.render(business, message).await? {
             Ok(mail) => mail,
             Err(reason) => return Ok(Settled::Failed { error: reason }),
@@ -107,6 +112,43 @@ impl App {
             Err(MailError::Transient(error)) => match retry_at(message.attempts + 1, self.now()) {
                 Some(at) => Settled::Retry { at, error },
                 None => Settled::Failed { error },
+            },
+        })
+    }
+
+    /// Books a journey's points through the ledger; the message's id is the idempotency
+    /// key, so a retry after a lost answer books them once.
+    async fn grant_points(
+        &self,
+        business: BusinessId,
+        message: &OutboxMessage,
+    ) -> Result<Settled, AppError> {
+        let payload: serde_json::Value = serde_json::from_str(&message.payload).unwrap_or_default();
+        let points = payload["points"].as_i64().unwrap_or(0);
+        let journey = payload["journey"].as_str().unwrap_or_default();
+        let key = format!("outbox:{}", message.id);
+        let request = self.request_as(
+            business,
+            format!("journey:{journey}"),
+            Some(IdempotencyKey {
+                key: key.clone(),
+                fingerprint: key,
+            }),
+            Command::Adjust {
+                member_id: message.member_id,
+                unit: Unit::Points,
+                delta: points,
+                reason: format!("journey {journey}"),
+            },
+        );
+        let decision = self.store.submit(vec![request]).await?.pop();
+        Ok(match decision {
+            Some(Ok(_)) => Settled::Sent,
+            Some(Err(refused)) => Settled::Failed {
+                error: refused.to_string(),
+            },
+            None => Settled::Failed {
+                error: "the store gave no decision".into(),
             },
         })
     }
@@ -152,6 +194,7 @@ impl App {
                 }))
             }
             MessageKind::Journey => self.journey_mail(business, &member, email, message).await,
+            MessageKind::GrantPoints => Ok(Err("points are booked, not mailed".into())),
         }
     }
 

@@ -11,15 +11,22 @@ pub enum MessageKind {
     ConfirmEmail,
     /// A journey's message (marketing: only with consent, with an unsubscribe link).
     Journey,
+    /// A journey's points for a member, booked through the ledger once.
+    GrantPoints,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 2] = [MessageKind::ConfirmEmail, MessageKind::Journey];
+    pub const ALL: [MessageKind; 3] = [
+        MessageKind::ConfirmEmail,
+        MessageKind::Journey,
+        MessageKind::GrantPoints,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ConfirmEmail => "confirm_email",
             Self::Journey => "journey",
+            Self::GrantPoints => "grant_points",
         }
     }
 

@@ -22,6 +22,9 @@ pub struct Enrolment {
     pub arm: Arm,
     pub at: DateTime<Utc>,
     pub send_from: Option<DateTime<Utc>>,
+    /// What else the message arm gets: points (booked from the outbox) and a tag.
+    pub grant_points: u32,
+    pub add_tag: Option<Slug>,
 }
 
 impl Store {
@@ -82,8 +85,11 @@ impl Store {
                 )?;
                 if let (1, Some(not_before)) = (inserted, enrolment.send_from) {
                     let occasion = format!("{}:{}", enrolment.journey, enrolment.occasion);
-                    let payload =
-                        serde_json::json!({"journey": enrolment.journey.as_str()}).to_string();
+                    let payload = serde_json::json!({
+                        "journey": enrolment.journey.as_str(),
+                        "points": enrolment.grant_points,
+                    })
+                    .to_string();
                     let message = Queued {
                         kind: MessageKind::Journey,
                         occasion: &occasion,
@@ -93,6 +99,27 @@ impl Store {
                         not_before,
                     };
                     queue_message(connection, business, enrolment.member_id, message)?;
+                    if enrolment.grant_points > 0 {
+                        let points = Queued {
+                            kind: MessageKind::GrantPoints,
+                            channel: "ledger",
+                            not_before: enrolment.at,
+                            ..message
+                        };
+                        queue_message(connection, business, enrolment.member_id, points)?;
+                    }
+                    if let Some(tag) = &enrolment.add_tag {
+                        connection.execute(
+                            "INSERT INTO member_tags (business_id, member_id, tag, added_at) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                            &[
+                                text(business),
+                                text(enrolment.member_id),
+                                text(tag),
+                                enrolment.at.into(),
+                            ],
+                        )?;
+                    }
                 }
                 Ok(inserted == 1)
             })

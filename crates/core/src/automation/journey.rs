@@ -21,6 +21,13 @@ pub struct Journey {
     /// Days after the message in which a visit counts as a return.
     pub measure_days: u32,
     pub active: bool,
+    /// Points given to each member the message goes to (through the ledger, once per
+    /// occasion).
+    #[serde(default)]
+    pub grant_points: u32,
+    /// A tag put on each member the message goes to.
+    #[serde(default)]
+    pub add_tag: Option<Slug>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,6 +268,9 @@ impl Journey {
         }
         if self.holdout_percent > 50 {
             return Err(("holdout_percent", "hold out 50 % at most".into()));
+        }
+        if self.grant_points > 10_000 {
+            return Err(("grant_points", "10,000 points at most".into()));
         }
         if !(1..=365).contains(&self.measure_days) {
             return Err(("measure_days", "measure over 1 to 365 days".into()));

@@ -61,6 +61,10 @@ struct JourneyForm {
     #[serde(default)]
     holdout_percent: String,
     #[serde(default)]
+    grant_points: String,
+    #[serde(default)]
+    add_tag: String,
+    #[serde(default)]
     subject_de: String,
     #[serde(default)]
     body_de: String,
@@ -179,6 +183,12 @@ fn form_of(journey: &Journey, zone: chrono_tz::Tz) -> JourneyForm {
         days,
         segment,
         holdout_percent: journey.holdout_percent.to_string(),
+        grant_points: journey.grant_points.to_string(),
+        add_tag: journey
+            .add_tag
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         subject_de: journey.message.de.subject.clone(),
         body_de: journey.message.de.body.clone(),
         subject_en: journey.message.en.subject.clone(),
@@ -368,10 +378,19 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
         subject: subject.trim().to_owned(),
         body: body.trim().replace("\r\n", "\n"),
     };
+    let add_tag = match form.add_tag.trim() {
+        "" => None,
+        tag => Some(
+            stammgast_core::analytics::filter::tag(tag)
+                .map_err(|reason| AppError::invalid("add_tag", reason))?,
+        ),
+    };
     let journey = Journey {
         name: form.name.trim().to_owned(),
         trigger,
         holdout_percent: holdout,
+        grant_points: whole("grant_points", &form.grant_points)?,
+        add_tag,
         message: MessageTemplate {
             de: text(&form.subject_de, &form.body_de),
             en: text(&form.subject_en, &form.body_en),

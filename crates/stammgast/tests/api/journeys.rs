@@ -276,3 +276,58 @@ async fn a_one_off_campaign_goes_once_at_its_time_to_the_segment_it_names() {
     shop.mailbox.wait_for("anna@example.com");
     assert!(shop.mailbox.messages_to("ben@example.com").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_arm_gets_the_journeys_points_through_the_ledger_once_and_its_tag() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let generous = Journey {
+        grant_points: 25,
+        add_tag: Some(stammgast_core::ids::Slug::parse("zurueckgeholt").unwrap()),
+        ..win_back(0)
+    };
+    app.save_journey(&caller, generous).await.unwrap();
+    let anna = shop
+        .member_confirmed_for_email("Anna", "anna@example.com", "de")
+        .await;
+    buys(&shop, anna, 12).await;
+    let points = |app: &stammgast_app::App| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            app.member(&caller, anna)
+                .await
+                .unwrap()
+                .state
+                .points
+                .available()
+        }
+    };
+    assert_eq!(points(&app).await, 62);
+    shop.hand.set(app.now() + Duration::days(61));
+    assert_eq!(app.run_journeys(shop.business).await.unwrap(), 1);
+    for _ in 0..2 {
+        app.deliver_messages(shop.business).await.unwrap();
+    }
+    shop.mailbox.wait_for("anna@example.com");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while points(&app).await == 62 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(points(&app).await, 62 + 25, "booked once");
+    assert_eq!(app.run_journeys(shop.business).await.unwrap(), 0);
+    app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(points(&app).await, 62 + 25, "still once");
+    let tags = app.member_tags(&caller, anna).await.unwrap();
+    assert_eq!(
+        tags.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        ["zurueckgeholt"]
+    );
+    let audit = shop.store.audit_log(shop.business, None, 10).await.unwrap();
+    assert!(
+        audit.items.iter().any(|a| a.actor == "journey:win-back"),
+        "the booking is audited: {:?}",
+        audit.items
+    );
+}

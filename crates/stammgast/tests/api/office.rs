@@ -909,6 +909,8 @@ fn a_journey_form_with_mistakes_says_what_to_fix_and_keeps_what_was_typed() {
             ("name", "Wir vermissen dich".to_owned()),
             ("days", "45".to_owned()),
             ("holdout_percent", holdout.to_owned()),
+            ("grant_points", "0".to_owned()),
+            ("add_tag", String::new()),
             ("subject_de", "Hallo {first_name}".to_owned()),
             ("body_de", body_de.to_owned()),
             ("subject_en", "Hello {first_name}".to_owned()),
