@@ -27,7 +27,7 @@ pub struct JourneyReport {
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 7] = [
+pub const TEMPLATES: [&str; 8] = [
     "campaign",
     "win_back",
     "welcome",
@@ -35,6 +35,7 @@ pub const TEMPLATES: [&str; 7] = [
     "birthday",
     "vip",
     "points_expiring",
+    "every_tenth_visit",
 ];
 
 /// A journey from a template, ready to adjust and save.
@@ -139,6 +140,21 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                 "Your points expire soon, {first_name}",
                 "Hello {first_name},\n\nsome of your {points} points at {business} expire within \
                  the next two weeks. Redeem them on your next visit.",
+            ),
+        ),
+        "every_tenth_visit" => (
+            "every-tenth-visit",
+            "Jeder zehnte Besuch",
+            Trigger::EveryNthVisit { every: 10 },
+            text(
+                "Danke für deinen Besuch, {first_name}!",
+                "Hallo {first_name},\n\ndas war schon wieder ein runder Besuch bei {business} – \
+                 danke für deine Treue! Du hast jetzt {points} Punkte.",
+            ),
+            text(
+                "Thank you for your visit, {first_name}!",
+                "Hello {first_name},\n\nthat was another round number of visits to {business} — \
+                 thank you for coming back! You have {points} points now.",
             ),
         ),
         "campaign" => (

@@ -46,6 +46,8 @@ pub enum Trigger {
     NoSecondVisit { days: u32 },
     /// Points may expire within `within_days`.
     PointsExpiring { within_days: u32 },
+    /// Every `every`th visit (the 10th, 20th, … for 10), right after it.
+    EveryNthVisit { every: u32 },
     /// Once, at `send_at`, to the members in `segment` then: a one-off campaign.
     Campaign {
         segment: String,
@@ -72,6 +74,7 @@ impl Trigger {
             Self::NoSecondVisit { .. } => "second_visit",
             Self::PointsExpiring { .. } => "points_expiring",
             Self::Campaign { .. } => "campaign",
+            Self::EveryNthVisit { .. } => "every_nth_visit",
         }
     }
 
@@ -82,6 +85,7 @@ impl Trigger {
             Self::Joined { after_days } => Some(*after_days),
             Self::Birthday { days_before } => Some(*days_before),
             Self::PointsExpiring { within_days } => Some(*within_days),
+            Self::EveryNthVisit { every } => Some(*every),
             Self::EnteredSegment { .. } | Self::Campaign { .. } => None,
         }
     }
@@ -94,6 +98,7 @@ impl Trigger {
             Self::Joined { .. } => Self::Joined { after_days: days },
             Self::Birthday { .. } => Self::Birthday { days_before: days },
             Self::PointsExpiring { .. } => Self::PointsExpiring { within_days: days },
+            Self::EveryNthVisit { .. } => Self::EveryNthVisit { every: days },
             other @ (Self::EnteredSegment { .. } | Self::Campaign { .. }) => other.clone(),
         }
     }
@@ -129,6 +134,13 @@ impl Trigger {
                 let within = Duration::days(i64::from(*within_days));
                 let occasion = format!("expiring:{}", expiry.timestamp_millis());
                 ((expiry - within, occasion), within)
+            }
+            Self::EveryNthVisit { every } => {
+                let visits = aggregate.visits;
+                let last = aggregate.last_visit_at.filter(|_| {
+                    *every > 0 && visits > 0 && visits.is_multiple_of(u64::from(*every))
+                })?;
+                ((last, format!("visit:{visits}")), Duration::days(2))
             }
             Self::Campaign { segment, send_at } => {
                 let in_it = member.segments.contains(segment);
@@ -171,6 +183,7 @@ impl Trigger {
             Self::Birthday { .. }
             | Self::NoSecondVisit { .. }
             | Self::PointsExpiring { .. }
+            | Self::EveryNthVisit { .. }
             | Self::Campaign { .. } => return None,
         })
     }
@@ -282,6 +295,7 @@ impl Journey {
             Trigger::Birthday { .. } => 0..=60,
             Trigger::NoSecondVisit { .. } => 1..=365,
             Trigger::PointsExpiring { .. } => 1..=90,
+            Trigger::EveryNthVisit { .. } => 2..=1_000,
             Trigger::EnteredSegment { .. } | Trigger::Campaign { .. } => 0..=0,
         };
         if !allowed.contains(&days) {
@@ -468,6 +482,26 @@ mod tests {
             campaign.occasion(&member, &[], later),
             None,
             "not in the segment"
+        );
+    }
+
+    #[test]
+    fn every_tenth_visit_fires_right_after_it_once_per_tenth() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let tenth = Trigger::EveryNthVisit { every: 10 };
+        let mut member = member(Some(0), now);
+        member.aggregate.visits = 20;
+        assert_eq!(
+            tenth.occasion(&member, &[], now).as_deref(),
+            Some("visit:20")
+        );
+        member.aggregate.visits = 21;
+        assert_eq!(tenth.occasion(&member, &[], now), None);
+        member.aggregate.visits = 20;
+        assert_eq!(
+            tenth.occasion(&member, &[], now + Duration::days(3)),
+            None,
+            "only right after the visit"
         );
     }
 
