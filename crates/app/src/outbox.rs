@@ -170,15 +170,9 @@ impl App {
                 if !self.awaits_confirmation(business, member.id).await? {
                     return Ok(Err("the consent was withdrawn or confirmed already".into()));
                 }
-                let token = self
-                    .open_session(
-                        business,
-                        SessionKind::ConsentConfirmation,
-                        member.id.to_string(),
-                        Duration::days(CONFIRMATION_DAYS),
-                    )
+                let link = self
+                    .mailed_link(business, member.id, SessionKind::ConsentConfirmation)
                     .await?;
-                let link = format!("{}/consent/confirm/{token}", self.public_url);
                 let business_name = self.business_name(business).await?;
                 let (subject, text) = confirmation_mail(&member.language);
                 let fill = |text: &str| {
@@ -222,15 +216,9 @@ impl App {
         let Some(journey) = journey else {
             return Ok(Err("the journey is paused or gone".into()));
         };
-        let token = self
-            .open_session(
-                business,
-                SessionKind::Unsubscribe,
-                member.id.to_string(),
-                Duration::days(UNSUBSCRIBE_DAYS),
-            )
+        let unsubscribe_url = self
+            .mailed_link(business, member.id, SessionKind::Unsubscribe)
             .await?;
-        let unsubscribe_url = format!("{}/unsubscribe/{token}", self.public_url);
         let figures = (
             member.first_name.as_str(),
             member.state.points.available(),
@@ -281,6 +269,24 @@ impl App {
             text: rendered.text,
             html: Some(rendered.html),
         })
+    }
+
+    /// A link for a mail to the member: confirming a consent (30 days) or unsubscribing
+    /// (a year).
+    async fn mailed_link(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        kind: SessionKind,
+    ) -> Result<String, AppError> {
+        let (path, days) = match kind {
+            SessionKind::ConsentConfirmation => ("consent/confirm", CONFIRMATION_DAYS),
+            _ => ("unsubscribe", UNSUBSCRIBE_DAYS),
+        };
+        let token = self
+            .open_session(business, kind, member.to_string(), Duration::days(days))
+            .await?;
+        Ok(format!("{}/{path}/{token}", self.public_url))
     }
 
     async fn consents_to_email(

@@ -10,24 +10,52 @@ use stammgast_worker::{PassReport, Worker};
 const PROGRAM: &str = r#"{"points": {"expiry": {"policy": "after_days", "days": 30}},
   "rules": [{"id": "welcome", "when": {"event": "signup"}, "then": {"points": 25}}]}"#;
 
+/// A bakery on a fresh SQLite file where Ida joined at `joined_at`.
+struct Bakery {
+    store: Store,
+    joined_at: chrono::DateTime<Utc>,
+    created: stammgast_app::CreatedBusiness,
+    app: App,
+    caller: stammgast_app::Caller,
+}
+
+impl Bakery {
+    async fn open(name: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("stammgast-worker-{name}-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store = Store::open(SqliteBackend::new(&path)).await.unwrap();
+        let joined_at = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+        let app = App::new(store.clone(), Clock::fixed(joined_at));
+        let created = app
+            .create_business("Bäckerei Kranz", Some(PROGRAM))
+            .await
+            .unwrap();
+        let caller = app.authenticate(&created.api_key).await.unwrap();
+        let join = JoinMember {
+            first_name: "Ida".into(),
+            email: Some("ida@example.com".into()),
+            ..JoinMember::default()
+        };
+        app.join_member(&caller, None, join).await.unwrap();
+        Self {
+            store,
+            joined_at,
+            created,
+            app,
+            caller,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pass_expires_points_that_are_due_and_nothing_else() {
-    let path = std::env::temp_dir().join(format!("stammgast-worker-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let store = Store::open(SqliteBackend::new(&path)).await.unwrap();
-    let joined_at = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
-    let app = App::new(store.clone(), Clock::fixed(joined_at));
-    let created = app
-        .create_business("Bäckerei Kranz", Some(PROGRAM))
-        .await
-        .unwrap();
-    let caller = app.authenticate(&created.api_key).await.unwrap();
-    let join = JoinMember {
-        first_name: "Ida".into(),
-        email: Some("ida@example.com".into()),
-        ..JoinMember::default()
-    };
-    app.join_member(&caller, None, join).await.unwrap();
+    let Bakery {
+        store,
+        joined_at,
+        created,
+        ..
+    } = Bakery::open("expiry").await;
 
     let mut early = Worker::new(
         App::new(store.clone(), Clock::fixed(joined_at + Duration::days(10))),
@@ -79,23 +107,13 @@ async fn a_pass_expires_points_that_are_due_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_enters_a_custom_segment_when_its_filter_comes_true_once_with_two_workers() {
-    let path =
-        std::env::temp_dir().join(format!("stammgast-worker-custom-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let store = Store::open(SqliteBackend::new(&path)).await.unwrap();
-    let joined_at = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
-    let app = App::new(store.clone(), Clock::fixed(joined_at));
-    let created = app
-        .create_business("Bäckerei Kranz", Some(PROGRAM))
-        .await
-        .unwrap();
-    let caller = app.authenticate(&created.api_key).await.unwrap();
-    let join = JoinMember {
-        first_name: "Ida".into(),
-        email: Some("ida@example.com".into()),
-        ..JoinMember::default()
-    };
-    app.join_member(&caller, None, join).await.unwrap();
+    let Bakery {
+        store,
+        joined_at,
+        created,
+        app,
+        caller,
+    } = Bakery::open("custom").await;
     let segment = app
         .save_custom_segment(
             &caller,

@@ -31,21 +31,8 @@ async fn unsubscribe(
     headers: axum::http::HeaderMap,
     axum::extract::Path(link): axum::extract::Path<String>,
 ) -> Response {
-    let language = super::i18n::language_of(&headers);
-    match web.app.unsubscribe(&link).await {
-        Ok(business) => {
-            let message =
-                text(language, "unsubscribed", &[("business", &business)]).unwrap_or_default();
-            web.message_page(language, StatusCode::OK, "unsubscribed_title", message)
-        }
-        Err(AppError::Unauthenticated) => web.error(
-            language,
-            StatusCode::NOT_FOUND,
-            "consent_link_gone_title",
-            "consent_link_gone",
-        ),
-        Err(error) => web.failure(language, error),
-    }
+    let done = web.app.unsubscribe(&link).await;
+    link_followed(&web, &headers, done, "unsubscribed").await
 }
 
 /// The link in the double opt-in mail: confirms the member's marketing consent by email.
@@ -54,12 +41,23 @@ async fn confirm_consent(
     headers: axum::http::HeaderMap,
     axum::extract::Path(link): axum::extract::Path<String>,
 ) -> Response {
-    let language = super::i18n::language_of(&headers);
-    match web.app.confirm_consent(&link).await {
+    let done = web.app.confirm_consent(&link).await;
+    link_followed(&web, &headers, done, "consent_confirmed").await
+}
+
+/// The page after following a link from a mail: what it did (the texts `<key>` and
+/// `<key>_title`, naming the business), or that the link is spent or expired.
+async fn link_followed(
+    web: &Web,
+    headers: &axum::http::HeaderMap,
+    done: Result<String, AppError>,
+    key: &str,
+) -> Response {
+    let language = super::i18n::language_of(headers);
+    match done {
         Ok(business) => {
-            let message =
-                text(language, "consent_confirmed", &[("business", &business)]).unwrap_or_default();
-            web.message_page(language, StatusCode::OK, "consent_confirmed_title", message)
+            let message = text(language, key, &[("business", &business)]).unwrap_or_default();
+            web.message_page(language, StatusCode::OK, &format!("{key}_title"), message)
         }
         Err(AppError::Unauthenticated) => web.error(
             language,
