@@ -497,10 +497,9 @@ pub async fn web_sessions_expire_and_staff_emails_are_unique(store: Store) {
     assert!(store.session(session, now()).await.unwrap().is_none());
 }
 
-pub async fn an_erased_member_keeps_the_ledger_and_loses_the_profile(store: Store) {
-    let business = new_business(&store).await;
-    let member = join(&store, business, "anna@example.com").await;
-    let audit = AuditEntry {
+/// The audit entry of erasing `member`.
+fn erasure(business: BusinessId, member: MemberId) -> AuditEntry {
+    AuditEntry {
         business_id: business,
         id: Uuid::new_v4(),
         at: now(),
@@ -508,7 +507,13 @@ pub async fn an_erased_member_keeps_the_ledger_and_loses_the_profile(store: Stor
         action: "erase".into(),
         subject: format!("member:{member}"),
         detail: serde_json::json!({}),
-    };
+    }
+}
+
+pub async fn an_erased_member_keeps_the_ledger_and_loses_the_profile(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let audit = erasure(business, member);
     let new_code = Code::from_entropy(fresh(), 8);
     store
         .erase_member(business, member, new_code.clone(), audit.clone())
@@ -1008,15 +1013,7 @@ pub async fn custom_segment_moves_are_recorded_once_and_profiles_read_what_filte
         .record_custom_moves(business, slug.clone(), moving(true), now())
         .await
         .unwrap();
-    let audit = AuditEntry {
-        business_id: business,
-        id: Uuid::new_v4(),
-        at: now(),
-        actor: "conformance".into(),
-        action: "erase".into(),
-        subject: format!("member:{member}"),
-        detail: serde_json::json!({}),
-    };
+    let audit = erasure(business, member);
     store
         .erase_member(business, member, Code::from_entropy(fresh(), 8), audit)
         .await
