@@ -338,7 +338,7 @@ impl Reason {
 }
 
 /// Fills `{name}` placeholders of `template` with `values`.
-pub fn fill(template: &str, values: &[(&str, String)]) -> String {
+fn fill(template: &str, values: &[(&str, String)]) -> String {
     values
         .iter()
         .fold(template.to_owned(), |text, (name, value)| {
