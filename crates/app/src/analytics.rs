@@ -311,19 +311,7 @@ impl App {
         location: Option<LocationId>,
     ) -> Result<(), AppError> {
         caller.require(Scope::EventsWrite)?;
-        if score > 10 {
-            return Err(AppError::invalid(
-                "score",
-                "the score is a whole number from 0 to 10",
-            ));
-        }
-        const COMMENT_CHARS_MAX: usize = 2_000;
-        if comment.chars().count() > COMMENT_CHARS_MAX {
-            return Err(AppError::invalid(
-                "comment",
-                "a comment has 2000 characters at most",
-            ));
-        }
+        let comment = checked_answer(score, comment)?;
         self.store
             .member(caller.business_id, member_id)
             .await?
@@ -335,15 +323,35 @@ impl App {
             id: fresh::id(),
             member_id,
             score,
-            comment: comment.trim().to_owned(),
+            comment,
             location_id: location,
             answered_at: self.now(),
+            source: "api".into(),
+            publish_consent_at: None,
         };
         Ok(self
             .store
             .record_survey_answer(caller.business_id, answer)
             .await?)
     }
+}
+
+/// Refuses a score outside 0–10 and an overlong comment; the comment trimmed.
+pub(crate) fn checked_answer(score: u8, comment: &str) -> Result<String, AppError> {
+    const COMMENT_CHARS_MAX: usize = 2_000;
+    if score > 10 {
+        return Err(AppError::invalid(
+            "score",
+            "the score is a whole number from 0 to 10",
+        ));
+    }
+    if comment.chars().count() > COMMENT_CHARS_MAX {
+        return Err(AppError::invalid(
+            "comment",
+            "a comment has 2000 characters at most",
+        ));
+    }
+    Ok(comment.trim().to_owned())
 }
 
 /// The stored form of a placement, and the change from `stored` if there is one.

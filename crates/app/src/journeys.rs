@@ -4,7 +4,8 @@
 //! the arms. Guardrails: only members whose marketing consent by email is confirmed, at
 //! most one journey message a week, none in the shop's quiet hours.
 
-use crate::{App, AppError, Caller, Scope};
+use crate::outbox::Carried;
+use crate::{App, AppError, Caller, Mail, Scope};
 use chrono::Duration;
 use stammgast_core::analytics::segments::{Lifecycle, RfmSegment};
 use stammgast_core::automation::experiment::{ArmResult, Uplift, uplift};
@@ -17,17 +18,19 @@ use stammgast_core::member::Channel;
 use stammgast_store::Enrolment;
 use std::collections::HashMap;
 
-/// How a journey did: each arm and the uplift of the message over the holdout.
+/// How a journey did: each arm and the uplift of each message over the holdout.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JourneyReport {
     pub journey: Journey,
     pub message: ArmResult,
     pub holdout: ArmResult,
     pub uplift: Option<Uplift>,
+    /// The second message's arm and uplift, in an A/B test.
+    pub variant_b: Option<(ArmResult, Option<Uplift>)>,
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 8] = [
+pub const TEMPLATES: [&str; 12] = [
     "campaign",
     "win_back",
     "welcome",
@@ -36,6 +39,10 @@ pub const TEMPLATES: [&str; 8] = [
     "vip",
     "points_expiring",
     "every_tenth_visit",
+    "one_stamp_short",
+    "reward_ready",
+    "tier_upgrade",
+    "nps_survey",
 ];
 
 /// A journey from a template, ready to adjust and save.
@@ -157,6 +164,67 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                  thank you for coming back! You have {points} points now.",
             ),
         ),
+        "one_stamp_short" => (
+            "one-stamp-short",
+            "Noch ein Stempel",
+            Trigger::OneStampShort,
+            text(
+                "Nur noch ein Stempel, {first_name}!",
+                "Hallo {first_name},\n\nauf deiner Karte bei {business} fehlt nur noch ein \
+                 Stempel bis {next_reward}. Bis bald!",
+            ),
+            text(
+                "Just one more stamp, {first_name}!",
+                "Hello {first_name},\n\nyour card at {business} is one stamp short of \
+                 {next_reward}. See you soon!",
+            ),
+        ),
+        "reward_ready" => (
+            "reward-ready",
+            "Prämie einlösbar",
+            Trigger::RewardAvailable,
+            text(
+                "{next_reward} wartet auf dich, {first_name}",
+                "Hallo {first_name},\n\nmit deinen {points} Punkten bei {business} kannst du \
+                 jetzt {next_reward} einlösen – sag einfach beim nächsten Besuch an der Kasse \
+                 Bescheid.",
+            ),
+            text(
+                "{next_reward} is waiting for you, {first_name}",
+                "Hello {first_name},\n\nwith your {points} points at {business} you can now \
+                 redeem {next_reward} — just say so at the counter on your next visit.",
+            ),
+        ),
+        "tier_upgrade" => (
+            "tier-upgrade",
+            "Neue Stufe",
+            Trigger::TierUpgrade,
+            text(
+                "Willkommen in der Stufe {tier}, {first_name}!",
+                "Hallo {first_name},\n\ndu hast bei {business} die Stufe {tier} erreicht. \
+                 Danke für deine Treue!",
+            ),
+            text(
+                "Welcome to {tier}, {first_name}!",
+                "Hello {first_name},\n\nyou have reached {tier} at {business}. Thank you for \
+                 coming back so often!",
+            ),
+        ),
+        "nps_survey" => (
+            "nps-survey",
+            "Wie war's?",
+            Trigger::AfterVisit { after_days: 1 },
+            text(
+                "Wie war dein Besuch, {first_name}?",
+                "Hallo {first_name},\n\ndanke für deinen Besuch bei {business}! Sag uns mit \
+                 einem Klick, wie es dir gefallen hat – das hilft uns sehr.",
+            ),
+            text(
+                "How was your visit, {first_name}?",
+                "Hello {first_name},\n\nthank you for visiting {business}! Tell us with one \
+                 click how you liked it — it helps us a lot.",
+            ),
+        ),
         "campaign" => (
             "campaign",
             "Einmalige Aktion",
@@ -178,16 +246,21 @@ pub fn journey_template(name: &str) -> Option<Journey> {
         ),
         _ => return None,
     };
+    let survey = name == "nps_survey";
     Some(Journey {
         slug: Slug::parse(slug).ok()?,
         name: title.into(),
         trigger,
         message: MessageTemplate { de, en },
-        holdout_percent: 10,
+        // A survey measures opinions, not returns: nobody is held out of it.
+        holdout_percent: if survey { 0 } else { 10 },
         measure_days: 30,
         active: true,
         grant_points: 0,
         add_tag: None,
+        issue_coupon: None,
+        survey,
+        variant_b: None,
     })
 }
 
@@ -198,6 +271,19 @@ impl App {
         journey
             .check()
             .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+        if let Some(reward) = &journey.issue_coupon {
+            let program = self
+                .store
+                .program(caller.business_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if program.reward(reward).is_none() {
+                return Err(AppError::invalid(
+                    "issue_coupon",
+                    format!("\"{reward}\" is not a reward of the program"),
+                ));
+            }
+        }
         if let Trigger::EnteredSegment { segment } | Trigger::Campaign { segment, .. } =
             &journey.trigger
         {
@@ -254,11 +340,16 @@ impl App {
                 .unwrap_or_default()
         };
         let (message, holdout) = (arm(Arm::Message), arm(Arm::Holdout));
+        let variant_b = journey.variant_b.as_ref().map(|_| {
+            let b = arm(Arm::VariantB);
+            (b, uplift(b, holdout))
+        });
         Ok(JourneyReport {
             journey,
             message,
             holdout,
             uplift: uplift(message, holdout),
+            variant_b,
         })
     }
 
@@ -292,8 +383,8 @@ impl App {
                     continue;
                 }
                 let member_id = profile.aggregate.member_id;
-                let arm = Arm::of(&journey.slug, member_id, journey.holdout_percent);
-                if arm == Arm::Message {
+                let arm = journey.arm_of(member_id);
+                if arm.is_sent() {
                     let since = now - Duration::days(FREQUENCY_CAP_DAYS);
                     let recent = self
                         .store
@@ -309,7 +400,7 @@ impl App {
                     occasion,
                     arm,
                     at: now,
-                    send_from: (arm == Arm::Message).then(|| after_quiet_hours(now, zone)),
+                    send_from: arm.is_sent().then(|| after_quiet_hours(now, zone)),
                     grant_points: journey.grant_points,
                     add_tag: journey.add_tag.clone(),
                 };
@@ -396,8 +487,37 @@ impl App {
         self.preview_of(caller.business_id, &found).await
     }
 
-    /// Sends the journey's message, marked as a test, to the staff member asking, filled
-    /// with the first member it would write to (or sample values).
+    /// The journey's message (or variant B's) as the first member it would write to gets
+    /// it (a sample member when there is none), in `language`: the live preview.
+    pub async fn journey_preview(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        arm: Arm,
+        language: &str,
+    ) -> Result<Mail, AppError> {
+        let business = caller.business_id;
+        let journey = self.journey(business, slug).await?;
+        let template = journey.message_of(arm).ok_or(AppError::NotFound)?;
+        let audience = self.journey_audience(caller, slug).await?;
+        let sample = match audience.sample.first() {
+            Some((member, _)) => self.store.member(business, *member).await?,
+            None => None,
+        };
+        let values = self.message_values(business, sample.as_ref()).await?;
+        let carried = Carried {
+            coupon: journey.issue_coupon.as_ref().map(|_| "TEST2026".to_owned()),
+            survey_url: journey
+                .survey
+                .then(|| format!("{}/survey/preview", self.public_url)),
+            unsubscribe_url: format!("{}/unsubscribe/preview", self.public_url),
+        };
+        self.compose(business, template, language, values, carried)
+            .await
+    }
+
+    /// Sends the journey's message (each variant), marked as a test, to the staff member
+    /// asking, as the live preview fills it.
     pub async fn send_journey_test(
         &self,
         session: &crate::StaffSession,
@@ -412,35 +532,23 @@ impl App {
             .staff(business, session.staff_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let audience = self.journey_audience(&session.caller, slug).await?;
-        let sample = match audience.sample.first() {
-            Some((member, _)) => self.store.member(business, *member).await?,
-            None => None,
-        };
-        let (first_name, points, tier) = match &sample {
-            Some(member) => (
-                member.first_name.clone(),
-                member.state.points.available(),
-                member.state.tier.as_ref().map(ToString::to_string),
-            ),
-            None => ("Anna".to_owned(), 120, None),
-        };
-        let unsubscribe_url = format!("{}/unsubscribe/test", self.public_url);
-        let mut mail = self
-            .journey_message(
-                business,
-                &journey,
-                language,
-                (&first_name, points, tier),
-                unsubscribe_url,
-            )
-            .await?;
-        mail.to = staff.email.clone();
-        mail.subject = format!("[Test] {}", mail.subject);
-        self.mailer
-            .send(mail)
-            .await
-            .map_err(|error| AppError::Mail(error.to_string()))?;
+        for arm in Arm::ALL
+            .into_iter()
+            .filter(|arm| journey.message_of(*arm).is_some())
+        {
+            let mut mail = self
+                .journey_preview(&session.caller, slug, arm, language)
+                .await?;
+            mail.to = staff.email.clone();
+            mail.subject = match arm {
+                Arm::VariantB => format!("[Test B] {}", mail.subject),
+                _ => format!("[Test] {}", mail.subject),
+            };
+            self.mailer
+                .send(mail)
+                .await
+                .map_err(|error| AppError::Mail(error.to_string()))?;
+        }
         Ok(staff.email)
     }
 
@@ -469,9 +577,7 @@ impl App {
         business: BusinessId,
         journeys: &[Journey],
     ) -> Result<HashMap<MemberId, Vec<SegmentEntry>>, AppError> {
-        let needed = journeys
-            .iter()
-            .any(|j| matches!(j.trigger, Trigger::EnteredSegment { .. }));
+        let needed = journeys.iter().any(|j| j.trigger.reads_entries());
         if !needed {
             return Ok(HashMap::new());
         }

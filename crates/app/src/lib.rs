@@ -31,6 +31,7 @@ mod sessions;
 pub mod setup;
 mod shop;
 mod staff;
+mod surveys;
 mod tokens;
 
 pub use analytics::{MonthFacts, Report, ReportQuery};
@@ -54,6 +55,7 @@ pub use staff::TeamMember;
 pub use stammgast_store::{
     Decision, LegalTexts, LocationRecord, MemberFilter, MemberRecord, Page, Store, StoreError,
 };
+pub use surveys::{Survey, SurveyAnswer};
 
 use chrono::{DateTime, Utc};
 use stammgast_core::batch::{Command, IdempotencyKey, Outcome, Request};

@@ -6,13 +6,15 @@
 
 use crate::{App, AppError, Mail, MailError};
 use chrono::Duration;
-use stammgast_core::automation::journey::Journey;
-use stammgast_core::automation::message::Footer;
-use stammgast_core::batch::{Command, IdempotencyKey};
-use stammgast_core::ids::{BusinessId, MemberId};
+use stammgast_core::automation::journey::{Arm, Journey};
+use stammgast_core::automation::message::{Attachments, Footer, MessageTemplate};
+use stammgast_core::batch::{Command, IdempotencyKey, Outcome};
+use stammgast_core::engine::MemberState;
+use stammgast_core::ids::{BusinessId, MemberId, Slug};
 use stammgast_core::ledger::Unit;
 use stammgast_core::member::{Channel, ConsentPurpose};
 use stammgast_core::outbox::{MessageKind, retry_at};
+use stammgast_core::program::progress::progress;
 use stammgast_store::{MemberRecord, OutboxMessage, SessionKind, Settled};
 
 /// What one delivery run did.
@@ -192,8 +194,9 @@ impl App {
         }
     }
 
-    /// A journey's message to a member who still consents, with the unsubscribe link and
-    /// the imprint; or why it is not sent (no confirmed consent, the journey paused).
+    /// A journey's message to a member who still consents, in the arm's variant, with the
+    /// coupon it gives, the survey it asks, the unsubscribe link and the imprint; or why
+    /// it is not sent (no confirmed consent, the journey paused, the coupon refused).
     async fn journey_mail(
         &self,
         business: BusinessId,
@@ -204,65 +207,176 @@ impl App {
         if !self.consents_to_email(business, member.id).await? {
             return Ok(Err("the member has no confirmed consent to email".into()));
         }
-        let slug = serde_json::from_str::<serde_json::Value>(&message.payload)
-            .ok()
-            .and_then(|payload| payload["journey"].as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let payload: serde_json::Value = serde_json::from_str(&message.payload).unwrap_or_default();
+        let slug = payload["journey"].as_str().unwrap_or_default();
+        let arm = payload["arm"]
+            .as_str()
+            .and_then(Arm::parse)
+            .unwrap_or(Arm::Message);
         let journey = self
             .business_journeys(business)
             .await?
             .into_iter()
             .find(|j| j.slug.as_str() == slug && j.active);
-        let Some(journey) = journey else {
+        let Some((journey, template)) =
+            journey.as_ref().and_then(|j| Some((j, j.message_of(arm)?)))
+        else {
             return Ok(Err("the journey is paused or gone".into()));
+        };
+        let coupon = match &journey.issue_coupon {
+            Some(reward) => match self.gift_coupon(business, message, journey, reward).await? {
+                Ok(code) => Some(code),
+                Err(reason) => return Ok(Err(reason)),
+            },
+            None => None,
+        };
+        let survey_url = match journey.survey {
+            true => Some(
+                self.survey_link(business, member.id, message.id, journey)
+                    .await?,
+            ),
+            false => None,
         };
         let unsubscribe_url = self
             .mailed_link(business, member.id, SessionKind::Unsubscribe)
             .await?;
-        let figures = (
-            member.first_name.as_str(),
-            member.state.points.available(),
-            member.state.tier.as_ref().map(ToString::to_string),
-        );
+        let carried = Carried {
+            coupon,
+            survey_url,
+            unsubscribe_url,
+        };
+        let values = self.message_values(business, Some(member)).await?;
         let mail = self
-            .journey_message(
-                business,
-                &journey,
-                &member.language,
-                figures,
-                unsubscribe_url,
-            )
+            .compose(business, template, &member.language, values, carried)
             .await?;
         Ok(Ok(Mail { to: email, ..mail }))
     }
 
-    /// A journey's message in `language` with a member's first name, points and tier, the
-    /// unsubscribe link and the imprint (the recipient left empty).
-    pub(crate) async fn journey_message(
+    /// Gives the journey's reward as a coupon through the ledger; the message's id is the
+    /// idempotency key, so a retry of the mail shows the same coupon. Its code, or why
+    /// there is none.
+    async fn gift_coupon(
         &self,
         business: BusinessId,
+        message: &OutboxMessage,
         journey: &Journey,
+        reward: &Slug,
+    ) -> Result<Result<String, String>, AppError> {
+        let key = format!("outbox:{}:coupon", message.id);
+        let request = self.request_as(
+            business,
+            format!("journey:{}", journey.slug),
+            Some(IdempotencyKey {
+                key: key.clone(),
+                fingerprint: key,
+            }),
+            Command::Gift {
+                member_id: message.member_id,
+                reward_id: reward.clone(),
+            },
+        );
+        Ok(match self.store.submit(vec![request]).await?.pop() {
+            Some(Ok(Outcome::Coupon(coupon))) => Ok(coupon.code.to_string()),
+            Some(Err(refused)) => Err(format!("the coupon could not be given: {refused}")),
+            other => Err(format!("the store answered {other:?} to a coupon")),
+        })
+    }
+
+    /// What a message says of its member, as its variables name it; without a member,
+    /// of a sample one (for a test mail to staff).
+    pub(crate) async fn message_values(
+        &self,
+        business: BusinessId,
+        member: Option<&MemberRecord>,
+    ) -> Result<Vec<(&'static str, String)>, AppError> {
+        let program = self
+            .store
+            .program(business)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let sample = MemberState::new(MemberId::from_uuid(uuid::Uuid::nil()));
+        let state = member.map_or(&sample, |m| &m.state);
+        let progress = progress(&program, state, self.now());
+        let last_product = match member {
+            Some(member) => self.last_product(business, member.id).await?,
+            None => Some("Cappuccino".to_owned()),
+        };
+        let dash = || "–".to_owned();
+        Ok(vec![
+            (
+                "first_name",
+                member.map_or("Anna", |m| &m.first_name).to_owned(),
+            ),
+            (
+                "points",
+                member.map_or(120, |_| state.points.available()).to_string(),
+            ),
+            (
+                "stamps_left",
+                progress.stamps_left().map_or_else(dash, |n| n.to_string()),
+            ),
+            (
+                "next_reward",
+                progress.next_reward().map_or_else(dash, |r| r.name.clone()),
+            ),
+            ("last_product", last_product.unwrap_or_else(dash)),
+            (
+                "tier",
+                progress.tier.map_or_else(dash, |level| level.name.clone()),
+            ),
+        ])
+    }
+
+    /// What the member bought last, as its product (or category) names it.
+    async fn last_product(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+    ) -> Result<Option<String>, AppError> {
+        const LOOK_BACK: usize = 10;
+        let recent = self
+            .store
+            .member_events(business, member, None, LOOK_BACK)
+            .await?;
+        Ok(recent
+            .items
+            .iter()
+            .filter(|record| record.voided_at.is_none())
+            .flat_map(|record| record.event.kind.items())
+            .find_map(|item| item.sku.clone().or_else(|| item.category.clone()))
+            .map(|name| product_name(&name)))
+    }
+
+    /// A journey's message in `language` with `values`, what it carries and the imprint
+    /// (the recipient left empty).
+    pub(crate) async fn compose(
+        &self,
+        business: BusinessId,
+        template: &MessageTemplate,
         language: &str,
-        (first_name, points, tier): (&str, i64, Option<String>),
-        unsubscribe_url: String,
+        mut values: Vec<(&'static str, String)>,
+        carried: Carried,
     ) -> Result<Mail, AppError> {
         let business_name = self.business_name(business).await?;
         let imprint = self.shop_settings(business).await?.legal.imprint;
         let footer = Footer {
-            unsubscribe_url,
+            unsubscribe_url: carried.unsubscribe_url,
             imprint: if imprint.trim().is_empty() {
                 business_name.clone()
             } else {
                 imprint
             },
         };
-        let values = [
-            ("first_name", first_name.to_owned()),
-            ("points", points.to_string()),
-            ("tier", tier.unwrap_or_else(|| "–".to_owned())),
-            ("business", business_name),
-        ];
-        let rendered = journey.message.render(language, &values, &footer);
+        values.push(("business", business_name));
+        let attachments = Attachments {
+            coupon: carried.coupon.map(|code| {
+                let qr = format!("{}/coupon-qr/{code}", self.public_url);
+                values.push(("coupon_code", code.clone()));
+                (code, qr)
+            }),
+            survey_url: carried.survey_url,
+        };
+        let rendered = template.render(language, &values, &attachments, &footer);
         Ok(Mail {
             to: String::new(),
             subject: rendered.subject,
@@ -364,6 +478,23 @@ impl App {
             .await?;
         self.business_name(record.business_id).await
     }
+}
+
+/// What a journey's mail carries besides its text: the coupon's code, the survey's link
+/// and the unsubscribe link.
+pub(crate) struct Carried {
+    pub coupon: Option<String>,
+    pub survey_url: Option<String>,
+    pub unsubscribe_url: String,
+}
+
+/// A product's code as a mail names it: `apple-pie` is "Apple pie".
+fn product_name(code: &str) -> String {
+    let spaced = code.replace(['-', '_'], " ");
+    let mut letters = spaced.chars();
+    letters.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(letters).collect()
+    })
 }
 
 /// The confirmation mail's subject and text in the member's language.

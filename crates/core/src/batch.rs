@@ -58,6 +58,11 @@ pub enum Command {
         delta: i64,
         reason: String,
     },
+    /// A reward's coupon given for nothing: a journey's present.
+    Gift {
+        member_id: MemberId,
+        reward_id: Slug,
+    },
     Expire {
         member_id: MemberId,
     },
@@ -203,6 +208,10 @@ impl Snapshot {
             }
             Command::Record { event } => member(event.member_id, false, &[]),
             Command::Redeem {
+                member_id,
+                reward_id,
+            }
+            | Command::Gift {
                 member_id,
                 reward_id,
             } => {
@@ -537,6 +546,20 @@ fn run_command(
                 .member_reward_usage
                 .entry((business, (*member_id, reward_id.clone())))
                 .or_default() += 1;
+            (Outcome::Coupon(outcome), state)
+        }
+        Command::Gift {
+            member_id,
+            reward_id,
+        } => {
+            let mut state = draft.member(*member_id)?;
+            let stock_used = draft
+                .snapshot
+                .reward_usage
+                .entry((business, reward_id.clone()))
+                .or_default();
+            let outcome = engine::gift_reward(&mut ctx, &mut state, reward_id, *stock_used)?;
+            *stock_used += 1;
             (Outcome::Coupon(outcome), state)
         }
         Command::UseCoupon { code } | Command::CancelCoupon { code } => {

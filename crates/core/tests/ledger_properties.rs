@@ -276,6 +276,10 @@ enum Step {
         member: usize,
         reward: usize,
     },
+    Gift {
+        member: usize,
+        reward: usize,
+    },
     UseCoupon {
         coupon: usize,
     },
@@ -307,6 +311,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Join),
         5 => (0..8usize, 0..8_000i64, 0..4u32).prop_map(|(member, cents, coffees)| Step::Purchase { member, cents, coffees }),
         2 => (0..8usize, 0..2usize).prop_map(|(member, reward)| Step::Redeem { member, reward }),
+        1 => (0..8usize, 0..2usize).prop_map(|(member, reward)| Step::Gift { member, reward }),
         2 => (0..20usize).prop_map(|coupon| Step::UseCoupon { coupon }),
         1 => (0..20usize).prop_map(|coupon| Step::CancelCoupon { coupon }),
         1 => (0..8usize, -60..60i64).prop_map(|(member, delta)| Step::Adjust { member, delta }),
@@ -405,6 +410,10 @@ impl World {
                 Command::Record { event }
             }
             Step::Redeem { member, reward } => Command::Redeem {
+                member_id: Self::pick(&self.members, *member)?,
+                reward_id: Slug::parse(["cake", "mug"][*reward]).ok()?,
+            },
+            Step::Gift { member, reward } => Command::Gift {
                 member_id: Self::pick(&self.members, *member)?,
                 reward_id: Slug::parse(["cake", "mug"][*reward]).ok()?,
             },

@@ -24,11 +24,27 @@ pub struct NewSurveyAnswer {
     pub comment: String,
     pub location_id: Option<LocationId>,
     pub answered_at: DateTime<Utc>,
+    /// Where it was given: `api`, or `journey:<slug>` for a mailed survey.
+    pub source: String,
+    /// When the member allowed the comment to be published, if they did.
+    pub publish_consent_at: Option<DateTime<Utc>>,
+}
+
+/// An answer with a comment, as the back office lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurveyComment {
+    pub member_id: MemberId,
+    pub first_name: String,
+    pub score: u8,
+    pub comment: String,
+    pub answered_at: DateTime<Utc>,
+    pub publish_consent_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
     /// Stores a survey answer of a member of `business` (the caller has checked that the
-    /// member is one).
+    /// member is one); an answer with the same id (the same mailed survey answered again)
+    /// is replaced.
     pub async fn record_survey_answer(
         &self,
         business: BusinessId,
@@ -36,8 +52,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.with_connection(move |connection| {
             connection.execute(
-                "INSERT INTO survey_answers (business_id, id, member_id, score, comment, location_id, answered_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO survey_answers (business_id, id, member_id, score, comment, location_id, answered_at, source, publish_consent_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (business_id, id) DO UPDATE \
+                 SET score = excluded.score, comment = excluded.comment, answered_at = excluded.answered_at, \
+                 publish_consent_at = excluded.publish_consent_at",
                 &[
                     text(business),
                     text(answer.id),
@@ -46,9 +64,42 @@ impl Store {
                     answer.comment.into(),
                     answer.location_id.map(text).into(),
                     answer.answered_at.into(),
+                    answer.source.into(),
+                    answer.publish_consent_at.into(),
                 ],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    /// The latest answers that carry a comment, newest first, at most `limit`.
+    pub async fn survey_comments(
+        &self,
+        business: BusinessId,
+        limit: usize,
+    ) -> Result<Vec<SurveyComment>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT a.member_id, m.first_name, a.score, a.comment, a.answered_at, a.publish_consent_at \
+                 FROM survey_answers a JOIN members m ON m.business_id = a.business_id AND m.id = a.member_id \
+                 WHERE a.business_id = $1 AND a.comment <> '' ORDER BY a.answered_at DESC LIMIT $2",
+                &[text(business), i64::try_from(limit).unwrap_or(i64::MAX).into()],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(SurveyComment {
+                        member_id: columns.parsed(0, MemberId::parse)?,
+                        first_name: columns.text(1)?.to_owned(),
+                        score: u8::try_from(columns.int(2)?)
+                            .map_err(|_| StoreError::Corrupt("a survey score out of range".into()))?,
+                        comment: columns.text(3)?.to_owned(),
+                        answered_at: columns.time(4)?,
+                        publish_consent_at: columns.opt_time(5)?,
+                    })
+                })
+                .collect()
         })
         .await
     }

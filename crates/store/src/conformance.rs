@@ -623,8 +623,29 @@ pub async fn analytics_reads_a_businesss_history_and_only_its_own(store: Store) 
         comment: "Bester Kaffee".into(),
         location_id: None,
         answered_at: now(),
+        source: "journey:nps".into(),
+        publish_consent_at: None,
     };
-    store.record_survey_answer(business, answer).await.unwrap();
+    store
+        .record_survey_answer(business, answer.clone())
+        .await
+        .unwrap();
+    let answered_again = crate::NewSurveyAnswer {
+        score: 10,
+        publish_consent_at: Some(now()),
+        ..answer
+    };
+    store
+        .record_survey_answer(business, answered_again)
+        .await
+        .unwrap();
+    let comments = store.survey_comments(business, 10).await.unwrap();
+    assert_eq!(comments.len(), 1, "the same survey answered again replaces");
+    assert_eq!(
+        (comments[0].score, comments[0].first_name.as_str()),
+        (10, "Anna")
+    );
+    assert_eq!(comments[0].publish_consent_at, Some(now()));
 
     let history = store.analytics_history(business).await.unwrap();
     assert_eq!(

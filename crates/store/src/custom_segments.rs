@@ -287,8 +287,15 @@ impl Store {
                 write_transitions(
                     connection,
                     business,
-                    done.map(|m| (m.transition_id, m.member_id, segment.as_str(), m.entered)),
-                    at,
+                    done.map(|m| {
+                        (
+                            m.transition_id,
+                            m.member_id,
+                            segment.as_str(),
+                            m.entered,
+                            at,
+                        )
+                    }),
                 )
             })
         })

@@ -87,6 +87,7 @@ impl Store {
                     let occasion = format!("{}:{}", enrolment.journey, enrolment.occasion);
                     let payload = serde_json::json!({
                         "journey": enrolment.journey.as_str(),
+                        "arm": enrolment.arm.as_str(),
                         "points": enrolment.grant_points,
                     })
                     .to_string();

@@ -29,7 +29,7 @@ mod shop_settings;
 pub mod sql;
 mod writer;
 
-pub use analytics::NewSurveyAnswer;
+pub use analytics::{NewSurveyAnswer, SurveyComment};
 pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
 pub use journeys::Enrolment;
 pub use outbox::{OutboxMessage, Settled};

@@ -112,6 +112,8 @@ pub enum SessionKind {
     ConsentConfirmation,
     /// The unsubscribe link in a marketing mail.
     Unsubscribe,
+    /// The link to a survey sent by a journey (its subject: member and message).
+    Survey,
 }
 
 impl SessionKind {
@@ -122,6 +124,7 @@ impl SessionKind {
             Self::MemberLink => "member_link",
             Self::ConsentConfirmation => "consent_confirmation",
             Self::Unsubscribe => "unsubscribe",
+            Self::Survey => "survey",
         }
     }
 
@@ -132,6 +135,7 @@ impl SessionKind {
             "member_link" => Some(Self::MemberLink),
             "consent_confirmation" => Some(Self::ConsentConfirmation),
             "unsubscribe" => Some(Self::Unsubscribe),
+            "survey" => Some(Self::Survey),
             _ => None,
         }
     }

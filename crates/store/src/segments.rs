@@ -294,24 +294,22 @@ fn write_moves(
     at: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let moves = changes.iter().flat_map(|change| {
-        change
-            .moves
-            .iter()
-            .map(|(id, segment, entered)| (*id, change.member_id, segment.as_str(), *entered))
+        change.moves.iter().map(move |(id, segment, entered)| {
+            (*id, change.member_id, segment.as_str(), *entered, at)
+        })
     });
-    write_transitions(connection, business, moves, at)
+    write_transitions(connection, business, moves)
 }
 
-/// Records entries into and exits from segments: (transition id, member, segment,
-/// entered). Returns how many.
+/// Records entries into and exits from segments, and milestones (entries that have no
+/// exit): (transition id, member, segment, entered, when). Returns how many.
 pub(crate) fn write_transitions<'a>(
     connection: &mut dyn Connection,
     business: BusinessId,
-    moves: impl Iterator<Item = (uuid::Uuid, MemberId, &'a str, bool)>,
-    at: DateTime<Utc>,
+    moves: impl Iterator<Item = (uuid::Uuid, MemberId, &'a str, bool, DateTime<Utc>)>,
 ) -> Result<usize, StoreError> {
     let rows: Vec<crate::sql::Row> = moves
-        .map(|(id, member, segment, entered)| {
+        .map(|(id, member, segment, entered, at)| {
             vec![
                 text(business),
                 text(id),

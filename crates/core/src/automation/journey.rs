@@ -6,6 +6,7 @@
 use super::message::MessageTemplate;
 use crate::analytics::filter::MemberProfile;
 use crate::ids::{MemberId, Slug};
+use crate::program::progress::MILESTONE_DAYS;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,17 @@ pub struct Journey {
     /// A tag put on each member the message goes to.
     #[serde(default)]
     pub add_tag: Option<Slug>,
+    /// A reward given free with the message: each member it goes to gets a coupon, shown
+    /// in the mail with its QR code (and as `{coupon_code}` in the text).
+    #[serde(default)]
+    pub issue_coupon: Option<Slug>,
+    /// Whether the message asks for a rating from 0 to 10 (the NPS survey), answered on a
+    /// page of its own.
+    #[serde(default)]
+    pub survey: bool,
+    /// A second message (A/B): the members not held out get one or the other, half each.
+    #[serde(default)]
+    pub variant_b: Option<MessageTemplate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +60,14 @@ pub enum Trigger {
     PointsExpiring { within_days: u32 },
     /// Every `every`th visit (the 10th, 20th, … for 10), right after it.
     EveryNthVisit { every: u32 },
+    /// Reached a tier above the first.
+    TierUpgrade,
+    /// Their points now cover a reward.
+    RewardAvailable,
+    /// One stamp short of a full stamp card.
+    OneStampShort,
+    /// `after_days` after a visit, once a calendar quarter at most: when to ask how it was.
+    AfterVisit { after_days: u32 },
     /// Once, at `send_at`, to the members in `segment` then: a one-off campaign.
     Campaign {
         segment: String,
@@ -63,8 +83,7 @@ pub type SegmentEntry = (String, DateTime<Utc>);
 pub const CATCH_UP_DAYS: i64 = 14;
 
 impl Trigger {
-    /// The trigger's kind, as pages name it: `no_visit`, `joined`, `entered_segment`,
-    /// `birthday`, `second_visit`, `points_expiring`.
+    /// The trigger's kind, as pages and forms name it.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::NoVisitFor { .. } => "no_visit",
@@ -75,6 +94,10 @@ impl Trigger {
             Self::PointsExpiring { .. } => "points_expiring",
             Self::Campaign { .. } => "campaign",
             Self::EveryNthVisit { .. } => "every_nth_visit",
+            Self::TierUpgrade => "tier_upgrade",
+            Self::RewardAvailable => "reward_available",
+            Self::OneStampShort => "one_stamp_short",
+            Self::AfterVisit { .. } => "after_visit",
         }
     }
 
@@ -82,11 +105,15 @@ impl Trigger {
     pub fn days(&self) -> Option<u32> {
         match self {
             Self::NoVisitFor { days } | Self::NoSecondVisit { days } => Some(*days),
-            Self::Joined { after_days } => Some(*after_days),
+            Self::Joined { after_days } | Self::AfterVisit { after_days } => Some(*after_days),
             Self::Birthday { days_before } => Some(*days_before),
             Self::PointsExpiring { within_days } => Some(*within_days),
             Self::EveryNthVisit { every } => Some(*every),
-            Self::EnteredSegment { .. } | Self::Campaign { .. } => None,
+            Self::EnteredSegment { .. }
+            | Self::Campaign { .. }
+            | Self::TierUpgrade
+            | Self::RewardAvailable
+            | Self::OneStampShort => None,
         }
     }
 
@@ -99,13 +126,30 @@ impl Trigger {
             Self::Birthday { .. } => Self::Birthday { days_before: days },
             Self::PointsExpiring { .. } => Self::PointsExpiring { within_days: days },
             Self::EveryNthVisit { .. } => Self::EveryNthVisit { every: days },
-            other @ (Self::EnteredSegment { .. } | Self::Campaign { .. }) => other.clone(),
+            Self::AfterVisit { .. } => Self::AfterVisit { after_days: days },
+            other @ (Self::EnteredSegment { .. }
+            | Self::Campaign { .. }
+            | Self::TierUpgrade
+            | Self::RewardAvailable
+            | Self::OneStampShort) => other.clone(),
         }
+    }
+
+    /// Whether the trigger reads the member's recent entries into segments and milestones.
+    pub fn reads_entries(&self) -> bool {
+        matches!(
+            self,
+            Self::EnteredSegment { .. }
+                | Self::TierUpgrade
+                | Self::RewardAvailable
+                | Self::OneStampShort
+        )
     }
 
     /// The member's occasion for this trigger at `now`, if it fires: `joined`,
     /// `quiet-since:<last visit>` (a later lapse after a new visit is a new occasion), or
-    /// `entered:<segment>:<when>`; `entries` are the member's recent segment entries.
+    /// `entered:<segment>:<when>`; `entries` are the member's recent entries into segments
+    /// and milestones (`tier:…`, `reward-ready:…`, `stamp-short:…`).
     pub fn occasion(
         &self,
         member: &MemberProfile,
@@ -142,6 +186,19 @@ impl Trigger {
                 })?;
                 ((last, format!("visit:{visits}")), Duration::days(2))
             }
+            Self::TierUpgrade => milestone(entries, "tier:", now)?,
+            Self::RewardAvailable => milestone(entries, "reward-ready:", now)?,
+            Self::OneStampShort => milestone(entries, "stamp-short:", now)?,
+            Self::AfterVisit { after_days } => {
+                use chrono::Datelike;
+                let last = aggregate.last_visit_at?;
+                let quarter = format!("{}-Q{}", last.year(), last.month0() / 3 + 1);
+                let moment = last + Duration::days(i64::from(*after_days));
+                (
+                    (moment, format!("after-visit:{quarter}")),
+                    Duration::days(2),
+                )
+            }
             Self::Campaign { segment, send_at } => {
                 let in_it = member.segments.contains(segment);
                 let occasion = format!("campaign:{}", send_at.timestamp_millis());
@@ -173,20 +230,45 @@ impl Trigger {
                 )
             }
             Self::EnteredSegment { segment } => {
-                let at = entries
-                    .iter()
-                    .filter(|(entered, at)| entered == segment && *at <= now)
-                    .map(|(_, at)| *at)
-                    .max()?;
+                let (_, at) = latest_entry(entries, now, |entered| entered == segment)?;
                 (at, format!("entered:{segment}:{}", at.timestamp_millis()))
             }
             Self::Birthday { .. }
             | Self::NoSecondVisit { .. }
             | Self::PointsExpiring { .. }
             | Self::EveryNthVisit { .. }
-            | Self::Campaign { .. } => return None,
+            | Self::Campaign { .. }
+            | Self::TierUpgrade
+            | Self::RewardAvailable
+            | Self::OneStampShort
+            | Self::AfterVisit { .. } => return None,
         })
     }
+}
+
+/// The latest entry at or before `now` whose name passes `wanted`.
+fn latest_entry(
+    entries: &[SegmentEntry],
+    now: DateTime<Utc>,
+    wanted: impl Fn(&str) -> bool,
+) -> Option<(&str, DateTime<Utc>)> {
+    entries
+        .iter()
+        .filter(|(name, at)| wanted(name) && *at <= now)
+        .max_by_key(|(_, at)| *at)
+        .map(|(name, at)| (name.as_str(), *at))
+}
+
+/// The latest milestone of a kind (`tier:`, …) as a moment with its occasion (the
+/// milestone and its time), and how long after it the trigger still fires.
+fn milestone(
+    entries: &[SegmentEntry],
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Option<((DateTime<Utc>, String), Duration)> {
+    let (name, at) = latest_entry(entries, now, |name| name.starts_with(kind))?;
+    let occasion = format!("{name}:{}", at.timestamp_millis());
+    Some(((at, occasion), Duration::days(MILESTONE_DAYS)))
 }
 
 /// The first birthday on or after `from`, with its year (29 February is the 28th in other
@@ -236,27 +318,36 @@ pub fn after_quiet_hours(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Ut
 pub enum Arm {
     /// Gets the message.
     Message,
+    /// Gets the second message of an A/B test.
+    VariantB,
     /// Held out: gets nothing, and is the comparison.
     Holdout,
 }
 
 impl Arm {
+    pub const ALL: [Self; 3] = [Self::Message, Self::VariantB, Self::Holdout];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Message => "message",
+            Self::VariantB => "variant_b",
             Self::Holdout => "holdout",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Message, Self::Holdout]
-            .into_iter()
-            .find(|arm| arm.as_str() == text)
+        Self::ALL.into_iter().find(|arm| arm.as_str() == text)
+    }
+
+    /// Whether the arm gets a message.
+    pub fn is_sent(self) -> bool {
+        self != Self::Holdout
     }
 
     /// A member's arm in a journey: the same on every server and every evaluation, and
-    /// independent between journeys.
-    pub fn of(journey: &Slug, member: MemberId, holdout_percent: u8) -> Self {
+    /// independent between journeys. With `ab`, the members not held out are split in
+    /// halves between the message and variant B.
+    pub fn of(journey: &Slug, member: MemberId, holdout_percent: u8, ab: bool) -> Self {
         let hash = format!("{journey}/{member}")
             .bytes()
             .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
@@ -264,6 +355,8 @@ impl Arm {
             });
         if hash % 100 < u64::from(holdout_percent) {
             Self::Holdout
+        } else if ab && (hash / 100) % 2 == 1 {
+            Self::VariantB
         } else {
             Self::Message
         }
@@ -271,22 +364,39 @@ impl Arm {
 }
 
 impl Journey {
+    /// A member's arm in this journey.
+    pub fn arm_of(&self, member: MemberId) -> Arm {
+        Arm::of(
+            &self.slug,
+            member,
+            self.holdout_percent,
+            self.variant_b.is_some(),
+        )
+    }
+
+    /// The message an arm gets (none for the holdout).
+    pub fn message_of(&self, arm: Arm) -> Option<&MessageTemplate> {
+        match arm {
+            Arm::Message => Some(&self.message),
+            Arm::VariantB => self.variant_b.as_ref(),
+            Arm::Holdout => None,
+        }
+    }
+
     /// Refuses a journey that cannot work: the field to fix and why.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let refuse = |field: &str, reason: &str| Err((field.to_owned(), reason.to_owned()));
         if self.name.trim().is_empty() || self.name.chars().count() > 80 {
-            return Err((
-                "name",
-                "a journey needs a name of 1 to 80 characters".into(),
-            ));
+            return refuse("name", "a journey needs a name of 1 to 80 characters");
         }
         if self.holdout_percent > 50 {
-            return Err(("holdout_percent", "hold out 50 % at most".into()));
+            return refuse("holdout_percent", "hold out 50 % at most");
         }
         if self.grant_points > 10_000 {
-            return Err(("grant_points", "10,000 points at most".into()));
+            return refuse("grant_points", "10,000 points at most");
         }
         if !(1..=365).contains(&self.measure_days) {
-            return Err(("measure_days", "measure over 1 to 365 days".into()));
+            return refuse("measure_days", "measure over 1 to 365 days");
         }
         let days = self.trigger.days().unwrap_or(0);
         let allowed = match self.trigger {
@@ -296,15 +406,34 @@ impl Journey {
             Trigger::NoSecondVisit { .. } => 1..=365,
             Trigger::PointsExpiring { .. } => 1..=90,
             Trigger::EveryNthVisit { .. } => 2..=1_000,
-            Trigger::EnteredSegment { .. } | Trigger::Campaign { .. } => 0..=0,
+            Trigger::AfterVisit { .. } => 0..=30,
+            Trigger::EnteredSegment { .. }
+            | Trigger::Campaign { .. }
+            | Trigger::TierUpgrade
+            | Trigger::RewardAvailable
+            | Trigger::OneStampShort => 0..=0,
         };
         if !allowed.contains(&days) {
-            return Err((
-                "trigger.days",
-                format!("{} to {} days", allowed.start(), allowed.end()),
-            ));
+            let reason = format!("{} to {} days", allowed.start(), allowed.end());
+            return refuse("trigger.days", &reason);
         }
-        self.message.check()
+        let messages = [
+            ("message", Some(&self.message)),
+            ("variant_b", self.variant_b.as_ref()),
+        ];
+        for (name, message) in messages {
+            let Some(message) = message else { continue };
+            message.check(name)?;
+            if self.issue_coupon.is_none()
+                && let Some(field) = message.field_using(name, "coupon_code")
+            {
+                return refuse(
+                    &field,
+                    "{coupon_code} needs a coupon: choose the reward the message gives",
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -531,14 +660,105 @@ mod tests {
         let journey = Slug::parse("win-back").unwrap();
         let held = (0..10_000u128)
             .filter(|n| {
-                Arm::of(&journey, MemberId::from_uuid(Uuid::from_u128(*n)), 10) == Arm::Holdout
+                Arm::of(
+                    &journey,
+                    MemberId::from_uuid(Uuid::from_u128(*n)),
+                    10,
+                    false,
+                ) == Arm::Holdout
             })
             .count();
         assert!((900..1_100).contains(&held), "{held}");
         let member = MemberId::from_uuid(Uuid::from_u128(42));
-        assert_eq!(Arm::of(&journey, member, 10), Arm::of(&journey, member, 10));
+        assert_eq!(
+            Arm::of(&journey, member, 10, false),
+            Arm::of(&journey, member, 10, false)
+        );
         assert!((0..100u128).all(|n| {
-            Arm::of(&journey, MemberId::from_uuid(Uuid::from_u128(n)), 0) == Arm::Message
+            Arm::of(&journey, MemberId::from_uuid(Uuid::from_u128(n)), 0, false) == Arm::Message
         }));
+    }
+
+    #[test]
+    fn an_ab_test_splits_the_members_not_held_out_in_halves_and_keeps_the_holdout() {
+        let journey = Slug::parse("win-back").unwrap();
+        let arms: Vec<(Arm, Arm)> = (0..10_000u128)
+            .map(|n| {
+                let member = MemberId::from_uuid(Uuid::from_u128(n));
+                (
+                    Arm::of(&journey, member, 10, false),
+                    Arm::of(&journey, member, 10, true),
+                )
+            })
+            .collect();
+        let count = |arm| arms.iter().filter(|(_, ab)| *ab == arm).count();
+        assert!(
+            (4_250..4_750).contains(&count(Arm::VariantB)),
+            "{}",
+            count(Arm::VariantB)
+        );
+        assert!((4_250..4_750).contains(&count(Arm::Message)));
+        assert!(
+            arms.iter()
+                .all(|(plain, ab)| (*plain == Arm::Holdout) == (*ab == Arm::Holdout)),
+            "the same members are held out with and without the test"
+        );
+        assert_eq!(
+            Arm::ALL.map(|arm| Arm::parse(arm.as_str())),
+            Arm::ALL.map(Some)
+        );
+    }
+
+    #[test]
+    fn milestones_fire_right_after_the_event_that_reached_them_once_each() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let member = member(Some(0), now);
+        let an_hour_ago = now - Duration::hours(1);
+        let entries = [
+            ("stamp-short:coffee".to_owned(), an_hour_ago),
+            ("tier:gold".to_owned(), now - Duration::days(3)),
+        ];
+        assert_eq!(
+            Trigger::OneStampShort.occasion(&member, &entries, now),
+            Some(format!(
+                "stamp-short:coffee:{}",
+                an_hour_ago.timestamp_millis()
+            ))
+        );
+        assert_eq!(
+            Trigger::TierUpgrade.occasion(&member, &entries, now),
+            None,
+            "three days ago is too late to congratulate"
+        );
+        assert_eq!(
+            Trigger::RewardAvailable.occasion(&member, &entries, now),
+            None
+        );
+        assert!(Trigger::OneStampShort.reads_entries());
+        assert!(!Trigger::AfterVisit { after_days: 1 }.reads_entries());
+    }
+
+    #[test]
+    fn the_survey_after_a_visit_asks_once_a_quarter_the_day_after() {
+        let visit = Utc.with_ymd_and_hms(2026, 11, 30, 15, 0, 0).unwrap();
+        let trigger = Trigger::AfterVisit { after_days: 1 };
+        let mut member = member(None, visit);
+        member.aggregate.last_visit_at = Some(visit);
+        let same_day = visit + Duration::hours(3);
+        assert_eq!(trigger.occasion(&member, &[], same_day), None);
+        let next_day = visit + Duration::hours(25);
+        assert_eq!(
+            trigger.occasion(&member, &[], next_day).as_deref(),
+            Some("after-visit:2026-Q4")
+        );
+        let december = Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap();
+        member.aggregate.last_visit_at = Some(december);
+        assert_eq!(
+            trigger
+                .occasion(&member, &[], december + Duration::days(1))
+                .as_deref(),
+            Some("after-visit:2026-Q4"),
+            "the same quarter: the same occasion, so no second survey"
+        );
     }
 }

@@ -2,11 +2,12 @@
 
 use super::posting::{Credit, Debit, credit, debit};
 use super::state::{Coupon, CouponStatus, DayTally, MemberState, RecordedEvent};
-use super::{BalanceView, Ctx, DomainError, EventOutcome, IssuedCoupon};
+use super::{BalanceView, Ctx, DomainError, EventOutcome, IssuedCoupon, Milestone};
 use crate::activity::{Kinds, Tally, month_index};
 use crate::event::Event;
 use crate::ids::{EventId, Slug};
 use crate::ledger::{Account, Phase, TransferKind, Unit};
+use crate::program::progress::{MILESTONE_DAYS, reached};
 use crate::program::rules::{MemberFacts, evaluate};
 use crate::program::tiers;
 use std::collections::BTreeMap;
@@ -20,6 +21,8 @@ pub fn record_event(
         .occurred_at
         .with_timezone(&ctx.program.time_zone())
         .date_naive();
+    let fresh = ctx.now - event.occurred_at < chrono::Duration::days(MILESTONE_DAYS);
+    let reached_before = fresh.then(|| reached(ctx.program, state, ctx.now));
     let counts_today = roll_day(&mut state.today, local_date);
     let facts = MemberFacts {
         tier: state.tier.clone(),
@@ -91,6 +94,17 @@ pub fn record_event(
         state,
         month_index(ctx.now.with_timezone(&ctx.program.time_zone()).date_naive()),
     );
+    if let Some(before) = reached_before {
+        for name in reached(ctx.program, state, ctx.now).difference(&before) {
+            let milestone = Milestone {
+                id: uuid::Uuid::from_u128(ctx.ids.next_u128()),
+                member_id: state.id,
+                name: name.clone(),
+                at: event.occurred_at,
+            };
+            ctx.changes.milestones.push(milestone);
+        }
+    }
     ctx.changes.new_events.push(RecordedEvent {
         event: event.clone(),
         points_earned: earning.points,

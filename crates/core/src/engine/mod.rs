@@ -16,7 +16,7 @@ mod state;
 pub use correct::{adjust, evaluate_tier, expire_lots, refund_event, void_event};
 pub use earn::record_event;
 pub use outcome::*;
-pub use redeem::{RewardUsage, cancel_coupon, redeem_reward, use_coupon};
+pub use redeem::{RewardUsage, cancel_coupon, gift_reward, redeem_reward, use_coupon};
 pub use state::*;
 
 use crate::activity::Tally;
@@ -37,6 +37,17 @@ pub struct Changes {
     /// What voids and refunds took back of a member's activity, with the time of the event
     /// it belonged to (analytics' daily figures subtract it there).
     pub reversed_activity: Vec<(DateTime<Utc>, Tally)>,
+    /// What events brought members to (`program::progress::reached`), for the journeys.
+    pub milestones: Vec<Milestone>,
+}
+
+/// A member reaching a tier, a reward or the last stamp of a card, at an event's time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Milestone {
+    pub id: uuid::Uuid,
+    pub member_id: crate::ids::MemberId,
+    pub name: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Changes {
@@ -48,6 +59,7 @@ impl Changes {
         self.new_events.append(&mut other.new_events);
         self.updated_events.append(&mut other.updated_events);
         self.reversed_activity.append(&mut other.reversed_activity);
+        self.milestones.append(&mut other.milestones);
     }
 }
 

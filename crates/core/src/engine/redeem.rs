@@ -4,7 +4,7 @@
 use super::earn::issue_free_coupon;
 use super::posting::{Debit, debit};
 use super::state::{Coupon, CouponStatus, Hold, MemberState};
-use super::{BalanceView, CouponOutcome, Ctx, DomainError};
+use super::{BalanceView, CouponOutcome, Ctx, DomainError, IssuedCoupon};
 use crate::activity::{Tally, month_index};
 use crate::ids::Slug;
 use crate::ledger::{Account, LotConsumption, Phase, Transfer, TransferKind, Unit};
@@ -63,14 +63,35 @@ pub fn redeem_reward(
             coupon.hold_consumptions = taken;
         }
     }
-    Ok(CouponOutcome {
+    Ok(issued_outcome(issued, state))
+}
+
+/// Gives a member a reward's coupon for nothing (a journey's present): the reward's dates
+/// and stock apply; its cost, tiers and per-member limit do not.
+pub fn gift_reward(
+    ctx: &mut Ctx<'_>,
+    state: &mut MemberState,
+    reward_id: &Slug,
+    issued_total: i64,
+) -> Result<CouponOutcome, DomainError> {
+    let reward = ctx
+        .program
+        .reward(reward_id)
+        .ok_or_else(|| DomainError::RewardNotFound(reward_id.clone()))?;
+    check_offered(ctx, reward, issued_total)?;
+    let issued = issue_free_coupon(ctx, state, reward_id, None)?;
+    Ok(issued_outcome(issued, state))
+}
+
+fn issued_outcome(issued: IssuedCoupon, state: &MemberState) -> CouponOutcome {
+    CouponOutcome {
         code: issued.code,
         member_id: state.id,
-        reward_id: reward_id.clone(),
+        reward_id: issued.reward_id,
         status: CouponStatus::Issued,
         expires_at: issued.expires_at,
         balance: BalanceView::of(state),
-    })
+    }
 }
 
 fn check_available(
@@ -79,40 +100,44 @@ fn check_available(
     reward: &Reward,
     usage: RewardUsage,
 ) -> Result<(), DomainError> {
-    let today = ctx.now.with_timezone(&ctx.program.time_zone()).date_naive();
-    let refuse = |reason: &str| {
-        Err(DomainError::RewardUnavailable {
-            reward: reward.id.clone(),
-            reason: reason.to_owned(),
-        })
-    };
-    if reward.available_from.is_some_and(|from| today < from) {
-        return refuse("it is not available yet");
-    }
-    if reward.available_until.is_some_and(|until| today > until) {
-        return refuse("it is no longer available");
-    }
+    check_offered(ctx, reward, usage.issued_total)?;
     if !reward.tiers_any.is_empty()
         && !state
             .tier
             .as_ref()
             .is_some_and(|t| reward.tiers_any.contains(t))
     {
-        return refuse("it is reserved for higher tiers");
-    }
-    if reward
-        .stock
-        .is_some_and(|stock| usage.issued_total >= stock)
-    {
-        return refuse("it is out of stock");
+        return refuse(reward, "it is reserved for higher tiers");
     }
     if reward
         .per_member_limit
         .is_some_and(|limit| usage.issued_to_member >= limit)
     {
-        return refuse("the member has reached the limit for this reward");
+        return refuse(reward, "the member has reached the limit for this reward");
     }
     Ok(())
+}
+
+/// Whether the reward is on offer today and in stock.
+fn check_offered(ctx: &Ctx<'_>, reward: &Reward, issued_total: i64) -> Result<(), DomainError> {
+    let today = ctx.now.with_timezone(&ctx.program.time_zone()).date_naive();
+    if reward.available_from.is_some_and(|from| today < from) {
+        return refuse(reward, "it is not available yet");
+    }
+    if reward.available_until.is_some_and(|until| today > until) {
+        return refuse(reward, "it is no longer available");
+    }
+    if reward.stock.is_some_and(|stock| issued_total >= stock) {
+        return refuse(reward, "it is out of stock");
+    }
+    Ok(())
+}
+
+fn refuse(reward: &Reward, reason: &str) -> Result<(), DomainError> {
+    Err(DomainError::RewardUnavailable {
+        reward: reward.id.clone(),
+        reason: reason.to_owned(),
+    })
 }
 
 /// Uses a coupon once: posts its hold. Every later attempt is refused.

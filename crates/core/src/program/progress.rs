@@ -8,6 +8,7 @@ use crate::activity::month_index;
 use crate::engine::MemberState;
 use crate::ids::Slug;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress<'a> {
@@ -44,6 +45,34 @@ pub enum Distance {
     },
     /// Not offered to this member now (another tier, outside its dates).
     Unavailable,
+}
+
+impl Progress<'_> {
+    /// The fewest stamps missing on any of the cards.
+    pub fn stamps_left(&self) -> Option<i64> {
+        self.cards
+            .iter()
+            .map(|card| (card.card.stamps_required - card.collected).max(0))
+            .min()
+    }
+
+    /// The reward nearest to reach: one redeemable now, else the fewest stamps missing,
+    /// else the fewest points missing.
+    pub fn next_reward(&self) -> Option<&Reward> {
+        self.rewards
+            .iter()
+            .filter_map(|progress| {
+                let rank = match &progress.distance {
+                    Distance::Ready => (0, 0),
+                    Distance::MissingStamps { stamps, .. } => (1, *stamps),
+                    Distance::MissingPoints(points) => (2, *points),
+                    Distance::Unavailable => return None,
+                };
+                Some((rank, progress.reward))
+            })
+            .min_by_key(|(rank, _)| *rank)
+            .map(|(_, reward)| reward)
+    }
 }
 
 pub fn progress<'a>(program: &'a Program, state: &MemberState, now: DateTime<Utc>) -> Progress<'a> {
@@ -83,6 +112,41 @@ pub fn progress<'a>(program: &'a Program, state: &MemberState, now: DateTime<Utc
         next_tier,
         rewards,
     }
+}
+
+/// How long after an event its milestones still matter: an older event (an import, a
+/// back-dated entry) records none.
+pub const MILESTONE_DAYS: i64 = 2;
+
+/// What a member has reached that a message may celebrate: their tier above the first
+/// (`tier:<id>`), each reward their balance covers (`reward-ready:<id>`), and each stamp
+/// card one stamp short of full (`stamp-short:<id>`). An event's milestones are what it
+/// adds to this set.
+pub fn reached(program: &Program, state: &MemberState, now: DateTime<Utc>) -> BTreeSet<String> {
+    let first_level = program
+        .tiers
+        .as_ref()
+        .and_then(|settings| settings.levels.first())
+        .map(|level| &level.id);
+    let tier = state
+        .tier
+        .iter()
+        .filter(|tier| Some(*tier) != first_level)
+        .map(|tier| format!("tier:{tier}"));
+    let ready = program
+        .rewards
+        .iter()
+        .filter(|reward| distance(program, reward, state, now) == Distance::Ready)
+        .map(|reward| format!("reward-ready:{}", reward.id));
+    let short = program
+        .stamp_cards
+        .iter()
+        .filter(|card| {
+            let collected = state.stamps.get(&card.id).map_or(0, |b| b.available());
+            card.stamps_required - collected == 1
+        })
+        .map(|card| format!("stamp-short:{}", card.id));
+    tier.chain(ready).chain(short).collect()
 }
 
 fn distance(
@@ -227,5 +291,46 @@ mod tests {
         assert_eq!(progress.tier.map(|t| t.name.as_str()), Some("Bronze"));
         let (next, missing_cents) = progress.next_tier.unwrap();
         assert_eq!((next.name.as_str(), missing_cents), ("Gold", 28_000));
+    }
+
+    #[test]
+    fn reached_names_the_tier_the_rewards_covered_and_the_cards_one_stamp_short() {
+        let program = parse_program(PROGRAM).unwrap();
+        let names = |state: &MemberState| -> Vec<String> {
+            reached(&program, state, now()).into_iter().collect()
+        };
+        assert!(
+            names(&member(149, 8, 0)).is_empty(),
+            "the first tier is no milestone"
+        );
+        assert_eq!(
+            names(&member(150, 9, 0)),
+            ["reward-ready:cake", "stamp-short:coffee"]
+        );
+        let mut gold = member(10, 0, 0);
+        gold.tier = Some(Slug::parse("gold").unwrap());
+        assert_eq!(
+            names(&gold),
+            ["reward-ready:vip", "tier:gold"],
+            "a tier's reward"
+        );
+    }
+
+    #[test]
+    fn the_next_reward_is_the_one_nearest_to_reach_and_stamps_left_the_fewest_missing() {
+        let program = parse_program(PROGRAM).unwrap();
+        let of = |state: &MemberState| {
+            let progress = progress(&program, state, now());
+            (
+                progress.next_reward().map(|r| r.id.to_string()),
+                progress.stamps_left(),
+            )
+        };
+        assert_eq!(
+            of(&member(150, 2, 0)),
+            (Some("cake".into()), Some(8)),
+            "ready first"
+        );
+        assert_eq!(of(&member(10, 9, 0)), (Some("free-coffee".into()), Some(1)));
     }
 }

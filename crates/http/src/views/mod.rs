@@ -30,6 +30,7 @@ mod progress_view;
 mod qr;
 mod session;
 mod statics;
+mod survey;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -96,6 +97,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(join::router())
         .merge(card::router())
         .merge(privacy::router())
+        .merge(survey::router())
         .merge(counter::router())
         .merge(enrol::router())
         .merge(office::router())
@@ -129,6 +131,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "sign_in.html",
     "card.html",
     "settings.html",
+    "survey.html",
     "login.html",
     "counter.html",
     "counter_member.html",

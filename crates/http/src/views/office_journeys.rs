@@ -13,8 +13,8 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
 use stammgast_app::{AppError, JourneyReport, StaffSession};
-use stammgast_core::automation::experiment::ArmResult;
-use stammgast_core::automation::journey::{Journey, Trigger};
+use stammgast_core::automation::experiment::{ArmResult, Uplift};
+use stammgast_core::automation::journey::{Arm, Journey, Trigger};
 use stammgast_core::automation::message::{MessageTemplate, MessageText};
 use stammgast_core::member::Language;
 
@@ -37,6 +37,8 @@ struct JourneyRow {
     message: String,
     holdout: String,
     uplift: String,
+    /// In an A/B test: variant B's arm and its uplift.
+    variant_b: Option<(String, String)>,
 }
 
 /// The journey as the form shows and sends it.
@@ -64,6 +66,20 @@ struct JourneyForm {
     grant_points: String,
     #[serde(default)]
     add_tag: String,
+    /// The reward given as a coupon with the message (empty: none).
+    #[serde(default)]
+    issue_coupon: String,
+    survey: Option<String>,
+    /// Whether the journey tests a second message (A/B).
+    ab: Option<String>,
+    #[serde(default)]
+    subject_b_de: String,
+    #[serde(default)]
+    body_b_de: String,
+    #[serde(default)]
+    subject_b_en: String,
+    #[serde(default)]
+    body_b_en: String,
     #[serde(default)]
     subject_de: String,
     #[serde(default)]
@@ -79,11 +95,31 @@ struct JourneysPage {
     journeys: Vec<JourneyRow>,
     templates: Vec<(String, String)>,
     form: Option<JourneyForm>,
-    /// The trigger of the journey in the form: "no_visit", "joined" or "entered_segment".
+    /// The kind of the trigger of the journey in the form (`Trigger::kind`).
     trigger_kind: String,
+    /// Whether that trigger takes a number of days.
+    has_days: bool,
     /// The segments a journey may trigger on.
     segments: Vec<String>,
+    /// The rewards a journey may give as a coupon: id and name.
+    rewards: Vec<(String, String)>,
     audience: Option<String>,
+    /// The message (and variant B) as the first member it would go to gets it.
+    previews: Vec<Preview>,
+}
+
+#[derive(Serialize)]
+struct Preview {
+    label: String,
+    subject: String,
+    html: String,
+}
+
+/// What the page shows besides the form: who would get the journey, or its preview.
+#[derive(Default)]
+struct Shown {
+    audience: Option<String>,
+    previews: Vec<Preview>,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +149,7 @@ async fn show(
     session: &StaffSession,
     language: Language,
     editing: Option<&str>,
-    typed: Option<(JourneyForm, Option<String>)>,
+    typed: Option<(JourneyForm, Shown)>,
     said: Said,
 ) -> Response {
     let caller = &session.caller;
@@ -135,13 +171,22 @@ async fn show(
     }
     let edited = editing.and_then(|slug| journeys.iter().find(|j| j.slug.as_str() == slug));
     let trigger_kind = edited.map_or("no_visit", |j| j.trigger.kind());
+    let has_days = edited.is_some_and(|j| j.trigger.days().is_some());
     let segments = match web.app.segment_names(caller.business_id).await {
         Ok(segments) => segments,
         Err(error) => return web.failure(language, error),
     };
-    let (form, audience) = match typed {
-        Some((form, audience)) => (Some(form), audience),
-        None => (edited.map(|j| form_of(j, zone)), None),
+    let rewards = match web.app.store().program(caller.business_id).await {
+        Ok(program) => program
+            .iter()
+            .flat_map(|p| p.rewards.iter())
+            .map(|r| (r.id.to_string(), r.name.clone()))
+            .collect(),
+        Err(error) => return web.failure(language, error.into()),
+    };
+    let (form, shown) = match typed {
+        Some((form, shown)) => (Some(form), shown),
+        None => (edited.map(|j| form_of(j, zone)), Shown::default()),
     };
     let templates = stammgast_app::JOURNEY_TEMPLATES
         .iter()
@@ -155,8 +200,11 @@ async fn show(
         templates,
         form,
         trigger_kind: trigger_kind.into(),
+        has_days,
         segments,
-        audience,
+        rewards,
+        audience: shown.audience,
+        previews: shown.previews,
     };
     render(web, session, language, VIEW, page, said).await
 }
@@ -189,12 +237,33 @@ fn form_of(journey: &Journey, zone: chrono_tz::Tz) -> JourneyForm {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
+        issue_coupon: journey
+            .issue_coupon
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        survey: journey.survey.then(|| "yes".to_owned()),
+        ab: journey.variant_b.as_ref().map(|_| "yes".to_owned()),
+        subject_b_de: variant(journey, |m| &m.de.subject),
+        body_b_de: variant(journey, |m| &m.de.body),
+        subject_b_en: variant(journey, |m| &m.en.subject),
+        body_b_en: variant(journey, |m| &m.en.body),
         subject_de: journey.message.de.subject.clone(),
         body_de: journey.message.de.body.clone(),
         subject_en: journey.message.en.subject.clone(),
         body_en: journey.message.en.body.clone(),
         ..JourneyForm::default()
     }
+}
+
+/// A part of variant B's message, empty without one.
+fn variant(journey: &Journey, part: impl Fn(&MessageTemplate) -> &String) -> String {
+    journey
+        .variant_b
+        .as_ref()
+        .map(part)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn row(report: &JourneyReport, language: Language, zone: chrono_tz::Tz) -> JourneyRow {
@@ -225,7 +294,7 @@ fn row(report: &JourneyReport, language: Language, zone: chrono_tz::Tz) -> Journ
         )
         .unwrap_or_default()
     };
-    let uplift = match report.uplift {
+    let uplift_text = |uplift: Option<&Uplift>| match uplift {
         Some(u) => {
             let points = |value: f64| decimal(value * 100.0, 1, language);
             let key = if u.significant {
@@ -254,7 +323,11 @@ fn row(report: &JourneyReport, language: Language, zone: chrono_tz::Tz) -> Journ
         active: journey.active,
         message: arm(&report.message),
         holdout: arm(&report.holdout),
-        uplift,
+        uplift: uplift_text(report.uplift.as_ref()),
+        variant_b: report
+            .variant_b
+            .as_ref()
+            .map(|(b, lift)| (arm(b), uplift_text(lift.as_ref()))),
     }
 }
 
@@ -306,7 +379,30 @@ async fn submit(
                         ("names", &names.join(", ")),
                     ],
                 );
-                let typed = Some((form, audience));
+                let shown = Shown {
+                    audience,
+                    ..Shown::default()
+                };
+                let typed = Some((form, shown));
+                return show(
+                    &web,
+                    &session,
+                    language,
+                    Some(&slug),
+                    typed,
+                    Said::default(),
+                )
+                .await;
+            }
+            Err(error) => Err(error),
+        },
+        "preview" => match previews(&web, &session, &slug, language).await {
+            Ok(previews) => {
+                let shown = Shown {
+                    previews,
+                    ..Shown::default()
+                };
+                let typed = Some((form, shown));
                 return show(
                     &web,
                     &session,
@@ -337,7 +433,7 @@ async fn submit(
                 &session,
                 language,
                 Some(&slug),
-                Some((form, None)),
+                Some((form, Shown::default())),
                 error,
             )
             .await
@@ -372,7 +468,8 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
                     .ok_or_else(|| AppError::invalid("send_at", "a date and time"))?,
             }
         }
-        other => other.with_days(whole("days", &form.days)?),
+        other if other.days().is_some() => other.with_days(whole("days", &form.days)?),
+        other => other.clone(),
     };
     let text = |subject: &str, body: &str| MessageText {
         subject: subject.trim().to_owned(),
@@ -385,12 +482,26 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
                 .map_err(|reason| AppError::invalid("add_tag", reason))?,
         ),
     };
+    let issue_coupon = match form.issue_coupon.trim() {
+        "" => None,
+        reward => Some(
+            stammgast_core::ids::Slug::parse(reward)
+                .map_err(|reason| AppError::invalid("issue_coupon", reason))?,
+        ),
+    };
+    let variant_b = form.ab.as_ref().map(|_| MessageTemplate {
+        de: text(&form.subject_b_de, &form.body_b_de),
+        en: text(&form.subject_b_en, &form.body_b_en),
+    });
     let journey = Journey {
         name: form.name.trim().to_owned(),
         trigger,
         holdout_percent: holdout,
         grant_points: whole("grant_points", &form.grant_points)?,
         add_tag,
+        issue_coupon,
+        survey: form.survey.is_some(),
+        variant_b,
         message: MessageTemplate {
             de: text(&form.subject_de, &form.body_de),
             en: text(&form.subject_en, &form.body_en),
@@ -398,6 +509,39 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
         ..journey
     };
     web.app.save_journey(&session.caller, journey).await
+}
+
+/// The journey's message and variant B as the first member it would go to gets them.
+async fn previews(
+    web: &Web,
+    session: &StaffSession,
+    slug: &str,
+    language: Language,
+) -> Result<Vec<Preview>, AppError> {
+    let journey = web
+        .app
+        .journeys(&session.caller)
+        .await?
+        .into_iter()
+        .find(|j| j.slug.as_str() == slug)
+        .ok_or(AppError::NotFound)?;
+    let mut previews = Vec::new();
+    for arm in Arm::ALL
+        .into_iter()
+        .filter(|arm| journey.message_of(*arm).is_some())
+    {
+        let mail = web
+            .app
+            .journey_preview(&session.caller, slug, arm, language.as_str())
+            .await?;
+        let key = format!("journeys_preview_{}", arm.as_str());
+        previews.push(Preview {
+            label: text(language, &key, &[]).unwrap_or_default(),
+            subject: mail.subject,
+            html: mail.html.unwrap_or_default(),
+        });
+    }
+    Ok(previews)
 }
 
 /// A date and time as a `datetime-local` field sends it, in the shop's time zone.

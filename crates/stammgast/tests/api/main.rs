@@ -12,6 +12,7 @@ mod cli;
 mod coupons;
 mod crash;
 mod isolation;
+mod journey_actions;
 mod journeys;
 mod members;
 mod office;

@@ -172,6 +172,11 @@ fn write_changes(
         .map(|t| transfer_row(business, t))
         .collect();
     insert_rows(connection, "transfers", &TRANSFER_COLUMNS, "", transfers)?;
+    let milestones = changes
+        .milestones
+        .iter()
+        .map(|m| (m.id, m.member_id, m.name.as_str(), true, m.at));
+    crate::segments::write_transitions(connection, business, milestones)?;
     let consumptions = changes
         .consumptions
         .iter()

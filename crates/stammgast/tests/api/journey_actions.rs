@@ -1,0 +1,308 @@
+//! What a journey does besides writing, on a simulated clock with a real SMTP server: a
+//! coupon given once through the ledger and shown with its QR code, even when the mail
+//! needs a second try; the milestones an event brings (one stamp short) as triggers; an
+//! A/B test splitting the members not held out; and the NPS survey answered from the mail.
+
+use crate::outbox::Shop;
+use crate::pages::link_in;
+use chrono::Duration;
+use stammgast_app::{NewEvent, NewEventKind, SurveyAnswer, journey_template};
+use stammgast_core::automation::journey::{Arm, Journey};
+use stammgast_core::automation::message::MessageText;
+use stammgast_core::ids::{MemberId, Slug};
+use stammgast_core::money::{Cents, Currency};
+
+async fn record(shop: &Shop, member: MemberId, kind: NewEventKind) {
+    let event = NewEvent {
+        member_id: member,
+        kind,
+        location_id: None,
+        occurred_at: None,
+    };
+    let caller = shop.caller().await;
+    shop.app().record_event(&caller, None, event).await.unwrap();
+}
+
+async fn buys(shop: &Shop, member: MemberId, euros: i64) {
+    let kind = NewEventKind::Purchase {
+        amount: Cents::new(euros * 100).unwrap(),
+        currency: Currency::EUR,
+        items: vec![],
+    };
+    record(shop, member, kind).await;
+}
+
+/// Moves the shop's clock on.
+fn advance(shop: &Shop, by: Duration) {
+    shop.hand.set(shop.app().now() + by);
+}
+
+/// Runs the journeys, delivers, and returns how many members were enrolled.
+async fn run(shop: &Shop) -> usize {
+    let app = shop.app();
+    let enrolled = app.run_journeys(shop.business).await.unwrap();
+    app.deliver_messages(shop.business).await.unwrap();
+    enrolled
+}
+
+/// The text after `label` up to the end of its line.
+fn after<'a>(message: &'a str, label: &str) -> &'a str {
+    let start = message
+        .find(label)
+        .unwrap_or_else(|| panic!("\"{label}\" in {message}"))
+        + label.len();
+    message[start..].lines().next().unwrap().trim()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journeys_coupon_is_given_once_through_the_ledger_and_shown_with_its_qr_code() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let mut journey = journey_template("win_back").unwrap();
+    journey.holdout_percent = 0;
+    journey.message.de.body = "Hallo {first_name}, dein Code: {coupon_code}".into();
+    let without_coupon = app.save_journey(&caller, journey.clone()).await;
+    assert!(
+        matches!(&without_coupon, Err(stammgast_app::AppError::Invalid { field, .. }) if field == "message.de.body"),
+        "{{coupon_code}} needs a coupon: {without_coupon:?}"
+    );
+    journey.issue_coupon = Some(Slug::parse("no-such-reward").unwrap());
+    assert!(app.save_journey(&caller, journey.clone()).await.is_err());
+    journey.issue_coupon = Some(Slug::parse("cake").unwrap());
+    app.save_journey(&caller, journey).await.unwrap();
+    // The server says "later" to this address once: the coupon must not be given twice.
+    let anna = shop
+        .member_confirmed_for_email("Anna", "busy.anna@example.com", "de")
+        .await;
+    buys(&shop, anna, 12).await;
+    let start = app.now();
+    shop.hand
+        .set(start + Duration::days(60) + Duration::hours(1));
+    assert_eq!(run(&shop).await, 1);
+    assert!(shop.mailbox.messages_to("busy.anna@example.com").is_empty());
+    shop.hand
+        .set(start + Duration::days(60) + Duration::hours(2));
+    app.deliver_messages(shop.business).await.unwrap();
+
+    let mail = shop.mailbox.wait_for("busy.anna@example.com").message;
+    assert_eq!(shop.mailbox.attempts_to("busy.anna@example.com"), 2);
+    let code = after(&mail, "dein Code:").to_owned();
+    assert_eq!(
+        after(&mail, "Dein Gutschein (an der Kasse zeigen):"),
+        code,
+        "{mail}"
+    );
+    assert!(
+        mail.contains(&format!(
+            "<img src=\"http://shop.example/coupon-qr/{code}\""
+        )),
+        "{mail}"
+    );
+    let coupons = shop
+        .store
+        .member_coupons(shop.business, anna)
+        .await
+        .unwrap();
+    assert_eq!(coupons.len(), 1, "one coupon for two tries of the mail");
+    assert_eq!(coupons[0].code.as_str(), code);
+    assert_eq!(coupons[0].reward_id.as_str(), "cake");
+    let member = shop
+        .store
+        .member(shop.business, anna)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        member.state.points.available(),
+        62,
+        "a present costs no points"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stamp_short_writes_right_after_the_stamp_before_the_last_with_what_is_missing() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let journey = Journey {
+        active: true,
+        holdout_percent: 0,
+        ..journey_template("one_stamp_short").unwrap()
+    };
+    app.save_journey(&caller, journey).await.unwrap();
+    let anna = shop
+        .member_confirmed_for_email("Anna", "anna@example.com", "de")
+        .await;
+    // The coffee card takes 10 stamps, 3 a day at most: a visit is a stamp.
+    for visit in 1..=9 {
+        if visit % 3 == 1 && visit > 1 {
+            advance(&shop, Duration::days(1));
+        }
+        record(&shop, anna, NewEventKind::Visit).await;
+        let enrolled = run(&shop).await;
+        assert_eq!(enrolled, usize::from(visit == 9), "after visit {visit}");
+    }
+    let mail = shop.mailbox.wait_for("anna@example.com").message;
+    assert!(
+        mail.contains("fehlt nur noch ein Stempel bis Kaffee aufs Haus"),
+        "{mail}"
+    );
+    advance(&shop, Duration::hours(3));
+    assert_eq!(run(&shop).await, 0, "once per milestone");
+    let milestones = shop
+        .store
+        .segment_transitions(shop.business, app.now() - Duration::days(5), 10)
+        .await
+        .unwrap();
+    assert!(
+        milestones
+            .iter()
+            .any(|t| t.member_id == anna && t.segment == "stamp-short:coffee" && t.entered),
+        "{milestones:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ab_test_sends_each_member_not_held_out_one_of_two_versions_and_reports_both() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let template = journey_template("win_back").unwrap();
+    let mut variant_b = template.message.clone();
+    variant_b.de = MessageText {
+        subject: "Lange nicht gesehen, {first_name}".into(),
+        body: "Hallo {first_name}, komm mal wieder vorbei.".into(),
+    };
+    let journey = Journey {
+        holdout_percent: 20,
+        variant_b: Some(variant_b),
+        ..template
+    };
+    app.save_journey(&caller, journey.clone()).await.unwrap();
+    let mut members = Vec::new();
+    for n in 0..30 {
+        let address = format!("guest{n}@example.com");
+        let member = shop
+            .member_confirmed_for_email("Gast", &address, "de")
+            .await;
+        buys(&shop, member, 5).await;
+        members.push((member, address));
+    }
+    advance(&shop, Duration::days(60) + Duration::hours(1));
+    assert_eq!(run(&shop).await, 30, "everyone is enrolled in an arm");
+    let mut arms = std::collections::HashMap::new();
+    for (member, address) in &members {
+        let arm = journey.arm_of(*member);
+        *arms.entry(arm).or_insert(0_u64) += 1;
+        let mails = shop.mailbox.messages_to(address);
+        let expected_subject = match arm {
+            Arm::Message => Some("Wir vermissen dich, Gast!"),
+            Arm::VariantB => Some("Lange nicht gesehen, Gast"),
+            Arm::Holdout => None,
+        };
+        match expected_subject {
+            Some(subject) => {
+                let mail = shop.mailbox.wait_for(address).message;
+                assert!(mail.contains(subject), "{arm:?}: {mail}");
+            }
+            None => assert!(mails.is_empty(), "held out: {address}"),
+        }
+    }
+    assert!(
+        arms.get(&Arm::Message) > Some(&0) && arms.get(&Arm::VariantB) > Some(&0),
+        "{arms:?}"
+    );
+    let report = app.journey_report(&caller, "win-back").await.unwrap();
+    let (b, _) = report.variant_b.unwrap();
+    assert_eq!(b.members, arms[&Arm::VariantB]);
+    assert_eq!(report.message.members, arms[&Arm::Message]);
+    assert_eq!(
+        report.holdout.members,
+        arms.get(&Arm::Holdout).copied().unwrap_or(0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_survey_after_a_visit_is_answered_from_the_mail_and_counts_in_the_nps() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let journey = Journey {
+        active: true,
+        ..journey_template("nps_survey").unwrap()
+    };
+    app.save_journey(&caller, journey).await.unwrap();
+    let ben = shop
+        .member_confirmed_for_email("Ben", "ben@example.com", "en")
+        .await;
+    buys(&shop, ben, 9).await;
+    assert_eq!(run(&shop).await, 0, "not on the day of the visit");
+    advance(&shop, Duration::hours(25));
+    assert_eq!(run(&shop).await, 1);
+    let mail = shop.mailbox.wait_for("ben@example.com").message;
+    assert!(
+        mail.contains("How likely are you to recommend us"),
+        "{mail}"
+    );
+    let link = link_in(&mail, "/survey/");
+    let token = link.trim_start_matches("/survey/");
+    for score in 0..=10 {
+        assert!(mail.contains(&format!("{link}?score={score}\"")), "{mail}");
+    }
+    let survey = app.survey(token).await.unwrap();
+    assert_eq!(
+        (survey.first_name.as_str(), survey.language.as_str()),
+        ("Ben", "en")
+    );
+    let too_high = SurveyAnswer {
+        score: 11,
+        comment: String::new(),
+        publish: false,
+    };
+    assert!(app.answer_survey(token, too_high).await.is_err());
+    assert!(app.survey_comments(&caller).await.unwrap().is_empty());
+    let first = SurveyAnswer {
+        score: 6,
+        comment: "Good cake".into(),
+        publish: false,
+    };
+    app.answer_survey(token, first).await.unwrap();
+    let again = SurveyAnswer {
+        score: 10,
+        comment: "Best cake in town".into(),
+        publish: true,
+    };
+    app.answer_survey(token, again).await.unwrap();
+    let comments = app.survey_comments(&caller).await.unwrap();
+    assert_eq!(comments.len(), 1, "answering again replaces the answer");
+    assert_eq!(
+        (comments[0].score, comments[0].comment.as_str()),
+        (10, "Best cake in town")
+    );
+    assert!(comments[0].publish_consent_at.is_some());
+    let nps = shop
+        .store
+        .nps_answers(
+            shop.business,
+            app.now() - Duration::days(1),
+            app.now() + Duration::days(1),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(nps.promoters + nps.passives + nps.detractors, 1, "{nps:?}");
+    assert_eq!(nps.promoters, 1);
+    advance(&shop, Duration::days(20));
+    buys(&shop, ben, 4).await;
+    advance(&shop, Duration::hours(25));
+    assert_eq!(
+        run(&shop).await,
+        0,
+        "one survey a quarter, however often he comes"
+    );
+    assert!(
+        app.survey("not-a-link").await.is_err(),
+        "an unknown link opens nothing"
+    );
+}
