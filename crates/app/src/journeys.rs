@@ -15,7 +15,7 @@ use stammgast_core::automation::journey::{
 use stammgast_core::automation::message::{MessageTemplate, MessageText};
 use stammgast_core::ids::{BusinessId, MemberId, Slug};
 use stammgast_core::member::Channel;
-use stammgast_store::Enrolment;
+use stammgast_store::{Enrolment, MemberFilter};
 use std::collections::HashMap;
 
 /// How a journey did: each arm and the uplift of each message over the holdout.
@@ -488,7 +488,7 @@ impl App {
     }
 
     /// The journey's message (or variant B's) as the first member it would write to gets
-    /// it (a sample member when there is none), in `language`: the live preview.
+    /// it (else the first member, else a sample one), in `language`: the live preview.
     pub async fn journey_preview(
         &self,
         caller: &Caller,
@@ -500,9 +500,15 @@ impl App {
         let journey = self.journey(business, slug).await?;
         let template = journey.message_of(arm).ok_or(AppError::NotFound)?;
         let audience = self.journey_audience(caller, slug).await?;
+        // The first member it would write to, else the first member at all.
         let sample = match audience.sample.first() {
             Some((member, _)) => self.store.member(business, *member).await?,
-            None => None,
+            None => self
+                .store
+                .members(business, &MemberFilter::default(), None, 1)
+                .await?
+                .items
+                .pop(),
         };
         let values = self.message_values(business, sample.as_ref()).await?;
         let carried = Carried {

@@ -27,6 +27,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS_MAX: usize = 8;
 const STATEMENT_CACHE_SIZE: usize = 128;
+/// Durable commits (WAL, `synchronous=FULL`). A page cache of up to 1 GiB per connection
+/// (it grows only as pages are read) keeps a large business's member states and indexes
+/// in memory; checkpoints every 10,000 pages (about 40 MB of WAL) write a page changed by
+/// many commits once instead of once per 1,000 pages. Neither weakens durability: every
+/// commit is still on disk in the WAL before it returns.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+    PRAGMA cache_size = -1048576; PRAGMA wal_autocheckpoint = 10000;";
 
 #[derive(Clone, Debug)]
 pub struct SqliteBackend {
@@ -55,11 +62,7 @@ impl SqliteBackend {
         }
         let connection = rusqlite::Connection::open(&self.path).map_err(error)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
-        connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -262144;",
-            )
-            .map_err(error)?;
+        connection.execute_batch(PRAGMAS).map_err(error)?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_SIZE);
         Ok(connection)
     }

@@ -71,11 +71,14 @@ pub fn refusal(language: Language, error: &stammgast_core::engine::DomainError) 
     text(language, &format!("refusal_{code}"), &[]).unwrap_or_else(|| error.to_string())
 }
 
+/// The language the visitor switched to, if they did (the cookie).
+pub fn chosen_language(headers: &HeaderMap) -> Option<Language> {
+    super::session::cookie(headers, LANGUAGE_COOKIE).and_then(|v| Language::parse(v).ok())
+}
+
 /// The language for a request: cookie, then `Accept-Language` (first supported tag).
 pub fn language_of(headers: &HeaderMap) -> Language {
-    if let Some(language) =
-        super::session::cookie(headers, LANGUAGE_COOKIE).and_then(|v| Language::parse(v).ok())
-    {
+    if let Some(language) = chosen_language(headers) {
         return language;
     }
     headers

@@ -21,6 +21,7 @@ mod office_journeys;
 mod office_legal;
 mod office_locations;
 mod office_members;
+mod office_reviews;
 mod office_rewards;
 mod office_segments;
 mod office_team;
@@ -112,6 +113,7 @@ pub fn router(app: App, site: Site) -> Router<App> {
         .merge(office_dashboard::router())
         .merge(office_segments::router())
         .merge(office_journeys::router())
+        .merge(office_reviews::router())
         .merge(statics::router())
         .merge(icon::router())
         .route("/language/{code}", get(switch_language))
@@ -150,6 +152,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "office_dashboard.html",
     "office_segments.html",
     "office_journeys.html",
+    "office_reviews.html",
     "setup_choose.html",
     "setup_adjust.html",
 ];

@@ -2,10 +2,10 @@
 //! already when the member clicked a number in the mail), a comment, and the permission
 //! to publish it. And the QR image of a coupon a journey mailed.
 
-use super::i18n::text;
+use super::i18n::{chosen_language, language_of, text};
 use super::{Layout, Web};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -49,29 +49,40 @@ async fn page(
     State(web): State<Web>,
     Path(link): Path<String>,
     Query(chosen): Query<Chosen>,
+    headers: HeaderMap,
 ) -> Response {
     match web.app.survey(&link).await {
         Ok(survey) => {
             let chosen = chosen.score.filter(|score| *score <= 10);
-            show(&web, &link, &survey, chosen, AnswerForm::default(), None)
+            let language = language_for(&headers, &survey);
+            show(
+                &web,
+                language,
+                &link,
+                &survey,
+                chosen,
+                AnswerForm::default(),
+                None,
+            )
         }
-        Err(error) => gone_or_failure(&web, Language::De, error),
+        Err(error) => gone_or_failure(&web, language_of(&headers), error),
     }
 }
 
 async fn answer(
     State(web): State<Web>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<AnswerForm>,
 ) -> Response {
     let survey = match web.app.survey(&link).await {
         Ok(survey) => survey,
-        Err(error) => return gone_or_failure(&web, Language::De, error),
+        Err(error) => return gone_or_failure(&web, language_of(&headers), error),
     };
-    let language = language_of(&survey);
+    let language = language_for(&headers, &survey);
     let Some(score) = form.score.trim().parse::<u8>().ok().filter(|s| *s <= 10) else {
         let error = text(language, "survey_error_score", &[]);
-        return show(&web, &link, &survey, None, form, error);
+        return show(&web, language, &link, &survey, None, form, error);
     };
     let answer = SurveyAnswer {
         score,
@@ -94,25 +105,28 @@ async fn answer(
         }
         Err(AppError::Invalid { field, .. }) => {
             let error = text(language, &format!("survey_error_{field}"), &[]);
-            show(&web, &link, &survey, Some(score), form, error)
+            show(&web, language, &link, &survey, Some(score), form, error)
         }
         Err(error) => gone_or_failure(&web, language, error),
     }
 }
 
-fn language_of(survey: &Survey) -> Language {
-    Language::parse(&survey.language).unwrap_or(Language::De)
+/// The language the member switched to, else theirs (the mail's).
+fn language_for(headers: &HeaderMap, survey: &Survey) -> Language {
+    chosen_language(headers)
+        .or_else(|| Language::parse(&survey.language).ok())
+        .unwrap_or_default()
 }
 
 fn show(
     web: &Web,
+    language: Language,
     link: &str,
     survey: &Survey,
     chosen: Option<u8>,
     form: AnswerForm,
     error: Option<String>,
 ) -> Response {
-    let language = language_of(survey);
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -25,7 +25,7 @@ fn journey(app: &TestApp, name: &str, member: Option<(&str, &str)>) -> String {
     journey_with(app, name, member, &[])
 }
 
-fn journey_with(
+pub fn journey_with(
     app: &TestApp,
     name: &str,
     member: Option<(&str, &str)>,

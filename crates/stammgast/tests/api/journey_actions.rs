@@ -306,3 +306,79 @@ async fn the_survey_after_a_visit_is_answered_from_the_mail_and_counts_in_the_np
         "an unknown link opens nothing"
     );
 }
+
+#[test]
+fn the_qr_image_of_a_mailed_coupon_reads_as_its_code_and_nothing_else_is_drawn() {
+    let app = crate::helpers::spawn_app();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut reply = agent
+        .get(format!("{}/coupon-qr/K7Q2-M9XA", app.address))
+        .call()
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.headers()["content-type"], "image/png");
+    let png = reply.body_mut().read_to_vec().unwrap();
+    let path = std::env::temp_dir().join(format!("coupon-{}.png", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, png).unwrap();
+    assert_eq!(crate::office::decode(&path), "K7Q2M9XA");
+    let refused = agent
+        .get(format!(
+            "{}/coupon-qr/https:%2F%2Fevil.example",
+            app.address
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(refused.status(), 404, "only coupon codes are drawn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_answers_the_mailed_survey_on_a_phone_and_the_office_reads_the_comment() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let app = shop.app();
+    let journey = Journey {
+        active: true,
+        ..journey_template("nps_survey").unwrap()
+    };
+    app.save_journey(&caller, journey).await.unwrap();
+    let lea = shop
+        .member_confirmed_for_email("Lea", "lea@example.com", "de")
+        .await;
+    buys(&shop, lea, 7).await;
+    advance(&shop, Duration::hours(25));
+    assert_eq!(run(&shop).await, 1);
+    let mail = shop.mailbox.wait_for("lea@example.com").message;
+    // As if she tapped the 9 in the mail.
+    let tapped = format!("{}?score=9", link_in(&mail, "/survey/"));
+    let owner = stammgast_app::NewStaffAccount {
+        email: crate::helpers::OWNER.0.into(),
+        name: "Lena".into(),
+        role: stammgast_core::member::StaffRole::Owner,
+        password: crate::helpers::OWNER.1.into(),
+    };
+    app.create_staff(shop.business, owner).await.unwrap();
+    let server = shop.serve().await;
+    let reviews = tokio::task::spawn_blocking(move || {
+        crate::browser::journey_with(&server, "survey", None, &[("LINK", &tapped)]);
+        crate::office::owner(&server).get("/office/reviews")
+    })
+    .await
+    .unwrap();
+    assert!(
+        reviews.html.contains("Der beste Kuchen der Stadt")
+            && reviews.html.contains("erlaubt seit"),
+        "{}",
+        reviews.html
+    );
+    let comments = app.survey_comments(&caller).await.unwrap();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        (comments[0].first_name.as_str(), comments[0].score),
+        ("Lea", 10)
+    );
+    assert_eq!(comments[0].comment, "Der beste Kuchen der Stadt");
+    assert!(comments[0].publish_consent_at.is_some(), "she allowed it");
+}

@@ -6,7 +6,7 @@ use crate::visitor::Visitor;
 use std::path::Path;
 use std::process::Command;
 
-fn owner(app: &TestApp) -> Visitor {
+pub fn owner(app: &TestApp) -> Visitor {
     let mut owner = Visitor::new(&app.address, "de");
     let page = owner.post("/login", &[("email", OWNER.0), ("password", OWNER.1)]);
     assert_eq!(
@@ -100,7 +100,7 @@ fn the_wizard_launches_the_adjusted_template_and_new_members_earn_by_it() {
     );
 }
 
-fn decode(path: &Path) -> String {
+pub fn decode(path: &Path) -> String {
     let output = Command::new("zbarimg")
         .args(["--quiet", "--raw"])
         .arg(path)
@@ -949,4 +949,105 @@ fn a_journey_form_with_mistakes_says_what_to_fix_and_keeps_what_was_typed() {
         200,
         "cashiers stay out"
     );
+}
+
+#[test]
+fn the_owner_gives_a_coupon_tests_a_second_version_and_previews_both_with_a_members_data() {
+    let app = spawn_app();
+    let member = app.join("Mira", "mira@example.com");
+    app.purchase(&member, "8.00", "mira-1");
+    let mut owner = owner(&app);
+    let csrf = owner.get("/office/journeys").hidden("csrf");
+    let created = owner.post(
+        "/office/journeys",
+        &[("csrf", &csrf), ("action", "template:reward_ready")],
+    );
+    assert!(
+        created.html.contains("eine Prämie ist einlösbar"),
+        "{}",
+        created.html
+    );
+    assert!(
+        !created.html.contains("id=\"days\""),
+        "this trigger takes no days"
+    );
+    let form = |action: &str, subject_b_de: &str, coupon: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("action", action.to_owned()),
+            ("slug", "reward-ready".to_owned()),
+            ("name", "Prämie einlösbar".to_owned()),
+            ("holdout_percent", "10".to_owned()),
+            ("grant_points", "0".to_owned()),
+            ("add_tag", String::new()),
+            ("issue_coupon", coupon.to_owned()),
+            ("survey", "yes".to_owned()),
+            ("ab", "yes".to_owned()),
+            (
+                "subject_de",
+                "{next_reward} wartet, {first_name}".to_owned(),
+            ),
+            (
+                "body_de",
+                "Noch {stamps_left} Stempel. Code: {coupon_code}".to_owned(),
+            ),
+            ("subject_en", "{next_reward} is waiting".to_owned()),
+            ("body_en", "Code: {coupon_code}".to_owned()),
+            ("subject_b_de", subject_b_de.to_owned()),
+            (
+                "body_b_de",
+                "Hallo {first_name}, zuletzt: {last_product}".to_owned(),
+            ),
+            ("subject_b_en", "Version B".to_owned()),
+            ("body_b_en", "Hello {first_name}".to_owned()),
+        ]
+    };
+    let post = |owner: &mut Visitor, fields: Vec<(&str, String)>| {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        owner.post("/office/journeys", &borrowed)
+    };
+    let no_coupon = post(&mut owner, form("save", "Fassung B", ""));
+    assert_eq!(no_coupon.status, 422, "{{coupon_code}} without a coupon");
+    let empty_b = post(&mut owner, form("save", " ", "cake"));
+    assert_eq!(empty_b.status, 422);
+    assert!(
+        empty_b
+            .html
+            .contains("Der deutsche Betreff der Fassung B hat 1 bis 150 Zeichen"),
+        "{}",
+        empty_b.html
+    );
+    let saved = post(
+        &mut owner,
+        form("save", "Fassung B für {first_name}", "cake"),
+    );
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert!(saved.html.contains("<option value=\"cake\" selected>"));
+    assert!(
+        saved.html.contains("data-testid=\"variant-b\""),
+        "the list shows B's arm"
+    );
+    let preview = post(
+        &mut owner,
+        form("preview", "Fassung B für {first_name}", "cake"),
+    );
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    assert_eq!(
+        preview.html.matches("data-testid=\"preview\"").count(),
+        2,
+        "A and B"
+    );
+    assert!(
+        preview.html.contains("Fassung B für Mira"),
+        "a real member's data"
+    );
+    assert!(
+        preview.html.contains("Code: TEST2026"),
+        "a sample coupon code"
+    );
+    assert!(
+        preview.html.contains("zuletzt: –"),
+        "her purchase named no product"
+    );
+    assert!(preview.html.contains("score=10"), "the survey's scale");
 }

@@ -120,6 +120,22 @@ impl Shop {
             .with_public_url("http://shop.example")
     }
 
+    /// Serves an app of the shop over HTTP on a free port (on the shop's clock); a client
+    /// for it.
+    pub async fn serve(&self) -> crate::helpers::TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let router = stammgast_http::router(self.app(), stammgast_http::Site::default());
+        tokio::spawn(async move {
+            stammgast_http::serve(listener, router, std::future::pending())
+                .await
+                .unwrap();
+        });
+        let mut client = crate::helpers::TestApp::attach(address, self.api_key.clone());
+        client.business_id = self.business.to_string();
+        client
+    }
+
     pub async fn caller(&self) -> stammgast_app::Caller {
         self.app().authenticate(&self.api_key).await.unwrap()
     }

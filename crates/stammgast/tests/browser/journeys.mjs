@@ -196,6 +196,24 @@ async function openLink(browser) {
   console.log("open-link: the mailed link opened the member's card");
 }
 
+/// A member answers the survey a journey mailed, on a phone: the score tapped in the mail
+/// is chosen already; they change it, leave a comment and allow it to be published.
+async function survey(browser) {
+  const context = await phone(browser, "de-DE");
+  const page = await context.newPage();
+  await page.goto(`${BASE}${env("LINK")}`);
+  await page.getByRole("heading", { name: "Wie war dein Besuch bei Café Morgenrot?" }).waitFor();
+  expect(await page.getByRole("radio", { name: "9", exact: true }).isChecked(), "the score tapped in the mail is chosen");
+  await accessible(page, "survey");
+  await page.getByRole("radio", { name: "10", exact: true }).tap();
+  await typeLikeAPerson(page, "#comment", "Der beste Kuchen der Stadt");
+  await page.getByRole("checkbox").tap();
+  await shot(page, "survey");
+  await page.getByRole("button", { name: "Absenden" }).tap();
+  await page.getByRole("heading", { name: "Danke!" }).waitFor();
+  console.log("survey: answered 10 with a comment that may be published");
+}
+
 /// The owner sets up the program from a template, launches it and downloads the poster.
 async function wizard(browser) {
   const started = Date.now();
@@ -367,6 +385,7 @@ const JOURNEYS = {
   wizard,
   "request-link": requestLink,
   "open-link": openLink,
+  survey,
   "join-de": (browser) => join_(browser, "de"),
   "join-en": (browser) => join_(browser, "en"),
   "card-offline": cardOffline,
