@@ -9,11 +9,13 @@ use stammgast_core::engine::{Coupon, CouponStatus, RecordedEvent};
 use stammgast_core::ids::{BusinessId, MemberId};
 use stammgast_core::member::Email;
 use stammgast_core::program::Program;
-use stammgast_store::MemberRecord;
+use stammgast_store::{InboxMessage, MemberRecord};
 use std::sync::Arc;
 
 /// How many events the card shows.
 const CARD_HISTORY_LENGTH: usize = 20;
+/// How many messages the card's message box shows.
+const CARD_MESSAGES: usize = 10;
 
 /// Everything the card page shows.
 #[derive(Clone, Debug)]
@@ -25,6 +27,8 @@ pub struct Card {
     /// Coupons the member can use now.
     pub coupons: Vec<Coupon>,
     pub recent: Vec<RecordedEvent>,
+    /// The messages the member was sent, newest first: the card's message box.
+    pub messages: Vec<InboxMessage>,
 }
 
 /// How long a mailed sign-in link works.
@@ -163,6 +167,10 @@ impl App {
             .member_events(business, member_id, None, CARD_HISTORY_LENGTH)
             .await?
             .items;
+        let messages = self
+            .store
+            .member_inbox(business, member_id, CARD_MESSAGES)
+            .await?;
         Ok(Card {
             business_id: business,
             business_name,
@@ -170,6 +178,7 @@ impl App {
             member,
             coupons,
             recent,
+            messages,
         })
     }
 }

@@ -30,10 +30,11 @@ pub struct JourneyReport {
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 12] = [
+pub const TEMPLATES: [&str; 13] = [
     "campaign",
     "win_back",
     "welcome",
+    "first_visit",
     "second_visit",
     "birthday",
     "vip",
@@ -162,6 +163,21 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                 "Thank you for your visit, {first_name}!",
                 "Hello {first_name},\n\nthat was another round number of visits to {business} — \
                  thank you for coming back! You have {points} points now.",
+            ),
+        ),
+        "first_visit" => (
+            "first-visit",
+            "Danke für den ersten Besuch",
+            Trigger::FirstVisit { after_days: 1 },
+            text(
+                "Danke für deinen ersten Besuch, {first_name}!",
+                "Hallo {first_name},\n\nschön, dass du bei {business} warst! Auf deiner Karte \
+                 sind schon {points} Punkte – bis zum nächsten Mal.",
+            ),
+            text(
+                "Thank you for your first visit, {first_name}!",
+                "Hello {first_name},\n\nglad you came to {business}! Your card has {points} \
+                 points already — see you next time.",
             ),
         ),
         "one_stamp_short" => (

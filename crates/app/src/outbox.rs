@@ -107,6 +107,18 @@ impl App {
                 error: format!("{} bounced before", mail.to),
             });
         }
+        if message.kind == MessageKind::Journey {
+            // The card's message box shows it as mailed, without the mail's footer.
+            let body = mail.text.split("\n-- \n").next().unwrap_or_default();
+            self.store
+                .keep_message_copy(
+                    business,
+                    message.id,
+                    mail.subject.clone(),
+                    body.trim().to_owned(),
+                )
+                .await?;
+        }
         let address = mail.to.clone();
         Ok(match self.mailer.send(mail).await {
             Ok(()) => Settled::Sent,

@@ -47,6 +47,7 @@ uuid_id!(
 /// A short, owner-chosen name for a part of the program: `coffee-card`, `gold`, `free-cake`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Slug(String);
 
 impl Slug {

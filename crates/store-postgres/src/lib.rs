@@ -25,7 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_custom_segments.sql")),
     (5, include_str!("../migrations/0005_outbox.sql")),
     (6, include_str!("../migrations/0006_journeys.sql")),
-    (7, include_str!("../migrations/0007_surveys.sql")),
+    (7, include_str!("../migrations/0007_surveys_and_inbox.sql")),
 ];
 const READERS_MAX: usize = 8;
 /// The database every server has, used to create the configured one when it is missing.

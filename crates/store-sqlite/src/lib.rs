@@ -20,7 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_custom_segments.sql")),
     (5, include_str!("../migrations/0005_outbox.sql")),
     (6, include_str!("../migrations/0006_journeys.sql")),
-    (7, include_str!("../migrations/0007_surveys.sql")),
+    (7, include_str!("../migrations/0007_surveys_and_inbox.sql")),
 ];
 
 /// How long a connection waits for another one's write lock before giving up.

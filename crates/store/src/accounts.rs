@@ -200,10 +200,12 @@ impl Store {
                 if erased == 0 {
                     return Err(StoreError::NotFound);
                 }
+                // Every link and session of the member: card, sign-in, mailed links (a
+                // survey's subject is the member followed by the mail).
                 connection.execute(
-                    "DELETE FROM sessions WHERE business_id = $1 AND subject_id = $2 \
-                     AND kind IN ('member', 'member_link')",
-                    &[text(business), text(member)],
+                    "DELETE FROM sessions WHERE business_id = $1 AND kind <> 'staff' \
+                     AND (subject_id = $2 OR subject_id LIKE $3)",
+                    &[text(business), text(member), format!("{member}/%").into()],
                 )?;
                 // Tags are what staff noted about the person; custom segments were built
                 // from the personal data just erased.
@@ -213,6 +215,18 @@ impl Store {
                         &[text(business), text(member)],
                     )?;
                 }
+                // What they wrote and the copies of what they were sent; the scores stay
+                // for the NPS, the delivery log for its counts.
+                connection.execute(
+                    "UPDATE survey_answers SET comment = '', publish_consent_at = NULL \
+                     WHERE business_id = $1 AND member_id = $2",
+                    &[text(business), text(member)],
+                )?;
+                connection.execute(
+                    "UPDATE outbox SET subject = NULL, body = NULL \
+                     WHERE business_id = $1 AND member_id = $2",
+                    &[text(business), text(member)],
+                )?;
                 write_audit(connection, std::slice::from_ref(&audit))
             })
         })

@@ -32,7 +32,7 @@ mod writer;
 pub use analytics::{NewSurveyAnswer, SurveyComment};
 pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
 pub use journeys::Enrolment;
-pub use outbox::{OutboxMessage, Settled};
+pub use outbox::{InboxMessage, OutboxMessage, Settled};
 pub use records::*;
 pub use segments::{PlacementChange, SegmentTransition, StoredPlacement};
 

@@ -27,6 +27,14 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
 }
 
+/// A message in a member's message box.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxMessage {
+    pub subject: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
 /// How a delivery attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Settled {
@@ -147,6 +155,57 @@ impl Store {
             );
             let rows = connection.query(&sql, &[text(business), text(member)])?;
             rows.iter().map(message).collect()
+        })
+        .await
+    }
+
+    /// Keeps the message as the member gets it (subject and text), for their card's
+    /// message box.
+    pub async fn keep_message_copy(
+        &self,
+        business: BusinessId,
+        id: Uuid,
+        subject: String,
+        body: String,
+    ) -> Result<(), StoreError> {
+        self.with_connection(move |connection| {
+            connection.execute(
+                "UPDATE outbox SET subject = $3, body = $4 WHERE business_id = $1 AND id = $2",
+                &[text(business), text(id), subject.into(), body.into()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The messages sent to a member, newest first, at most `limit`: the card's message
+    /// box.
+    pub async fn member_inbox(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        limit: usize,
+    ) -> Result<Vec<InboxMessage>, StoreError> {
+        self.with_connection(move |connection| {
+            let rows = connection.query(
+                "SELECT subject, body, sent_at FROM outbox WHERE business_id = $1 AND member_id = $2 \
+                 AND status = 'sent' AND subject IS NOT NULL ORDER BY sent_at DESC, id LIMIT $3",
+                &[
+                    text(business),
+                    text(member),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok(InboxMessage {
+                        subject: columns.text(0)?.to_owned(),
+                        body: columns.text(1)?.to_owned(),
+                        sent_at: columns.time(2)?,
+                    })
+                })
+                .collect()
         })
         .await
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Journey {
     pub slug: Slug,
     pub name: String,
@@ -44,6 +45,7 @@ pub struct Journey {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Trigger {
     /// `after_days` after joining (0: right away).
     Joined { after_days: u32 },
@@ -60,6 +62,8 @@ pub enum Trigger {
     PointsExpiring { within_days: u32 },
     /// Every `every`th visit (the 10th, 20th, … for 10), right after it.
     EveryNthVisit { every: u32 },
+    /// `after_days` after the first visit (0 to 12).
+    FirstVisit { after_days: u32 },
     /// Reached a tier above the first.
     TierUpgrade,
     /// Their points now cover a reward.
@@ -94,6 +98,7 @@ impl Trigger {
             Self::PointsExpiring { .. } => "points_expiring",
             Self::Campaign { .. } => "campaign",
             Self::EveryNthVisit { .. } => "every_nth_visit",
+            Self::FirstVisit { .. } => "first_visit",
             Self::TierUpgrade => "tier_upgrade",
             Self::RewardAvailable => "reward_available",
             Self::OneStampShort => "one_stamp_short",
@@ -105,7 +110,9 @@ impl Trigger {
     pub fn days(&self) -> Option<u32> {
         match self {
             Self::NoVisitFor { days } | Self::NoSecondVisit { days } => Some(*days),
-            Self::Joined { after_days } | Self::AfterVisit { after_days } => Some(*after_days),
+            Self::Joined { after_days }
+            | Self::AfterVisit { after_days }
+            | Self::FirstVisit { after_days } => Some(*after_days),
             Self::Birthday { days_before } => Some(*days_before),
             Self::PointsExpiring { within_days } => Some(*within_days),
             Self::EveryNthVisit { every } => Some(*every),
@@ -127,6 +134,7 @@ impl Trigger {
             Self::PointsExpiring { .. } => Self::PointsExpiring { within_days: days },
             Self::EveryNthVisit { .. } => Self::EveryNthVisit { every: days },
             Self::AfterVisit { .. } => Self::AfterVisit { after_days: days },
+            Self::FirstVisit { .. } => Self::FirstVisit { after_days: days },
             other @ (Self::EnteredSegment { .. }
             | Self::Campaign { .. }
             | Self::TierUpgrade
@@ -140,6 +148,7 @@ impl Trigger {
         matches!(
             self,
             Self::EnteredSegment { .. }
+                | Self::FirstVisit { .. }
                 | Self::TierUpgrade
                 | Self::RewardAvailable
                 | Self::OneStampShort
@@ -185,6 +194,13 @@ impl Trigger {
                     *every > 0 && visits > 0 && visits.is_multiple_of(u64::from(*every))
                 })?;
                 ((last, format!("visit:{visits}")), Duration::days(2))
+            }
+            Self::FirstVisit { after_days } => {
+                let ((at, occasion), window) = milestone(entries, "first-visit", now)?;
+                (
+                    (at + Duration::days(i64::from(*after_days)), occasion),
+                    window,
+                )
             }
             Self::TierUpgrade => milestone(entries, "tier:", now)?,
             Self::RewardAvailable => milestone(entries, "reward-ready:", now)?,
@@ -238,6 +254,7 @@ impl Trigger {
             | Self::PointsExpiring { .. }
             | Self::EveryNthVisit { .. }
             | Self::Campaign { .. }
+            | Self::FirstVisit { .. }
             | Self::TierUpgrade
             | Self::RewardAvailable
             | Self::OneStampShort
@@ -407,6 +424,8 @@ impl Journey {
             Trigger::PointsExpiring { .. } => 1..=90,
             Trigger::EveryNthVisit { .. } => 2..=1_000,
             Trigger::AfterVisit { .. } => 0..=30,
+            // Milestones are read back over the catch-up window only.
+            Trigger::FirstVisit { .. } => 0..=12,
             Trigger::EnteredSegment { .. }
             | Trigger::Campaign { .. }
             | Trigger::TierUpgrade
@@ -733,6 +752,19 @@ mod tests {
         assert_eq!(
             Trigger::RewardAvailable.occasion(&member, &entries, now),
             None
+        );
+        let first = [("first-visit".to_owned(), now - Duration::days(3))];
+        let three_days = Trigger::FirstVisit { after_days: 3 };
+        assert!(three_days.occasion(&member, &first, now).is_some());
+        assert_eq!(
+            Trigger::FirstVisit { after_days: 4 }.occasion(&member, &first, now),
+            None,
+            "not yet"
+        );
+        assert_eq!(
+            three_days.occasion(&member, &first, now + Duration::days(3)),
+            None,
+            "too late"
         );
         assert!(Trigger::OneStampShort.reads_entries());
         assert!(!Trigger::AfterVisit { after_days: 1 }.reads_entries());

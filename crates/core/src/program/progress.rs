@@ -118,10 +118,10 @@ pub fn progress<'a>(program: &'a Program, state: &MemberState, now: DateTime<Utc
 /// back-dated entry) records none.
 pub const MILESTONE_DAYS: i64 = 2;
 
-/// What a member has reached that a message may celebrate: their tier above the first
-/// (`tier:<id>`), each reward their balance covers (`reward-ready:<id>`), and each stamp
-/// card one stamp short of full (`stamp-short:<id>`). An event's milestones are what it
-/// adds to this set.
+/// What a member has reached that a message may celebrate: a visit at all
+/// (`first-visit`), their tier above the first (`tier:<id>`), each reward their balance
+/// covers (`reward-ready:<id>`), and each stamp card one stamp short of full
+/// (`stamp-short:<id>`). An event's milestones are what it adds to this set.
 pub fn reached(program: &Program, state: &MemberState, now: DateTime<Utc>) -> BTreeSet<String> {
     let first_level = program
         .tiers
@@ -146,7 +146,13 @@ pub fn reached(program: &Program, state: &MemberState, now: DateTime<Utc>) -> BT
             card.stamps_required - collected == 1
         })
         .map(|card| format!("stamp-short:{}", card.id));
-    tier.chain(ready).chain(short).collect()
+    let visited = (state.activity.lifetime.visits > 0).then(|| "first-visit".to_owned());
+    visited
+        .into_iter()
+        .chain(tier)
+        .chain(ready)
+        .chain(short)
+        .collect()
 }
 
 fn distance(
@@ -299,19 +305,18 @@ mod tests {
         let names = |state: &MemberState| -> Vec<String> {
             reached(&program, state, now()).into_iter().collect()
         };
-        assert!(
-            names(&member(149, 8, 0)).is_empty(),
-            "the first tier is no milestone"
-        );
+        let mut new = member(149, 8, 0);
+        new.activity = Default::default();
+        assert!(names(&new).is_empty(), "the first tier is no milestone");
         assert_eq!(
             names(&member(150, 9, 0)),
-            ["reward-ready:cake", "stamp-short:coffee"]
+            ["first-visit", "reward-ready:cake", "stamp-short:coffee"]
         );
         let mut gold = member(10, 0, 0);
         gold.tier = Some(Slug::parse("gold").unwrap());
         assert_eq!(
             names(&gold),
-            ["reward-ready:vip", "tier:gold"],
+            ["first-visit", "reward-ready:vip", "tier:gold"],
             "a tier's reward"
         );
     }

@@ -3,6 +3,7 @@
 
 pub mod dto;
 mod events;
+mod journeys;
 mod members;
 pub mod openapi;
 mod reports;
@@ -25,6 +26,7 @@ pub fn router() -> Router<App> {
         .merge(rewards::router())
         .merge(reports::router())
         .merge(segments::router())
+        .merge(journeys::router())
         .merge(openapi::router())
 }
 

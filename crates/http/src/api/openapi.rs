@@ -10,6 +10,7 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 use stammgast_app::App;
+use stammgast_core::automation::journey::Journey;
 
 pub fn router() -> Router<App> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
@@ -93,6 +94,11 @@ pub fn operations() -> Vec<Operation> {
         op!("get", "/members/{id}/tags", "A member's tags", None, 200, none => Tags),
         op!("put", "/members/{id}/tags/{tag}", "Tag a member (tagging twice changes nothing)", None, 200, none => Tags),
         op!("delete", "/members/{id}/tags/{tag}", "Take a tag off a member", None, 200, none => Tags),
+        op!("get", "/journeys", "The journeys (automations) with each arm's members, returns and revenue and the uplift", None, 200, none => Vec<JourneyResults>),
+        op!("post", "/journeys:from-template", "Set up a journey from one of the setup's templates; it starts paused", None, 201, FromTemplateRequest => Journey),
+        op!("get", "/journeys/{slug}", "A journey and how it does", None, 200, none => JourneyResults),
+        op!("put", "/journeys/{slug}", "Write or change a journey whole; `active` starts or pauses it", None, 200, Journey => JourneyResults),
+        op!("get", "/journeys/{slug}/audience", "Whom the journey would write to now: how many members and the first ten", None, 200, none => Preview),
         op!("get", "/openapi.json", "This document", None, 200, none => Value),
     ]
 }

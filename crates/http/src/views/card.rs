@@ -30,6 +30,7 @@ struct CardPage<'a> {
     qr_svg: String,
     progress: ProgressView,
     coupons: Vec<CouponView>,
+    messages: Vec<MessageView>,
     history: Vec<HistoryView>,
     referral_url: String,
     share_message: String,
@@ -41,6 +42,14 @@ struct CouponView {
     name: String,
     code: String,
     valid_until: String,
+}
+
+/// A message in the card's message box.
+#[derive(Serialize)]
+struct MessageView {
+    date: String,
+    subject: String,
+    body: String,
 }
 
 #[derive(Serialize)]
@@ -98,6 +107,15 @@ fn card_page<'a>(
             ),
         })
         .collect();
+    let messages = card
+        .messages
+        .iter()
+        .map(|message| MessageView {
+            date: local_date(message.sent_at),
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+        })
+        .collect();
     let history = card
         .recent
         .iter()
@@ -122,6 +140,7 @@ fn card_page<'a>(
             .unwrap_or_default(),
         progress: progress_view(program, &member.state, language, *now),
         coupons,
+        messages,
         history,
         referral_url: format!("{base_url}/join/{}?ref={}", card.business_id, member.code),
         share_message: t("card_share_message", &[("business", &card.business_name)]),

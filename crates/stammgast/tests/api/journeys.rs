@@ -331,3 +331,76 @@ async fn the_message_arm_gets_the_journeys_points_through_the_ledger_once_and_it
         audit.items
     );
 }
+
+#[test]
+fn an_integrator_sets_up_changes_and_reads_a_journey_through_the_api_of_its_own_business_only() {
+    let app = crate::helpers::spawn_app();
+    let created = app.post(
+        "/api/v1/journeys:from-template",
+        None,
+        r#"{"template": "win_back"}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["slug"], "win-back");
+    assert_eq!(created.body["active"], false, "it starts paused");
+    let unknown = app.post(
+        "/api/v1/journeys:from-template",
+        None,
+        r#"{"template": "spam"}"#,
+    );
+    crate::helpers::assert_problem(&unknown, 422, "validation_failed");
+
+    let mut journey = created.body.clone();
+    journey["active"] = true.into();
+    journey["holdout_percent"] = 20.into();
+    journey["trigger"]["days"] = 45.into();
+    let saved = app.put_as(
+        &app.api_key,
+        "/api/v1/journeys/win-back",
+        &journey.to_string(),
+    );
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["journey"]["holdout_percent"], 20);
+    assert_eq!(saved.body["message"]["members"], 0);
+    assert!(saved.body["uplift"].is_null(), "nothing measured yet");
+    let listed = app.get("/api/v1/journeys");
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(listed.body[0]["journey"]["active"], true);
+    assert_eq!(listed.body[0]["journey"]["trigger"]["days"], 45);
+
+    let mut typo = journey.clone();
+    typo["holdout"] = 5.into();
+    let refused = app.put_as(&app.api_key, "/api/v1/journeys/win-back", &typo.to_string());
+    crate::helpers::assert_problem(&refused, 422, "validation_failed");
+    let elsewhere = app.put_as(&app.api_key, "/api/v1/journeys/other", &journey.to_string());
+    crate::helpers::assert_problem(&elsewhere, 422, "validation_failed");
+    let mut too_many = journey.clone();
+    too_many["holdout_percent"] = 80.into();
+    let refused = app.put_as(
+        &app.api_key,
+        "/api/v1/journeys/win-back",
+        &too_many.to_string(),
+    );
+    crate::helpers::assert_problem(&refused, 422, "validation_failed");
+    assert_eq!(
+        app.get("/api/v1/journeys/win-back").body["journey"]["holdout_percent"],
+        20,
+        "a refused change changes nothing"
+    );
+    assert_eq!(
+        app.get("/api/v1/journeys/win-back/audience").body["members"],
+        0
+    );
+
+    let other = &app.other_api_key;
+    assert_eq!(app.get_as(other, "/api/v1/journeys/win-back").status, 404);
+    assert_eq!(
+        app.get_as(other, "/api/v1/journeys").body,
+        serde_json::json!([])
+    );
+    assert_eq!(
+        app.get_as(other, "/api/v1/journeys/win-back/audience")
+            .status,
+        404
+    );
+}

@@ -3,3 +3,7 @@
 -- that consent.
 ALTER TABLE survey_answers ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
 ALTER TABLE survey_answers ADD COLUMN publish_consent_at BIGINT;
+
+-- A copy of a journey's message as the member got it, for the message box on their card.
+ALTER TABLE outbox ADD COLUMN subject TEXT;
+ALTER TABLE outbox ADD COLUMN body TEXT;
