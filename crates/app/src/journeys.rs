@@ -1,8 +1,9 @@
 //! Journeys: set up from the templates the wizard offers (or written by hand), evaluated
 //! by the worker on every member, each member enrolled once per occasion in the message
 //! arm or the holdout, the message queued in the same transaction; the report compares
-//! the arms. Guardrails: only members whose marketing consent by email is confirmed, at
-//! most one journey message a week, none in the shop's quiet hours.
+//! the arms. Guardrails: only members with a marketing consent on the journey's channel
+//! (confirmed, for email), at most one journey message a week, none in the shop's quiet
+//! hours.
 
 use crate::outbox::Carried;
 use crate::{App, AppError, Caller, Mail, Scope};
@@ -277,6 +278,7 @@ pub fn journey_template(name: &str) -> Option<Journey> {
         issue_coupon: None,
         survey,
         variant_b: None,
+        channel: Channel::Email,
     })
 }
 
@@ -287,6 +289,12 @@ impl App {
         journey
             .check()
             .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+        if journey.channel != Channel::Email && self.texter.is_none() {
+            return Err(AppError::invalid(
+                "channel",
+                "no SMS or push provider is configured (text_webhook_url)",
+            ));
+        }
         if let Some(reward) = &journey.issue_coupon {
             let program = self
                 .store
@@ -370,7 +378,8 @@ impl App {
     }
 
     /// Evaluates every active journey on every member: those it fires for, with a
-    /// confirmed marketing consent by email, are enrolled once per occasion. Returns the
+    /// marketing consent on the journey's channel (confirmed, for email), are enrolled
+    /// once per occasion. Returns the
     /// enrolments made.
     pub async fn run_journeys(&self, business: BusinessId) -> Result<usize, AppError> {
         let journeys: Vec<Journey> = self
@@ -395,7 +404,7 @@ impl App {
                 let Some(occasion) = journey.trigger.occasion(profile, member_entries, now) else {
                     continue;
                 };
-                if !profile.consents.contains(&Channel::Email) {
+                if !profile.consents.contains(&journey.channel) {
                     continue;
                 }
                 let member_id = profile.aggregate.member_id;
@@ -419,6 +428,7 @@ impl App {
                     send_from: arm.is_sent().then(|| after_quiet_hours(now, zone)),
                     grant_points: journey.grant_points,
                     add_tag: journey.add_tag.clone(),
+                    channel: journey.channel,
                 };
                 if self.store.enrol(business, enrolment).await? {
                     enrolled += 1;
@@ -475,8 +485,8 @@ impl App {
             .await
     }
 
-    /// Who the journey would write to now: members it fires for with a confirmed consent
-    /// (the holdout included, who would be counted instead).
+    /// Who the journey would write to now: members it fires for with a consent on its
+    /// channel (the holdout included, who would be counted instead).
     pub async fn journey_audience(
         &self,
         caller: &Caller,
@@ -495,7 +505,7 @@ impl App {
                 let member_entries = entries
                     .get(&p.aggregate.member_id)
                     .map_or(&[][..], Vec::as_slice);
-                p.consents.contains(&Channel::Email)
+                p.consents.contains(&journey.channel)
                     && journey.trigger.occasion(p, member_entries, now).is_some()
             })
             .map(|p| p.aggregate.member_id)

@@ -43,7 +43,7 @@ pub use error::AppError;
 pub use events::{NewEvent, NewEventKind};
 pub use journeys::{JourneyReport, TEMPLATES as JOURNEY_TEMPLATES, journey_template};
 pub use keys::{Actor, Caller, Scope};
-pub use mail::{LogMailer, Mail, MailError, Mailer, Sending};
+pub use mail::{LogMailer, Mail, MailError, Mailer, Sending, Text, Texter};
 pub use members::{JoinMember, MemberProfile};
 pub use outbox::Delivered;
 pub use privacy::{MemberExport, Preferences};
@@ -122,6 +122,8 @@ pub struct App {
     link_throttle: Arc<sessions::Throttle>,
     join_throttle: Arc<sessions::Throttle>,
     mailer: Arc<dyn Mailer>,
+    /// The SMS and push provider, when one is configured.
+    texter: Option<Arc<dyn Texter>>,
     /// Where the app is reached from outside, for the links in mail the worker sends.
     public_url: String,
 }
@@ -139,6 +141,7 @@ impl App {
             link_throttle: Arc::new(sessions::Throttle::for_links()),
             join_throttle: Arc::new(sessions::Throttle::for_joins()),
             mailer: Arc::new(LogMailer),
+            texter: None,
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
@@ -153,6 +156,13 @@ impl App {
     /// The app sending its mail through `mailer` (the log by default).
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = mailer;
+        self
+    }
+
+    /// The app sending SMS and push messages through `texter` (none by default: journeys
+    /// on those channels cannot be saved).
+    pub fn with_texter(mut self, texter: Arc<dyn Texter>) -> Self {
+        self.texter = Some(texter);
         self
     }
 

@@ -1,5 +1,6 @@
-//! Mail the app sends (sign-in links now; campaigns later), through a [`Mailer`] the binary
-//! chooses: SMTP when a server is configured, otherwise the log.
+//! Mail the app sends (sign-in links, confirmations, journeys), through a [`Mailer`] the
+//! binary chooses: SMTP when a server is configured, otherwise the log; and SMS and push
+//! through a [`Texter`], the provider's webhook, when one is configured.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +29,23 @@ pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), MailError>> + Send
 /// Delivers mail.
 pub trait Mailer: Send + Sync {
     fn send(&self, mail: Mail) -> Sending<'_>;
+}
+
+/// A short text for the SMS or push provider: `to` is the phone number for SMS and the
+/// member's id for push (the provider knows their devices by it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text {
+    /// The outbox message's id: the provider can drop a repeated delivery by it.
+    pub id: uuid::Uuid,
+    pub channel: stammgast_core::member::Channel,
+    pub to: String,
+    pub text: String,
+}
+
+/// Delivers SMS and push messages (through a provider's webhook); its errors are read as
+/// mail's are: try again later, or refused for good.
+pub trait Texter: Send + Sync {
+    fn send(&self, text: Text) -> Sending<'_>;
 }
 
 /// Without a mail server, mail is written to the log, so a local installation (and the

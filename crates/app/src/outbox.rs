@@ -4,7 +4,7 @@
 //! queued it; the worker's passes deliver what is left and retry. And the double opt-in:
 //! the link in the confirmation mail confirms the consent.
 
-use crate::{App, AppError, Mail, MailError};
+use crate::{App, AppError, Mail, MailError, Text};
 use chrono::Duration;
 use stammgast_core::automation::journey::{Arm, Journey};
 use stammgast_core::automation::message::{Attachments, Footer, MessageTemplate};
@@ -98,36 +98,64 @@ impl App {
         if message.kind == MessageKind::GrantPoints {
             return self.grant_points(business, message).await;
         }
-        let mail = match self.render(business, message).await? {
+        let channel = Channel::parse(&message.channel).unwrap_or_default();
+        let mail = match self.render(business, message, channel).await? {
             Ok(mail) => mail,
             Err(reason) => return Ok(Settled::Failed { error: reason }),
         };
+        if message.kind == MessageKind::Journey {
+            // The card's message box shows it as sent, without the mail's footer.
+            let (content, _) = mail.text.split_once(SIGNATURE).unwrap_or((&mail.text, ""));
+            let body = content.trim().to_owned();
+            self.store
+                .keep_message_copy(business, message.id, mail.subject.clone(), body)
+                .await?;
+        }
+        if channel != Channel::Email {
+            return Ok(self.send_text(message, channel, mail).await);
+        }
         if self.store.bounced(business, mail.to.clone()).await? {
             return Ok(Settled::Failed {
                 error: format!("{} bounced before", mail.to),
             });
         }
-        if message.kind == MessageKind::Journey {
-            // The card's message box shows it as mailed, without the mail's footer.
-            let body = mail.text.split("\n-- \n").next().unwrap_or_default();
-            self.store
-                .keep_message_copy(
-                    business,
-                    message.id,
-                    mail.subject.clone(),
-                    body.trim().to_owned(),
-                )
-                .await?;
-        }
         let address = mail.to.clone();
         Ok(match self.mailer.send(mail).await {
             Ok(()) => Settled::Sent,
             Err(MailError::Permanent(error)) => Settled::Bounced { address, error },
-            Err(MailError::Transient(error)) => match retry_at(message.attempts + 1, self.now()) {
-                Some(at) => Settled::Retry { at, error },
-                None => Settled::Failed { error },
-            },
+            Err(MailError::Transient(error)) => self.retry(message, error),
         })
+    }
+
+    /// An SMS or push message through the provider: the mail's subject and text with the
+    /// link to unsubscribe, without the HTML and the imprint.
+    async fn send_text(&self, message: &OutboxMessage, channel: Channel, mail: Mail) -> Settled {
+        let Some(texter) = &self.texter else {
+            return Settled::Failed {
+                error: "no SMS or push provider is configured".into(),
+            };
+        };
+        let (content, footer) = mail.text.split_once(SIGNATURE).unwrap_or((&mail.text, ""));
+        let unsubscribe = footer.lines().next().unwrap_or_default();
+        let text = Text {
+            id: message.id,
+            channel,
+            to: mail.to.clone(),
+            text: format!("{}\n{}\n{unsubscribe}", mail.subject, content.trim()),
+        };
+        match texter.send(text).await {
+            Ok(()) => Settled::Sent,
+            Err(MailError::Permanent(error)) => Settled::Failed { error },
+            Err(MailError::Transient(error)) => self.retry(message, error),
+        }
+    }
+
+    /// Another try later, with a growing pause, until the tries are used up.
+    fn retry(&self, message: &OutboxMessage, error: String) -> Settled {
+        match retry_at(message.attempts + 1, self.now()) {
+            Some(at) => Settled::Retry { at, error },
+            None => Settled::Failed { error },
+        }
     }
 
     /// Books a journey's points through the ledger; the message's id is the idempotency
@@ -167,17 +195,27 @@ impl App {
         })
     }
 
-    /// The mail of a message, or why there is nothing to send any more.
+    /// The mail of a message (addressed on its channel: the email address, the phone
+    /// number, or the member's id for push), or why there is nothing to send any more.
     async fn render(
         &self,
         business: BusinessId,
         message: &OutboxMessage,
+        channel: Channel,
     ) -> Result<Result<Mail, String>, AppError> {
         let Some(member) = self.store.member(business, message.member_id).await? else {
             return Ok(Err("the member is gone".into()));
         };
-        let Some(email) = member.email.clone() else {
-            return Ok(Err("the member has no email address".into()));
+        let to = match channel {
+            Channel::Email => member.email.clone(),
+            Channel::Sms => member.phone.clone(),
+            Channel::Push => Some(member.id.to_string()),
+        };
+        let Some(to) = to else {
+            return Ok(Err(format!(
+                "the member has no {} address",
+                channel.as_str()
+            )));
         };
         match message.kind {
             MessageKind::ConfirmEmail => {
@@ -195,13 +233,16 @@ impl App {
                         .replace("{link}", &link)
                 };
                 Ok(Ok(Mail {
-                    to: email,
+                    to,
                     subject: fill(subject),
                     text: fill(text),
                     html: None,
                 }))
             }
-            MessageKind::Journey => self.journey_mail(business, &member, email, message).await,
+            MessageKind::Journey => {
+                self.journey_mail(business, &member, to, message, channel)
+                    .await
+            }
             MessageKind::GrantPoints => Ok(Err("points are booked, not mailed".into())),
         }
     }
@@ -213,11 +254,15 @@ impl App {
         &self,
         business: BusinessId,
         member: &MemberRecord,
-        email: String,
+        to: String,
         message: &OutboxMessage,
+        channel: Channel,
     ) -> Result<Result<Mail, String>, AppError> {
-        if !self.consents_to_email(business, member.id).await? {
-            return Ok(Err("the member has no confirmed consent to email".into()));
+        if self.marketing_consent(business, member.id, channel).await? != Some(true) {
+            return Ok(Err(format!(
+                "the member has no confirmed consent to {} marketing",
+                channel.as_str()
+            )));
         }
         let payload: serde_json::Value = serde_json::from_str(&message.payload).unwrap_or_default();
         let slug = payload["journey"].as_str().unwrap_or_default();
@@ -249,9 +294,7 @@ impl App {
             ),
             false => None,
         };
-        let unsubscribe_url = self
-            .mailed_link(business, member.id, SessionKind::Unsubscribe)
-            .await?;
+        let unsubscribe_url = self.unsubscribe_link(business, member.id, channel).await?;
         let carried = Carried {
             coupon,
             survey_url,
@@ -261,7 +304,7 @@ impl App {
         let mail = self
             .compose(business, template, &member.language, values, carried)
             .await?;
-        Ok(Ok(Mail { to: email, ..mail }))
+        Ok(Ok(Mail { to, ..mail }))
     }
 
     /// Gives the journey's reward as a coupon through the ledger; the message's id is the
@@ -398,11 +441,35 @@ impl App {
     }
 
     /// A link for a mail to the member: confirming a consent (30 days) or unsubscribing
-    /// (a year).
+    /// from email (a year).
     async fn mailed_link(
         &self,
         business: BusinessId,
         member: MemberId,
+        kind: SessionKind,
+    ) -> Result<String, AppError> {
+        self.link(business, member.to_string(), kind).await
+    }
+
+    /// The link that ends marketing on `channel`; its subject names the member, and the
+    /// channel when it is not email.
+    async fn unsubscribe_link(
+        &self,
+        business: BusinessId,
+        member: MemberId,
+        channel: Channel,
+    ) -> Result<String, AppError> {
+        let subject = match channel {
+            Channel::Email => member.to_string(),
+            other => format!("{member}/{}", other.as_str()),
+        };
+        self.link(business, subject, SessionKind::Unsubscribe).await
+    }
+
+    async fn link(
+        &self,
+        business: BusinessId,
+        subject: String,
         kind: SessionKind,
     ) -> Result<String, AppError> {
         let (path, days) = match kind {
@@ -410,20 +477,9 @@ impl App {
             _ => ("unsubscribe", UNSUBSCRIBE_DAYS),
         };
         let token = self
-            .open_session(business, kind, member.to_string(), Duration::days(days))
+            .open_session(business, kind, subject, Duration::days(days))
             .await?;
         Ok(format!("{}/{path}/{token}", self.public_url))
-    }
-
-    async fn consents_to_email(
-        &self,
-        business: BusinessId,
-        member: MemberId,
-    ) -> Result<bool, AppError> {
-        Ok(self
-            .email_marketing_consent(business, member)
-            .await?
-            .is_some_and(|confirmed| confirmed))
     }
 
     async fn awaits_confirmation(
@@ -432,40 +488,47 @@ impl App {
         member: MemberId,
     ) -> Result<bool, AppError> {
         Ok(self
-            .email_marketing_consent(business, member)
+            .marketing_consent(business, member, Channel::Email)
             .await?
             .is_some_and(|confirmed| !confirmed))
     }
 
-    /// Whether the member's standing marketing consent by email is confirmed; `None`
-    /// without one.
-    async fn email_marketing_consent(
+    /// Whether the member's standing marketing consent on `channel` is confirmed (those
+    /// other than email are from when they were given); `None` without one.
+    async fn marketing_consent(
         &self,
         business: BusinessId,
         member: MemberId,
+        channel: Channel,
     ) -> Result<Option<bool>, AppError> {
         let consents = self.store.member_consents(business, member).await?;
         Ok(consents
             .iter()
             .find(|c| {
                 c.purpose == "marketing"
-                    && c.channel == Channel::Email.as_str()
+                    && c.channel == channel.as_str()
                     && c.withdrawn_at.is_none()
             })
             .map(|c| c.confirmed_at.is_some()))
     }
 
-    /// The unsubscribe link of a marketing mail: withdraws the member's marketing consent
-    /// by email (the link keeps working, and says so again); the business's name.
+    /// The unsubscribe link of a marketing message: withdraws the member's marketing
+    /// consent on its channel (the link keeps working, and says so again); the business's
+    /// name.
     pub async fn unsubscribe(&self, link: &str) -> Result<String, AppError> {
         let record = self.session(link, SessionKind::Unsubscribe).await?;
-        let member = MemberId::parse(&record.subject_id).ok_or(AppError::Unauthenticated)?;
+        let (member, channel) = match record.subject_id.split_once('/') {
+            Some((member, channel)) => (member, Channel::parse(channel).ok()),
+            None => (record.subject_id.as_str(), Some(Channel::Email)),
+        };
+        let member = MemberId::parse(member).ok_or(AppError::Unauthenticated)?;
+        let channel = channel.ok_or(AppError::Unauthenticated)?;
         self.store
             .change_consents(
                 record.business_id,
                 member,
                 Vec::new(),
-                vec![ConsentPurpose::Marketing(Channel::Email)],
+                vec![ConsentPurpose::Marketing(channel)],
                 self.now(),
             )
             .await?;
@@ -491,6 +554,9 @@ impl App {
         self.business_name(record.business_id).await
     }
 }
+
+/// Where a mail's text ends and its footer begins (the signature separator).
+const SIGNATURE: &str = "\n-- \n";
 
 /// What a journey's mail carries besides its text: the coupon's code, the survey's link
 /// and the unsubscribe link.

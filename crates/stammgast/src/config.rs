@@ -20,10 +20,20 @@ pub struct Settings {
     /// The address customers and staff reach the product at (`https://…` behind a proxy),
     /// for QR codes, share links and mail. Empty: the address the browser used.
     pub public_url: String,
-    /// The mail server, `smtp://host:port`. Empty: mail is written to the log instead.
+    /// The mail server: `smtp://host:port` (plain, a relay nearby),
+    /// `smtp+starttls://user:password@host:587` or `smtps://user:password@host:465`.
+    /// Empty: mail is written to the log instead.
     pub smtp_url: String,
+    /// A PEM file with one more CA certificate to trust for the mail server's TLS (a
+    /// company's own CA). Empty: the public roots only.
+    pub smtp_ca_file: String,
     /// The sender of the mail Stammgast sends.
     pub mail_from: String,
+    /// The SMS and push provider's webhook (`https://…`), which gets each message as JSON.
+    /// Empty: journeys send email only.
+    pub text_webhook_url: String,
+    /// The bearer token for that webhook.
+    pub text_webhook_token: String,
     /// Seconds between maintenance passes (point expiry, tier evaluation).
     pub worker_interval_seconds: u64,
     /// Members handled per business and kind of work in one maintenance pass.
@@ -56,9 +66,29 @@ impl Settings {
             tracing::warn!("no smtp_url configured: mail (sign-in links) is written to the log");
             return Ok(std::sync::Arc::new(stammgast_app::LogMailer));
         }
-        let mailer = stammgast_mail::SmtpMailer::new(self.smtp_url.trim(), &self.mail_from)
-            .map_err(|reason| anyhow::anyhow!("smtp_url: {reason}"))?;
+        let extra_ca = match self.smtp_ca_file.trim() {
+            "" => None,
+            path => Some(std::fs::read(path).with_context(|| format!("smtp_ca_file {path}"))?),
+        };
+        let mailer = stammgast_mail::SmtpMailer::new(
+            self.smtp_url.trim(),
+            &self.mail_from,
+            extra_ca.as_deref(),
+        )
+        .map_err(|reason| anyhow::anyhow!("smtp_url: {reason}"))?;
         Ok(std::sync::Arc::new(mailer))
+    }
+
+    /// The SMS and push provider, when its webhook is configured.
+    pub fn texter(&self) -> anyhow::Result<Option<std::sync::Arc<dyn stammgast_app::Texter>>> {
+        match self.text_webhook_url.trim() {
+            "" => Ok(None),
+            url => {
+                let texter = stammgast_mail::WebhookTexter::new(url, &self.text_webhook_token)
+                    .map_err(|reason| anyhow::anyhow!("text_webhook_url: {reason}"))?;
+                Ok(Some(std::sync::Arc::new(texter)))
+            }
+        }
     }
 
     /// What the web pages need to know about where they are served.
@@ -76,7 +106,10 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: String::new(),
             smtp_url: String::new(),
+            smtp_ca_file: String::new(),
             mail_from: "Stammgast <noreply@localhost>".into(),
+            text_webhook_url: String::new(),
+            text_webhook_token: String::new(),
             worker_interval_seconds: 60,
             worker_batch_size: 500,
             analytics_history_visits_max: 500_000,
@@ -92,7 +125,10 @@ impl fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("smtp_url", &redact(&self.smtp_url))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
+            .field("text_webhook_url", &self.text_webhook_url)
+            .field("text_webhook_token", &"***")
             .field("worker_interval_seconds", &self.worker_interval_seconds)
             .field("worker_batch_size", &self.worker_batch_size)
             .field(
@@ -159,11 +195,23 @@ listen = "127.0.0.1:8080"
 # marked Secure when it starts with https://.
 public_url = ""
 
-# The mail server for sign-in links (and, later, campaigns), as smtp://host:port. Empty:
-# mail is written to the log, which is enough for a local trial but not for customers.
+# The mail server for sign-in links, confirmations and journeys. Empty: mail is written to
+# the log, which is enough for a local trial but not for customers.
+#   smtp://127.0.0.1:25                             plain, to a relay on this machine
+#   smtp+starttls://user:password@mail.example:587   STARTTLS required
+#   smtps://user:password@mail.example:465           TLS from the start
+# (write an @ in the user or password as %40).
 smtp_url = ""
+# A PEM file with one more CA certificate to trust for the mail server (a company's own).
+smtp_ca_file = ""
 # The sender of that mail.
 mail_from = "Stammgast <noreply@localhost>"
+
+# The SMS and push provider's webhook: each message is POSTed to it as JSON
+# {"id", "channel": "sms"|"push", "to", "text"} with the token as a bearer token. Empty:
+# journeys send email only.
+text_webhook_url = ""
+text_webhook_token = ""
 
 # Seconds between maintenance passes (expiring points, re-evaluating tiers).
 worker_interval_seconds = 60

@@ -8,9 +8,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = settings
+    let mut app = settings
         .app(database::open(&settings.database).await?)
         .with_mailer(settings.mailer()?);
+    if let Some(texter) = settings.texter()? {
+        app = app.with_texter(texter);
+    }
     serve_app(app, &settings).await
 }
 

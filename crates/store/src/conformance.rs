@@ -533,6 +533,7 @@ pub async fn an_erased_member_keeps_the_ledger_and_loses_the_profile(store: Stor
         send_from: Some(now()),
         grant_points: 0,
         add_tag: None,
+        channel: stammgast_core::member::Channel::Email,
     };
     assert!(store.enrol(business, enrolment).await.unwrap());
     let message = store.member_messages(business, member).await.unwrap()[0].id;

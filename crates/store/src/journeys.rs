@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use stammgast_core::automation::experiment::ArmResult;
 use stammgast_core::automation::journey::Arm;
 use stammgast_core::ids::{BusinessId, MemberId, Slug};
+use stammgast_core::member::Channel;
 use stammgast_core::outbox::MessageKind;
 
 /// A member entering a journey on an occasion, in an arm; `message` says when its message
@@ -25,6 +26,8 @@ pub struct Enrolment {
     /// What else the message arm gets: points (booked from the outbox) and a tag.
     pub grant_points: u32,
     pub add_tag: Option<Slug>,
+    /// The channel the message goes out on.
+    pub channel: Channel,
 }
 
 impl Store {
@@ -94,7 +97,7 @@ impl Store {
                     let message = Queued {
                         kind: MessageKind::Journey,
                         occasion: &occasion,
-                        channel: "email",
+                        channel: enrolment.channel.as_str(),
                         payload: &payload,
                         at: enrolment.at,
                         not_before,

@@ -6,6 +6,7 @@
 use super::message::MessageTemplate;
 use crate::analytics::filter::MemberProfile;
 use crate::ids::{MemberId, Slug};
+use crate::member::Channel;
 use crate::program::progress::MILESTONE_DAYS;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,10 @@ pub struct Journey {
     /// A second message (A/B): the members not held out get one or the other, half each.
     #[serde(default)]
     pub variant_b: Option<MessageTemplate>,
+    /// How the message goes out: by email (the default), or as SMS or push through the
+    /// provider's webhook; only to members who consented to that channel.
+    #[serde(default)]
+    pub channel: Channel,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

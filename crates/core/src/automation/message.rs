@@ -130,9 +130,9 @@ impl MessageTemplate {
         let body = fill(&text.body);
         let english = language == "en";
         let unsubscribe = if english {
-            "No more mail like this:"
+            "No more messages like this:"
         } else {
-            "Keine solchen Mails mehr:"
+            "Keine solchen Nachrichten mehr:"
         };
         let (carried_text, carried_html) = attachments.render(english);
         let plain = format!(
@@ -245,7 +245,7 @@ mod tests {
         );
         assert!(
             de.text
-                .contains("Keine solchen Mails mehr: https://x.example/unsubscribe/t")
+                .contains("Keine solchen Nachrichten mehr: https://x.example/unsubscribe/t")
         );
         assert!(
             de.html
@@ -258,7 +258,7 @@ mod tests {
         );
         let en = template().render("en", &values, &none, &footer);
         assert_eq!(en.subject, "We miss you, Anna");
-        assert!(en.text.contains("No more mail like this:"));
+        assert!(en.text.contains("No more messages like this:"));
         assert_eq!(
             template().render("fr", &values, &none, &footer).subject,
             de.subject

@@ -16,7 +16,7 @@ use stammgast_app::{AppError, JourneyReport, StaffSession};
 use stammgast_core::automation::experiment::{ArmResult, Uplift};
 use stammgast_core::automation::journey::{Arm, Journey, Trigger};
 use stammgast_core::automation::message::{MessageTemplate, MessageText};
-use stammgast_core::member::Language;
+use stammgast_core::member::{Channel, Language};
 
 pub fn router() -> Router<Web> {
     Router::new().route("/office/journeys", get(page).post(submit))
@@ -69,6 +69,9 @@ struct JourneyForm {
     /// The reward given as a coupon with the message (empty: none).
     #[serde(default)]
     issue_coupon: String,
+    /// `email`, `sms` or `push`.
+    #[serde(default)]
+    channel: String,
     survey: Option<String>,
     /// Whether the journey tests a second message (A/B).
     ab: Option<String>,
@@ -243,6 +246,7 @@ fn form_of(journey: &Journey, zone: chrono_tz::Tz) -> JourneyForm {
             .map(ToString::to_string)
             .unwrap_or_default(),
         survey: journey.survey.then(|| "yes".to_owned()),
+        channel: journey.channel.as_str().to_owned(),
         ab: journey.variant_b.as_ref().map(|_| "yes".to_owned()),
         subject_b_de: variant(journey, |m| &m.de.subject),
         body_b_de: variant(journey, |m| &m.de.body),
@@ -493,8 +497,15 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
         de: text(&form.subject_b_de, &form.body_b_de),
         en: text(&form.subject_b_en, &form.body_b_en),
     });
+    let channel = match form.channel.trim() {
+        "" => journey.channel,
+        channel => {
+            Channel::parse(channel).map_err(|reason| AppError::invalid("channel", reason))?
+        }
+    };
     let journey = Journey {
         name: form.name.trim().to_owned(),
+        channel,
         trigger,
         holdout_percent: holdout,
         grant_points: whole("grant_points", &form.grant_points)?,

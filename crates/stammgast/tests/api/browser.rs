@@ -400,7 +400,7 @@ fn the_owner_sets_up_the_win_back_automation_from_its_template_sees_who_gets_it_
     let test = app.mailbox.wait_for(OWNER.0);
     assert!(test.message.contains("Hallo "), "{}", test.message);
     assert!(
-        test.message.contains("Keine solchen Mails mehr:"),
+        test.message.contains("Keine solchen Nachrichten mehr:"),
         "{}",
         test.message
     );

@@ -83,7 +83,8 @@ pub fn spawn_app_on(backend: Backend) -> TestApp {
                 }
             };
             let mailer =
-                SmtpMailer::new(&smtp_url, "Café Morgenrot <treue@morgenrot.example>").unwrap();
+                SmtpMailer::new(&smtp_url, "Café Morgenrot <treue@morgenrot.example>", None)
+                    .unwrap();
             let app = App::new(store, Clock::system())
                 .with_mailer(Arc::new(mailer))
                 .with_public_url(&address);

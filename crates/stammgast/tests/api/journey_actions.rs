@@ -80,10 +80,16 @@ async fn a_journeys_coupon_is_given_once_through_the_ledger_and_shown_with_its_q
     shop.hand
         .set(start + Duration::days(60) + Duration::hours(1));
     assert_eq!(run(&shop).await, 1);
+    assert_eq!(
+        shop.tried(anna, 1).await,
+        "pending",
+        "the server said later"
+    );
     assert!(shop.mailbox.messages_to("busy.anna@example.com").is_empty());
     shop.hand
         .set(start + Duration::days(60) + Duration::hours(2));
     app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(shop.tried(anna, 2).await, "sent");
 
     let mail = shop.mailbox.wait_for("busy.anna@example.com").message;
     assert_eq!(shop.mailbox.attempts_to("busy.anna@example.com"), 2);
@@ -381,4 +387,104 @@ async fn a_member_answers_the_mailed_survey_on_a_phone_and_the_office_reads_the_
     );
     assert_eq!(comments[0].comment, "Der beste Kuchen der Stadt");
     assert!(comments[0].publish_consent_at.is_some(), "she allowed it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journey_on_sms_goes_through_the_providers_webhook_once_to_those_who_agreed_to_sms() {
+    use stammgast_core::member::{Channel, Consent, ConsentPurpose};
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let journey = Journey {
+        holdout_percent: 0,
+        channel: Channel::Sms,
+        ..journey_template("win_back").unwrap()
+    };
+    let refused = shop.app().save_journey(&caller, journey.clone()).await;
+    assert!(
+        matches!(&refused, Err(stammgast_app::AppError::Invalid { field, .. }) if field == "channel"),
+        "no provider, no SMS journeys: {refused:?}"
+    );
+    // The provider is busy at first.
+    let (url, provider) = crate::webhook::Provider::start(&[503]);
+    let texter = stammgast_mail::WebhookTexter::new(&url, "geheim").unwrap();
+    let app = shop.app().with_texter(std::sync::Arc::new(texter));
+    app.save_journey(&caller, journey).await.unwrap();
+    let mut members = Vec::new();
+    for (name, phone, sms) in [
+        ("Anna", "+491701234567", true),
+        ("Ben", "+491707654321", false),
+    ] {
+        let join = stammgast_app::JoinMember {
+            first_name: name.into(),
+            phone: Some(phone.into()),
+            language: Some("de".into()),
+            ..stammgast_app::JoinMember::default()
+        };
+        let Ok(stammgast_core::batch::Outcome::Joined { member_id, .. }) =
+            app.join_member(&caller, None, join).await
+        else {
+            panic!("{name} joins");
+        };
+        if sms {
+            let consent = Consent {
+                purpose: ConsentPurpose::Marketing(Channel::Sms),
+                text_version: "test".into(),
+                source: "test".into(),
+            };
+            shop.store
+                .change_consents(shop.business, member_id, vec![consent], vec![], app.now())
+                .await
+                .unwrap();
+        }
+        buys(&shop, member_id, 12).await;
+        members.push(member_id);
+    }
+    advance(&shop, Duration::days(60) + Duration::hours(1));
+    assert_eq!(
+        app.run_journeys(shop.business).await.unwrap(),
+        1,
+        "Anna only"
+    );
+    app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(
+        shop.tried(members[0], 1).await,
+        "pending",
+        "the provider was busy"
+    );
+    advance(&shop, Duration::minutes(2));
+    app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(shop.tried(members[0], 2).await, "sent");
+    let received = provider.received();
+    assert_eq!(received.len(), 2, "a retry after the 503: {received:?}");
+    assert_eq!(
+        received[0].body["id"], received[1].body["id"],
+        "the same message"
+    );
+    let sms = &received[1];
+    assert_eq!(sms.authorization, "Bearer geheim");
+    assert_eq!(sms.body["channel"], "sms");
+    assert_eq!(sms.body["to"], "+491701234567");
+    let text = sms.body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Wir vermissen dich, Anna!\nHallo Anna,"),
+        "{text}"
+    );
+    assert!(!text.contains("<p>"), "no HTML in an SMS: {text}");
+    advance(&shop, Duration::minutes(2));
+    app.deliver_messages(shop.business).await.unwrap();
+    assert_eq!(provider.received().len(), 2, "nothing more once delivered");
+
+    let link = link_in(text, "/unsubscribe/");
+    app.unsubscribe(link.trim_start_matches("/unsubscribe/"))
+        .await
+        .unwrap();
+    let profiles = shop.store.member_profiles(shop.business).await.unwrap();
+    let anna = profiles
+        .iter()
+        .find(|p| p.aggregate.member_id == members[0])
+        .unwrap();
+    assert!(
+        !anna.consents.contains(&Channel::Sms),
+        "the SMS's link ends the SMS"
+    );
 }

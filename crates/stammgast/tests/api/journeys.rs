@@ -78,7 +78,10 @@ async fn a_member_away_for_sixty_days_gets_one_win_back_mail_in_their_language()
         german.contains("Du hast übrigens 62 Punkte"),
         "50 + 12: {german}"
     );
-    assert!(german.contains("Keine solchen Mails mehr:"), "{german}");
+    assert!(
+        german.contains("Keine solchen Nachrichten mehr:"),
+        "{german}"
+    );
     assert!(german.contains("text/html"), "an HTML part too: {german}");
     let english = only_mail_to(&shop, "ben@example.com");
     assert!(english.contains("Hello Ben,"), "{english}");

@@ -4,6 +4,7 @@
 mod helpers;
 mod smtp;
 mod visitor;
+mod webhook;
 
 mod analytics;
 mod batch;

@@ -1027,6 +1027,17 @@ fn the_owner_gives_a_coupon_tests_a_second_version_and_previews_both_with_a_memb
         saved.html.contains("data-testid=\"variant-b\""),
         "the list shows B's arm"
     );
+    let mut by_sms = form("save", "Fassung B für {first_name}", "cake");
+    by_sms.push(("channel", "sms".to_owned()));
+    let no_provider = post(&mut owner, by_sms);
+    assert_eq!(no_provider.status, 422);
+    assert!(
+        no_provider
+            .html
+            .contains("SMS und Push brauchen einen eingerichteten Anbieter"),
+        "{}",
+        no_provider.html
+    );
     let preview = post(
         &mut owner,
         form("preview", "Fassung B für {first_name}", "cake"),

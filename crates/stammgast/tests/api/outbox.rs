@@ -113,8 +113,12 @@ impl Shop {
 
     /// An app server of the shop (each call another one, as on another machine).
     pub fn app(&self) -> App {
-        let mailer =
-            SmtpMailer::new(&self.smtp_url, "Café Morgenrot <treue@morgenrot.example>").unwrap();
+        let mailer = SmtpMailer::new(
+            &self.smtp_url,
+            "Café Morgenrot <treue@morgenrot.example>",
+            None,
+        )
+        .unwrap();
         App::new(self.store.clone(), Clock::manual(&self.hand))
             .with_mailer(Arc::new(mailer))
             .with_public_url("http://shop.example")
@@ -203,6 +207,23 @@ impl Shop {
             .await
             .unwrap();
         member_id
+    }
+
+    /// Waits until the member's latest message was tried `attempts` times (delivery kicked
+    /// off by a request runs in the background); its status.
+    pub async fn tried(&self, member: MemberId, attempts: u32) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let (status, tried) = self.status(member).await;
+            if tried >= attempts {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tried {tried} times, not {attempts}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     async fn status(&self, member: MemberId) -> (String, u32) {
@@ -298,4 +319,36 @@ async fn two_workers_delivering_at_once_send_each_message_once() {
     for address in &addresses {
         assert_eq!(shop.mailbox.messages_to(address).len(), 1, "{address}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_starttls_with_the_login_and_only_to_a_server_whose_certificate_checks_out()
+{
+    let (address, mailbox, ca) = smtp::start_tls();
+    let url = format!("smtp+starttls://treue%40morgenrot.example:g%3Aheim@{address}");
+    let from = "Café Morgenrot <treue@morgenrot.example>";
+    let mail = |to: &str| stammgast_app::Mail {
+        to: to.into(),
+        subject: "Hallo".into(),
+        text: "Hallo über TLS".into(),
+        html: None,
+    };
+    let trusting = SmtpMailer::new(&url, from, Some(&ca)).unwrap();
+    use stammgast_app::Mailer;
+    trusting.send(mail("anna@example.com")).await.unwrap();
+    let received = mailbox.wait_for("anna@example.com");
+    assert!(received.tls, "the mail went over TLS");
+    assert_eq!(
+        received.login.as_deref(),
+        Some("treue@morgenrot.example:g:heim")
+    );
+    assert!(received.message.contains("Hallo über TLS"));
+
+    let untrusting = SmtpMailer::new(&url, from, None).unwrap();
+    let refused = untrusting.send(mail("ben@example.com")).await;
+    assert!(
+        matches!(refused, Err(stammgast_app::MailError::Transient(_))),
+        "a certificate from an unknown CA is not trusted: {refused:?}"
+    );
+    assert!(mailbox.messages_to("ben@example.com").is_empty());
 }
