@@ -120,6 +120,9 @@ impl SmtpMailer {
         if server.security != Security::Plain {
             let mut parameters = TlsParameters::builder(server.host.clone());
             if let Some(pem) = extra_ca {
+                if !String::from_utf8_lossy(pem).contains("-----BEGIN CERTIFICATE-----") {
+                    return Err("the CA file holds no PEM certificate".into());
+                }
                 let certificate = Certificate::from_pem(pem)
                     .map_err(|e| format!("the CA certificate cannot be read: {e}"))?;
                 parameters = parameters.add_root_certificate(certificate);

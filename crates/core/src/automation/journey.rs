@@ -451,10 +451,9 @@ impl Journey {
             if self.issue_coupon.is_none()
                 && let Some(field) = message.field_using(name, "coupon_code")
             {
-                return refuse(
-                    &field,
-                    "{coupon_code} needs a coupon: choose the reward the message gives",
-                );
+                let reason =
+                    format!("{field} shows {{coupon_code}}: choose the reward the message gives");
+                return refuse("issue_coupon", &reason);
             }
         }
         Ok(())

@@ -64,7 +64,7 @@ async fn a_journeys_coupon_is_given_once_through_the_ledger_and_shown_with_its_q
     journey.message.de.body = "Hallo {first_name}, dein Code: {coupon_code}".into();
     let without_coupon = app.save_journey(&caller, journey.clone()).await;
     assert!(
-        matches!(&without_coupon, Err(stammgast_app::AppError::Invalid { field, .. }) if field == "message.de.body"),
+        matches!(&without_coupon, Err(stammgast_app::AppError::Invalid { field, .. }) if field == "issue_coupon"),
         "{{coupon_code}} needs a coupon: {without_coupon:?}"
     );
     journey.issue_coupon = Some(Slug::parse("no-such-reward").unwrap());

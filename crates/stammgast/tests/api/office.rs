@@ -1008,6 +1008,13 @@ fn the_owner_gives_a_coupon_tests_a_second_version_and_previews_both_with_a_memb
     };
     let no_coupon = post(&mut owner, form("save", "Fassung B", ""));
     assert_eq!(no_coupon.status, 422, "{{coupon_code}} without a coupon");
+    assert!(
+        no_coupon
+            .html
+            .contains("der Text nennt {coupon_code}, das gibt es nur mit Gutschein"),
+        "{}",
+        no_coupon.html
+    );
     let empty_b = post(&mut owner, form("save", " ", "cake"));
     assert_eq!(empty_b.status, 422);
     assert!(
