@@ -68,6 +68,8 @@ pub struct MemberProfile {
     pub card: crate::Card,
     pub transfers: Vec<Transfer>,
     pub consents: Vec<ConsentRecord>,
+    /// Every message to the member with its delivery status, newest first.
+    pub messages: Vec<stammgast_store::OutboxMessage>,
 }
 
 /// What a member QR code's payload starts with ([`member_qr_payload`]).
@@ -254,10 +256,12 @@ impl App {
             .await?
             .items;
         let consents = self.store.member_consents(business, member).await?;
+        let messages = self.store.member_messages(business, member).await?;
         Ok(MemberProfile {
             card,
             transfers,
             consents,
+            messages,
         })
     }
 

@@ -25,6 +25,7 @@ pub struct OutboxMessage {
     pub status: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A message in a member's message box.
@@ -54,7 +55,7 @@ pub enum Settled {
 }
 
 const COLUMNS: &str =
-    "id, member_id, kind, occasion, channel, payload, status, attempts, last_error";
+    "id, member_id, kind, occasion, channel, payload, status, attempts, last_error, created_at";
 
 /// Queues a message inside the caller's transaction; a message of the same kind for the
 /// same member and occasion is queued once.
@@ -328,5 +329,6 @@ fn message(row: &crate::sql::Row) -> Result<OutboxMessage, StoreError> {
         status: columns.text(6)?.to_owned(),
         attempts: u32::try_from(columns.int(7)?).unwrap_or(0),
         last_error: columns.opt_text(8)?.map(str::to_owned),
+        created_at: columns.time(9)?,
     })
 }

@@ -188,8 +188,52 @@ struct ProfilePage<'a> {
     timeline: Vec<TimelineEntry>,
     consents: Vec<String>,
     tags: Vec<String>,
+    messages: Vec<MessageLine>,
     notice: Option<String>,
     error: Option<String>,
+}
+
+/// A message to the member and how its delivery went.
+#[derive(Serialize)]
+struct MessageLine {
+    date: String,
+    /// What it is: the journey's slug, or the confirmation or the points.
+    what: String,
+    channel: String,
+    status: String,
+    attempts: u32,
+    error: Option<String>,
+}
+
+fn message_lines(
+    profile: &stammgast_app::MemberProfile,
+    language: Language,
+    zone: chrono_tz::Tz,
+) -> Vec<MessageLine> {
+    profile
+        .messages
+        .iter()
+        .map(|message| {
+            let journey = serde_json::from_str::<serde_json::Value>(&message.payload)
+                .ok()
+                .and_then(|payload| payload["journey"].as_str().map(str::to_owned));
+            let kind = format!("message_kind_{}", message.kind.as_str());
+            let what = text(language, &kind, &[]).unwrap_or_default();
+            MessageLine {
+                date: message
+                    .created_at
+                    .with_timezone(&zone)
+                    .format("%d.%m.%Y %H:%M")
+                    .to_string(),
+                what: journey.map_or(what.clone(), |slug| format!("{what} {slug}")),
+                channel: message.channel.clone(),
+                status: text(language, &format!("message_status_{}", message.status), &[])
+                    .unwrap_or_else(|| message.status.clone()),
+                attempts: message.attempts,
+                error: message.last_error.clone(),
+            }
+        })
+        .collect()
 }
 
 fn signed(amount: i64, language: Language) -> String {
@@ -385,6 +429,7 @@ async fn show_profile(
         timeline: timeline(&profile, language),
         consents,
         tags,
+        messages: message_lines(&profile, language, program.time_zone()),
         notice,
         error,
     };

@@ -71,6 +71,16 @@ fn email_news_count_once_the_member_follows_the_link_in_the_confirmation_mail() 
         1,
         "one confirmation mail"
     );
+    let members = app.get("/api/v1/members?limit=10");
+    let id = members.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let profile = crate::office::owner(&app).get(&format!("/office/members/{id}"));
+    assert!(
+        profile
+            .html
+            .contains("Bestätigung der E-Mail-Einwilligung</td><td>email</td><td>zugestellt"),
+        "the owner sees each message's delivery: {}",
+        profile.html
+    );
 }
 
 /// A business on SQLite whose app sends to the test SMTP server on a clock the test moves.
