@@ -329,11 +329,7 @@ fn member_page(
         error,
         keys: std::array::from_fn(|_| uuid::Uuid::new_v4().to_string()),
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::form_status(page.error.is_some());
     (status, web.render("counter_member.html", page)).into_response()
 }
 

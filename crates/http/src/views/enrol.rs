@@ -7,7 +7,7 @@ use super::join::CONSENT_TEXT_VERSION;
 use super::session::{Staff, csrf_ok};
 use super::{Layout, Web};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -49,11 +49,7 @@ fn page(
     form: EnrolForm,
     error: Option<String>,
 ) -> Response {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::form_status(error.is_some());
     let page = EnrolPage {
         layout: Layout {
             lang: language.as_str(),

@@ -170,6 +170,15 @@ fn templates() -> Environment<'static> {
     env
 }
 
+/// A form page's status: 422 when it shows what to fix.
+fn form_status(shows_errors: bool) -> StatusCode {
+    if shows_errors {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// What every page's layout needs.
 #[derive(Serialize)]
 struct Layout<'a> {

@@ -7,7 +7,7 @@ use super::progress_view::{ProgressView, progress_view};
 use super::session::{Manager, csrf_ok};
 use super::{Layout, Web, qr};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -220,11 +220,7 @@ impl Wizard<'_> {
     ) -> Response {
         let language = self.language;
         let path = format!("/office/setup/{}", self.template.id);
-        let status = if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        };
+        let status = super::form_status(error.is_some());
         let page = AdjustPage {
             layout: layout(language, "setup_title", self.business_name, &path),
             lang: language.as_str(),

@@ -3,7 +3,6 @@
 
 use super::i18n::text;
 use super::{Layout, Web};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use stammgast_app::StaffSession;
@@ -63,11 +62,7 @@ pub async fn render<T: Serialize>(
         Ok(name) => name,
         Err(error) => return web.failure(language, error),
     };
-    let status = if said.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::form_status(said.error.is_some());
     let frame = Frame {
         layout: Layout {
             lang: language.as_str(),

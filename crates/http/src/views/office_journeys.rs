@@ -372,53 +372,32 @@ async fn submit(
                 .await
                 .map(|()| said(key, &[]))
         }
-        "audience" => match app.journey_audience(caller, &slug).await {
-            Ok(preview) => {
-                let names: Vec<&str> = preview.sample.iter().map(|(_, n)| n.as_str()).collect();
-                let audience = text(
-                    language,
-                    "journeys_audience",
-                    &[
-                        ("count", &preview.members.to_string()),
-                        ("names", &names.join(", ")),
-                    ],
-                );
-                let shown = Shown {
-                    audience,
-                    ..Shown::default()
-                };
-                let typed = Some((form, shown));
-                return show(
-                    &web,
-                    &session,
-                    language,
-                    Some(&slug),
-                    typed,
-                    Said::default(),
-                )
-                .await;
+        "audience" | "preview" => {
+            let shown = match form.action.as_str() {
+                "audience" => audience(&web, caller, &slug, language).await,
+                _ => previews(&web, &session, &slug, language)
+                    .await
+                    .map(|previews| Shown {
+                        previews,
+                        ..Shown::default()
+                    }),
+            };
+            match shown {
+                Ok(shown) => {
+                    let typed = Some((form, shown));
+                    return show(
+                        &web,
+                        &session,
+                        language,
+                        Some(&slug),
+                        typed,
+                        Said::default(),
+                    )
+                    .await;
+                }
+                Err(error) => Err(error),
             }
-            Err(error) => Err(error),
-        },
-        "preview" => match previews(&web, &session, &slug, language).await {
-            Ok(previews) => {
-                let shown = Shown {
-                    previews,
-                    ..Shown::default()
-                };
-                let typed = Some((form, shown));
-                return show(
-                    &web,
-                    &session,
-                    language,
-                    Some(&slug),
-                    typed,
-                    Said::default(),
-                )
-                .await;
-            }
-            Err(error) => Err(error),
-        },
+        }
         "test" => app
             .send_journey_test(&session, &slug, language.as_str())
             .await
@@ -520,6 +499,29 @@ async fn save(web: &Web, session: &StaffSession, form: &JourneyForm) -> Result<(
         ..journey
     };
     web.app.save_journey(&session.caller, journey).await
+}
+
+/// Who the journey would write to now, as a sentence.
+async fn audience(
+    web: &Web,
+    caller: &stammgast_app::Caller,
+    slug: &str,
+    language: Language,
+) -> Result<Shown, AppError> {
+    let preview = web.app.journey_audience(caller, slug).await?;
+    let names: Vec<&str> = preview.sample.iter().map(|(_, n)| n.as_str()).collect();
+    let audience = text(
+        language,
+        "journeys_audience",
+        &[
+            ("count", &preview.members.to_string()),
+            ("names", &names.join(", ")),
+        ],
+    );
+    Ok(Shown {
+        audience,
+        ..Shown::default()
+    })
 }
 
 /// The journey's message and variant B as the first member it would go to gets them.

@@ -8,7 +8,6 @@ use super::progress_view::{ProgressView, progress_view};
 use super::session::{Manager, csrf_ok};
 use super::{Layout, Web};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -395,11 +394,7 @@ async fn show_profile(
             )
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::form_status(error.is_some());
     let page = ProfilePage {
         layout: Layout {
             lang: language.as_str(),

@@ -96,11 +96,7 @@ async fn settings_page(
         Ok(card) => Language::parse(&card.member.language).unwrap_or_default(),
         Err(error) => return web.failure(language, error),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::form_status(error.is_some());
     let page = SettingsPage {
         layout: Layout {
             lang: language.as_str(),

@@ -127,11 +127,7 @@ fn show(
     form: AnswerForm,
     error: Option<String>,
 ) -> Response {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::form_status(error.is_some());
     let title = text(
         language,
         "survey_title",

@@ -6,31 +6,10 @@
 use crate::outbox::Shop;
 use crate::pages::link_in;
 use chrono::Duration;
-use stammgast_app::{NewEvent, NewEventKind, SurveyAnswer, journey_template};
+use stammgast_app::{NewEventKind, SurveyAnswer, journey_template};
 use stammgast_core::automation::journey::{Arm, Journey};
 use stammgast_core::automation::message::MessageText;
 use stammgast_core::ids::{MemberId, Slug};
-use stammgast_core::money::{Cents, Currency};
-
-async fn record(shop: &Shop, member: MemberId, kind: NewEventKind) {
-    let event = NewEvent {
-        member_id: member,
-        kind,
-        location_id: None,
-        occurred_at: None,
-    };
-    let caller = shop.caller().await;
-    shop.app().record_event(&caller, None, event).await.unwrap();
-}
-
-async fn buys(shop: &Shop, member: MemberId, euros: i64) {
-    let kind = NewEventKind::Purchase {
-        amount: Cents::new(euros * 100).unwrap(),
-        currency: Currency::EUR,
-        items: vec![],
-    };
-    record(shop, member, kind).await;
-}
 
 /// Moves the shop's clock on.
 fn advance(shop: &Shop, by: Duration) {
@@ -75,7 +54,7 @@ async fn a_journeys_coupon_is_given_once_through_the_ledger_and_shown_with_its_q
     let anna = shop
         .member_confirmed_for_email("Anna", "busy.anna@example.com", "de")
         .await;
-    buys(&shop, anna, 12).await;
+    shop.buys(anna, 12).await;
     let start = app.now();
     shop.hand
         .set(start + Duration::days(60) + Duration::hours(1));
@@ -145,7 +124,7 @@ async fn one_stamp_short_writes_right_after_the_stamp_before_the_last_with_what_
         if visit % 3 == 1 && visit > 1 {
             advance(&shop, Duration::days(1));
         }
-        record(&shop, anna, NewEventKind::Visit).await;
+        shop.records(anna, NewEventKind::Visit).await;
         let enrolled = run(&shop).await;
         assert_eq!(enrolled, usize::from(visit == 9), "after visit {visit}");
     }
@@ -186,15 +165,7 @@ async fn an_ab_test_sends_each_member_not_held_out_one_of_two_versions_and_repor
         ..template
     };
     app.save_journey(&caller, journey.clone()).await.unwrap();
-    let mut members = Vec::new();
-    for n in 0..30 {
-        let address = format!("guest{n}@example.com");
-        let member = shop
-            .member_confirmed_for_email("Gast", &address, "de")
-            .await;
-        buys(&shop, member, 5).await;
-        members.push((member, address));
-    }
+    let members = shop.guests(30).await;
     advance(&shop, Duration::days(60) + Duration::hours(1));
     assert_eq!(run(&shop).await, 30, "everyone is enrolled in an arm");
     let mut arms = std::collections::HashMap::new();
@@ -229,24 +200,32 @@ async fn an_ab_test_sends_each_member_not_held_out_one_of_two_versions_and_repor
     );
 }
 
+/// The survey journey started, a member with a confirmed consent who bought something,
+/// and the survey's mail the day after (none on the day itself).
+async fn surveyed(shop: &Shop, name: &str, language: &str) -> (MemberId, String) {
+    let caller = shop.caller().await;
+    let journey = Journey {
+        active: true,
+        ..journey_template("nps_survey").unwrap()
+    };
+    shop.app().save_journey(&caller, journey).await.unwrap();
+    let address = format!("{}@example.com", name.to_lowercase());
+    let member = shop
+        .member_confirmed_for_email(name, &address, language)
+        .await;
+    shop.buys(member, 9).await;
+    assert_eq!(run(shop).await, 0, "not on the day of the visit");
+    advance(shop, Duration::hours(25));
+    assert_eq!(run(shop).await, 1);
+    (member, shop.mailbox.wait_for(&address).message)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_survey_after_a_visit_is_answered_from_the_mail_and_counts_in_the_nps() {
     let shop = Shop::open().await;
     let caller = shop.caller().await;
     let app = shop.app();
-    let journey = Journey {
-        active: true,
-        ..journey_template("nps_survey").unwrap()
-    };
-    app.save_journey(&caller, journey).await.unwrap();
-    let ben = shop
-        .member_confirmed_for_email("Ben", "ben@example.com", "en")
-        .await;
-    buys(&shop, ben, 9).await;
-    assert_eq!(run(&shop).await, 0, "not on the day of the visit");
-    advance(&shop, Duration::hours(25));
-    assert_eq!(run(&shop).await, 1);
-    let mail = shop.mailbox.wait_for("ben@example.com").message;
+    let (ben, mail) = surveyed(&shop, "Ben", "en").await;
     assert!(
         mail.contains("How likely are you to recommend us"),
         "{mail}"
@@ -300,7 +279,7 @@ async fn the_survey_after_a_visit_is_answered_from_the_mail_and_counts_in_the_np
     assert_eq!(nps.promoters + nps.passives + nps.detractors, 1, "{nps:?}");
     assert_eq!(nps.promoters, 1);
     advance(&shop, Duration::days(20));
-    buys(&shop, ben, 4).await;
+    shop.buys(ben, 4).await;
     advance(&shop, Duration::hours(25));
     assert_eq!(
         run(&shop).await,
@@ -345,18 +324,7 @@ async fn a_member_answers_the_mailed_survey_on_a_phone_and_the_office_reads_the_
     let shop = Shop::open().await;
     let caller = shop.caller().await;
     let app = shop.app();
-    let journey = Journey {
-        active: true,
-        ..journey_template("nps_survey").unwrap()
-    };
-    app.save_journey(&caller, journey).await.unwrap();
-    let lea = shop
-        .member_confirmed_for_email("Lea", "lea@example.com", "de")
-        .await;
-    buys(&shop, lea, 7).await;
-    advance(&shop, Duration::hours(25));
-    assert_eq!(run(&shop).await, 1);
-    let mail = shop.mailbox.wait_for("lea@example.com").message;
+    let (_, mail) = surveyed(&shop, "Lea", "de").await;
     // As if she tapped the 9 in the mail.
     let tapped = format!("{}?score=9", link_in(&mail, "/survey/"));
     let owner = stammgast_app::NewStaffAccount {
@@ -436,7 +404,7 @@ async fn a_journey_on_sms_goes_through_the_providers_webhook_once_to_those_who_a
                 .await
                 .unwrap();
         }
-        buys(&shop, member_id, 12).await;
+        shop.buys(member_id, 12).await;
         members.push(member_id);
     }
     advance(&shop, Duration::days(60) + Duration::hours(1));

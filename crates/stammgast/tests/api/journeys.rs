@@ -6,25 +6,8 @@
 use crate::outbox::Shop;
 use crate::pages::link_in;
 use chrono::Duration;
-use stammgast_app::{NewEvent, NewEventKind, journey_template};
+use stammgast_app::journey_template;
 use stammgast_core::automation::journey::Journey;
-use stammgast_core::ids::MemberId;
-use stammgast_core::money::{Cents, Currency};
-
-async fn buys(shop: &Shop, member: MemberId, euros: i64) {
-    let event = NewEvent {
-        member_id: member,
-        kind: NewEventKind::Purchase {
-            amount: Cents::new(euros * 100).unwrap(),
-            currency: Currency::EUR,
-            items: vec![],
-        },
-        location_id: None,
-        occurred_at: None,
-    };
-    let caller = shop.caller().await;
-    shop.app().record_event(&caller, None, event).await.unwrap();
-}
 
 fn win_back(holdout_percent: u8) -> Journey {
     Journey {
@@ -54,7 +37,7 @@ async fn a_member_away_for_sixty_days_gets_one_win_back_mail_in_their_language()
         .await;
     let cem = shop.member("Cem", "cem@example.com", "de").await;
     for member in [anna, ben, cem] {
-        buys(&shop, member, 12).await;
+        shop.buys(member, 12).await;
     }
     let start = app.now();
 
@@ -113,15 +96,7 @@ async fn members_held_out_get_nothing_and_are_the_control_arm_of_the_report() {
     let caller = shop.caller().await;
     let app = shop.app();
     app.save_journey(&caller, win_back(50)).await.unwrap();
-    let mut members = Vec::new();
-    for n in 0..24 {
-        let address = format!("guest{n}@example.com");
-        let member = shop
-            .member_confirmed_for_email("Gast", &address, "de")
-            .await;
-        buys(&shop, member, 5).await;
-        members.push((member, address));
-    }
+    let members = shop.guests(24).await;
     let start = app.now();
     shop.hand.set(start + Duration::days(61));
     let (one, other) = (shop.app(), shop.app());
@@ -160,7 +135,7 @@ async fn members_held_out_get_nothing_and_are_the_control_arm_of_the_report() {
     // Two of them come back within the measured days.
     shop.hand.set(start + Duration::days(65));
     for (member, _) in members.iter().take(2) {
-        buys(&shop, *member, 20).await;
+        shop.buys(*member, 20).await;
     }
     let report = app.journey_report(&caller, "win-back").await.unwrap();
     assert_eq!(report.message.returned + report.holdout.returned, 2);
@@ -179,7 +154,7 @@ async fn a_member_entering_a_segment_gets_the_journey_on_it_once() {
     let anna = shop
         .member_confirmed_for_email("Anna", "anna@example.com", "de")
         .await;
-    buys(&shop, anna, 4).await;
+    shop.buys(anna, 4).await;
     let on = |segment: &str| Journey {
         holdout_percent: 0,
         trigger: stammgast_core::automation::journey::Trigger::EnteredSegment {
@@ -248,7 +223,7 @@ async fn a_one_off_campaign_goes_once_at_its_time_to_the_segment_it_names() {
         .await;
     shop.member_confirmed_for_email("Ben", "ben@example.com", "de")
         .await;
-    buys(&shop, anna, 4).await;
+    shop.buys(anna, 4).await;
     app.save_custom_segment(&caller, None, "Käufer", "visits >= 1")
         .await
         .unwrap();
@@ -294,7 +269,7 @@ async fn the_message_arm_gets_the_journeys_points_through_the_ledger_once_and_it
     let anna = shop
         .member_confirmed_for_email("Anna", "anna@example.com", "de")
         .await;
-    buys(&shop, anna, 12).await;
+    shop.buys(anna, 12).await;
     let points = |app: &stammgast_app::App| {
         let app = app.clone();
         let caller = caller.clone();

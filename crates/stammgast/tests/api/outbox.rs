@@ -197,6 +197,43 @@ impl Shop {
         member_id
     }
 
+    /// A purchase of `euros` by the member, now.
+    pub async fn buys(&self, member: MemberId, euros: i64) {
+        let kind = stammgast_app::NewEventKind::Purchase {
+            amount: stammgast_core::money::Cents::new(euros * 100).unwrap(),
+            currency: stammgast_core::money::Currency::EUR,
+            items: vec![],
+        };
+        self.records(member, kind).await;
+    }
+
+    /// An event of the member, now.
+    pub async fn records(&self, member: MemberId, kind: stammgast_app::NewEventKind) {
+        let event = stammgast_app::NewEvent {
+            member_id: member,
+            kind,
+            location_id: None,
+            occurred_at: None,
+        };
+        let caller = self.caller().await;
+        self.app().record_event(&caller, None, event).await.unwrap();
+    }
+
+    /// `count` guests named Gast who confirmed email news and bought for 5 €, with their
+    /// addresses.
+    pub async fn guests(&self, count: usize) -> Vec<(MemberId, String)> {
+        let mut guests = Vec::new();
+        for n in 0..count {
+            let address = format!("guest{n}@example.com");
+            let member = self
+                .member_confirmed_for_email("Gast", &address, "de")
+                .await;
+            self.buys(member, 5).await;
+            guests.push((member, address));
+        }
+        guests
+    }
+
     /// A member who agreed to email news and confirmed it from the mail.
     pub async fn member_confirmed_for_email(
         &self,
