@@ -37,7 +37,8 @@ impl std::ops::AddAssign for Delivered {
 
 /// Messages one run delivers per business at most.
 const RUN_MAX: usize = 200;
-/// How long a worker holds a message it is sending.
+/// How long a worker holds a message it is sending: longer than a send may take (the SMTP
+/// and webhook clients give up after 30 and 20 s), so no other worker sends it meanwhile.
 const LEASE_SECONDS: i64 = 120;
 /// How long the link in a confirmation mail works.
 const CONFIRMATION_DAYS: i64 = 30;
