@@ -31,9 +31,10 @@ pub struct JourneyReport {
 }
 
 /// The journeys the setup offers, by name.
-pub const TEMPLATES: [&str; 13] = [
+pub const TEMPLATES: [&str; 14] = [
     "campaign",
     "win_back",
+    "at_risk",
     "welcome",
     "first_visit",
     "second_visit",
@@ -69,6 +70,25 @@ pub fn journey_template(name: &str) -> Option<Journey> {
                 "Hello {first_name},\n\nwe have not seen you at {business} for a while. \
                  Come by and show this mail at the counter: on your next visit you get 15 % off.\n\n\
                  By the way, you have {points} points on your card.",
+            ),
+        ),
+        "at_risk" => (
+            "at-risk",
+            "Bevor du uns vergisst",
+            // At risk: the churn probability above the dashboard's threshold (70 % unless
+            // changed), or long enough without a visit.
+            Trigger::EnteredSegment {
+                segment: "lifecycle:at_risk".into(),
+            },
+            text(
+                "Lange nicht gesehen, {first_name}",
+                "Hallo {first_name},\n\nbei {business} ist es ohne dich nicht dasselbe. Auf \
+                 deiner Karte warten {points} Punkte – und {next_reward} ist nicht mehr weit.",
+            ),
+            text(
+                "Long time no see, {first_name}",
+                "Hello {first_name},\n\n{business} is not the same without you. {points} \
+                 points are waiting on your card — and {next_reward} is not far.",
             ),
         ),
         "welcome" => (

@@ -259,8 +259,15 @@ async fn engage(
                 history::Habit::Occasional => 6 + (index % 4) as u8,
                 history::Habit::Churner => 2 + (index % 6) as u8,
             };
+            // Every fifth answer comes with a word or two, as they do.
+            let comment = match (index % 5, score) {
+                (0, 9..) => "Bester Kuchen der Stadt, und immer freundlich.",
+                (0, 7..) => "Gemütlich, nur samstags etwas voll.",
+                (0, _) => "Der Cappuccino war lauwarm.",
+                _ => "",
+            };
             let _ = app
-                .record_survey_answer(caller, member_id, score, "", None)
+                .record_survey_answer(caller, member_id, score, comment, None)
                 .await;
         }
     }
