@@ -53,7 +53,8 @@ pub use sessions::{
 pub use shop::check_branding;
 pub use staff::TeamMember;
 pub use stammgast_store::{
-    Decision, LegalTexts, LocationRecord, MemberFilter, MemberRecord, Page, Store, StoreError,
+    ConsentRecord, Decision, LegalTexts, LocationRecord, MemberFilter, MemberRecord, Page, Store,
+    StoreError,
 };
 pub use surveys::{Survey, SurveyAnswer};
 

@@ -75,29 +75,39 @@ pub struct MemberProfile {
 /// What a member QR code's payload starts with ([`member_qr_payload`]).
 const QR_PREFIX: &str = "SG1:";
 
-/// Marketing by email needs an email address, by SMS a phone number.
 fn reachable_on_consented_channels(
     contact: &Contact,
     consents: &[Consent],
 ) -> Result<(), AppError> {
     for consent in consents {
-        match consent.purpose {
-            ConsentPurpose::Marketing(Channel::Email) if contact.email().is_none() => {
-                return Err(AppError::invalid(
-                    "email",
-                    "give an email address to get news by email",
-                ));
-            }
-            ConsentPurpose::Marketing(Channel::Sms) if contact.phone().is_none() => {
-                return Err(AppError::invalid(
-                    "phone",
-                    "give a phone number to get news by SMS",
-                ));
-            }
-            _ => {}
+        if let ConsentPurpose::Marketing(channel) = consent.purpose {
+            reachable_on(
+                contact.email().is_some(),
+                contact.phone().is_some(),
+                channel,
+            )?;
         }
     }
     Ok(())
+}
+
+/// Marketing by email needs an email address, by SMS a phone number.
+pub(crate) fn reachable_on(
+    has_email: bool,
+    has_phone: bool,
+    channel: Channel,
+) -> Result<(), AppError> {
+    match channel {
+        Channel::Email if !has_email => Err(AppError::invalid(
+            "email",
+            "give an email address to get news by email",
+        )),
+        Channel::Sms if !has_phone => Err(AppError::invalid(
+            "phone",
+            "give a phone number to get news by SMS",
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl App {

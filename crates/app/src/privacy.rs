@@ -1,8 +1,9 @@
 //! A member's own data (DSGVO): everything stored about them to download (Art. 15/20),
 //! erasure (Art. 17), and their language and marketing channels with proof of consent.
 
+use crate::members::reachable_on;
 use crate::sessions::CardSession;
-use crate::{App, AppError, fresh};
+use crate::{App, AppError, Caller, Scope, fresh};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use stammgast_core::batch::AuditEntry;
@@ -220,21 +221,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         for channel in &preferences.marketing {
-            match channel {
-                Channel::Email if record.email.is_none() => {
-                    return Err(AppError::invalid(
-                        "email",
-                        "give an email address to get news by email",
-                    ));
-                }
-                Channel::Sms if record.phone.is_none() => {
-                    return Err(AppError::invalid(
-                        "phone",
-                        "give a phone number to get news by SMS",
-                    ));
-                }
-                _ => {}
-            }
+            reachable_on(record.email.is_some(), record.phone.is_some(), *channel)?;
         }
         self.store
             .set_member_language(business, member, preferences.language)
@@ -258,5 +245,48 @@ impl App {
             .await?;
         self.kick_delivery(business);
         Ok(())
+    }
+
+    /// Records a member's marketing consent on one channel with its proof (the text they
+    /// agreed to and where), as an integration collected it (`given`), or its withdrawal.
+    /// By email it counts once the member confirms it from the mail this sends. Returns
+    /// the member's consent records.
+    pub async fn set_marketing_consent(
+        &self,
+        caller: &Caller,
+        member: MemberId,
+        channel: Channel,
+        given: Option<(String, String)>,
+    ) -> Result<Vec<ConsentRecord>, AppError> {
+        caller.require(Scope::MembersWrite)?;
+        let business = caller.business_id;
+        let record = self
+            .store
+            .member(business, member)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let purpose = ConsentPurpose::Marketing(channel);
+        let (give, withdraw) = match given {
+            Some((text_version, source)) => {
+                reachable_on(record.email.is_some(), record.phone.is_some(), channel)?;
+                for (field, value) in [("text_version", &text_version), ("source", &source)] {
+                    if value.trim().is_empty() || value.chars().count() > 100 {
+                        return Err(AppError::invalid(field, "1 to 100 characters"));
+                    }
+                }
+                let consent = Consent {
+                    purpose,
+                    text_version,
+                    source,
+                };
+                (vec![consent], vec![])
+            }
+            None => (vec![], vec![purpose]),
+        };
+        self.store
+            .change_consents(business, member, give, withdraw, self.now())
+            .await?;
+        self.kick_delivery(business);
+        Ok(self.store.member_consents(business, member).await?)
     }
 }

@@ -94,6 +94,8 @@ pub fn operations() -> Vec<Operation> {
         op!("get", "/members/{id}/tags", "A member's tags", None, 200, none => Tags),
         op!("put", "/members/{id}/tags/{tag}", "Tag a member (tagging twice changes nothing)", None, 200, none => Tags),
         op!("delete", "/members/{id}/tags/{tag}", "Take a tag off a member", None, 200, none => Tags),
+        op!("put", "/members/{id}/consents/{channel}", "Record a member's marketing consent on email, sms or push with its proof (by email it counts once confirmed from the mail this sends); the member's consents", None, 200, ConsentRequest => Vec<ConsentView>),
+        op!("delete", "/members/{id}/consents/{channel}", "Withdraw a member's marketing consent on a channel; the member's consents", None, 200, none => Vec<ConsentView>),
         op!("get", "/journeys", "The journeys (automations) with each arm's members, returns and revenue and the uplift", None, 200, none => Vec<JourneyResults>),
         op!("post", "/journeys:from-template", "Set up a journey from one of the setup's templates; it starts paused", None, 201, FromTemplateRequest => Journey),
         op!("get", "/journeys/{slug}", "A journey and how it does", None, 200, none => JourneyResults),

@@ -1,7 +1,11 @@
-//! `/segments` and `/members/{id}/tags`: custom segments from a filter expression (listed,
-//! previewed, created, changed, deleted) and the tags such filters ask for.
+//! `/segments`, `/members/{id}/tags` and `/members/{id}/consents`: custom segments from a
+//! filter expression (listed, previewed, created, changed, deleted), the tags and the
+//! consents such filters and the journeys ask for.
 
-use super::dto::{self, Deleted, Preview, PreviewRequest, Segment, SegmentRequest, Tags};
+use super::dto::{
+    self, ConsentRequest, ConsentView, Deleted, Preview, PreviewRequest, Segment, SegmentRequest,
+    Tags,
+};
 use crate::extract::{Auth, parse_json};
 use crate::problem::ApiError;
 use axum::body::Bytes;
@@ -11,6 +15,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use stammgast_app::{App, AppError, Caller};
 use stammgast_core::ids::MemberId;
+use stammgast_core::member::Channel;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -19,6 +24,43 @@ pub fn router() -> Router<App> {
         .route("/segments/{slug}", put(change).delete(delete))
         .route("/members/{id}/tags", get(tags))
         .route("/members/{id}/tags/{tag}", put(tag).delete(untag))
+        .route(
+            "/members/{id}/consents/{channel}",
+            put(give_consent).delete(withdraw_consent),
+        )
+}
+
+async fn give_consent(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path((id, channel)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    let body: ConsentRequest = parse_json(&body)?;
+    let given = Some((body.text_version, body.source));
+    consent(&app, &caller, &id, &channel, given).await
+}
+
+async fn withdraw_consent(
+    State(app): State<App>,
+    Auth(caller): Auth,
+    Path((id, channel)): Path<(String, String)>,
+) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    consent(&app, &caller, &id, &channel, None).await
+}
+
+async fn consent(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    channel: &str,
+    given: Option<(String, String)>,
+) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    let channel = Channel::parse(channel).map_err(|reason| AppError::invalid("channel", reason))?;
+    let records = app
+        .set_marketing_consent(caller, member(id)?, channel, given)
+        .await?;
+    Ok(Json(records.into_iter().map(ConsentView::from).collect()))
 }
 
 async fn list(State(app): State<App>, Auth(caller): Auth) -> Result<Json<Vec<Segment>>, ApiError> {

@@ -384,3 +384,60 @@ fn an_integrator_sets_up_changes_and_reads_a_journey_through_the_api_of_its_own_
         404
     );
 }
+
+#[test]
+fn an_integration_records_and_withdraws_consents_per_channel_with_their_proof() {
+    let app = crate::helpers::spawn_app();
+    let anna = app.join("Anna", "anna@example.com");
+    let path = |channel: &str| format!("/api/v1/members/{anna}/consents/{channel}");
+    let proof = r#"{"text_version": "app-2026-12", "source": "app"}"#;
+    let consenting = |filter: &str| {
+        let body = format!(r#"{{"filter": "{filter}"}}"#);
+        app.post("/api/v1/segments:preview", None, &body).body["members"].clone()
+    };
+    let no_phone = app.put_as(&app.api_key, &path("sms"), proof);
+    crate::helpers::assert_problem(&no_phone, 422, "validation_failed");
+    crate::helpers::assert_problem(
+        &app.put_as(&app.api_key, &path("fax"), proof),
+        422,
+        "validation_failed",
+    );
+    crate::helpers::assert_problem(
+        &app.put_as(&app.api_key, &path("push"), "{}"),
+        422,
+        "validation_failed",
+    );
+    let pushed = app.put_as(&app.api_key, &path("push"), proof);
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let push = pushed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "push")
+        .unwrap();
+    assert_eq!(
+        (push["source"].as_str(), push["text_version"].as_str()),
+        (Some("app"), Some("app-2026-12"))
+    );
+    assert_eq!(consenting("consent push"), 1);
+
+    let mailed = app.put_as(&app.api_key, &path("email"), proof);
+    assert_eq!(mailed.status, 200, "{}", mailed.body);
+    let mail = app.mailbox.wait_for("anna@example.com");
+    assert!(
+        mail.message.contains("/consent/confirm/"),
+        "the double opt-in"
+    );
+    assert_eq!(consenting("consent email"), 0, "not before it is confirmed");
+
+    let elsewhere = app.delete_as(&app.other_api_key, &path("push"));
+    assert_eq!(
+        elsewhere.status, 404,
+        "another business's key changes nothing"
+    );
+    assert_eq!(consenting("consent push"), 1);
+    let withdrawn = app.delete_as(&app.api_key, &path("push"));
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    assert_eq!(consenting("consent push"), 0);
+}

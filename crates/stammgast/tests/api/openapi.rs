@@ -19,7 +19,8 @@ fn the_openapi_document_describes_every_operation_and_each_one_exists() {
             .replace("{id}", "0190c3a0-0000-7000-8000-000000000000")
             .replace("{code}", "ABCDEFGH")
             .replace("{slug}", "probe")
-            .replace("{tag}", "probe");
+            .replace("{tag}", "probe")
+            .replace("{channel}", "push");
         let answer = match operation.method {
             "get" => app.get(&concrete),
             "put" => app.put_as(&app.api_key, &concrete, "{}"),

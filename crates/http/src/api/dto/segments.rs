@@ -1,4 +1,4 @@
-//! The shapes of custom segments and members' tags.
+//! The shapes of custom segments, members' tags and their consents.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -82,4 +82,47 @@ pub struct Deleted {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Tags {
     pub tags: Vec<String>,
+}
+
+/// A marketing consent an integration collected: the version of the text the member agreed
+/// to and where (`app`, `pos`, …).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    pub text_version: String,
+    #[serde(default = "api_source")]
+    pub source: String,
+}
+
+fn api_source() -> String {
+    "api".into()
+}
+
+/// One consent with its proof.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsentView {
+    /// `terms` or `marketing`.
+    pub purpose: String,
+    /// `email`, `sms` or `push` for marketing.
+    pub channel: String,
+    pub given_at: chrono::DateTime<chrono::Utc>,
+    pub text_version: String,
+    pub source: String,
+    pub withdrawn_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// By email: when the member confirmed it from the mail; it counts from then.
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<stammgast_app::ConsentRecord> for ConsentView {
+    fn from(record: stammgast_app::ConsentRecord) -> Self {
+        Self {
+            purpose: record.purpose,
+            channel: record.channel,
+            given_at: record.given_at,
+            text_version: record.text_version,
+            source: record.source,
+            withdrawn_at: record.withdrawn_at,
+            confirmed_at: record.confirmed_at,
+        }
+    }
 }
