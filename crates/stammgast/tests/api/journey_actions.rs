@@ -456,3 +456,66 @@ async fn a_journey_on_sms_goes_through_the_providers_webhook_once_to_those_who_a
         "the SMS's link ends the SMS"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_members_card_shows_the_message_a_journey_sent_in_its_message_box() {
+    let shop = Shop::open().await;
+    let caller = shop.caller().await;
+    let journey = Journey {
+        holdout_percent: 0,
+        ..journey_template("win_back").unwrap()
+    };
+    shop.app().save_journey(&caller, journey).await.unwrap();
+    let server = shop.serve().await;
+    let business = shop.business.to_string();
+    let (mut guest, card) = tokio::task::spawn_blocking(move || {
+        let mut guest = crate::visitor::Visitor::new(&server.address, "de");
+        let fields = [
+            ("first_name", "Mia"),
+            ("email", "mia@example.com"),
+            ("terms", "yes"),
+            ("marketing_email", "yes"),
+        ];
+        assert_eq!(
+            guest.post(&format!("/join/{business}"), &fields).status,
+            303
+        );
+        let mail = server.mailbox.wait_for("mia@example.com");
+        let confirmed = guest.get(&link_in(&mail.message, "/consent/confirm/"));
+        assert_eq!(confirmed.status, 200);
+        let card = guest.get("/card");
+        (guest, card)
+    })
+    .await
+    .unwrap();
+    assert!(
+        !card.html.contains("data-testid=\"messages\""),
+        "no messages yet"
+    );
+    let email = stammgast_core::member::Email::parse("mia@example.com").unwrap();
+    let mia = shop
+        .store
+        .member_by_email(shop.business, &email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    shop.buys(mia, 6).await;
+    advance(&shop, Duration::days(60) + Duration::hours(1));
+    assert_eq!(run(&shop).await, 1);
+    assert_eq!(shop.tried(mia, 1).await, "sent");
+    let card = tokio::task::spawn_blocking(move || guest.get("/card"))
+        .await
+        .unwrap();
+    assert_eq!(card.status, 200);
+    assert!(
+        card.html.contains("data-testid=\"messages\""),
+        "{}",
+        card.html
+    );
+    assert!(
+        card.html.contains("Wir vermissen dich, Mia!"),
+        "{}",
+        card.html
+    );
+}

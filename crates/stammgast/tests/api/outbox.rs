@@ -147,6 +147,7 @@ impl Shop {
         });
         let mut client = crate::helpers::TestApp::attach(address, self.api_key.clone());
         client.business_id = self.business.to_string();
+        client.mailbox = self.mailbox.clone();
         client
     }
 
