@@ -6,6 +6,7 @@ use crate::keys::{Caller, Scope};
 use crate::{App, AppError};
 use stammgast_core::ids::Slug;
 use stammgast_core::money::Cents;
+use stammgast_core::points::{Points, Stamps};
 use stammgast_core::program::{Program, Reward, RewardCost, RewardKind};
 
 /// What the owner fills in for a reward.
@@ -94,8 +95,8 @@ impl App {
                 id: Slug::from_name(&name, &taken),
                 name,
                 cost: RewardCost {
-                    points: draft.points,
-                    stamps: 0,
+                    points: Points::new(draft.points),
+                    stamps: Stamps::ZERO,
                     card: None,
                 },
                 kind: draft.kind,
@@ -127,8 +128,8 @@ impl App {
                 .find(|r| r.id.as_str() == id)
                 .ok_or(AppError::NotFound)?;
             reward.name = name;
-            if reward.cost.stamps == 0 {
-                reward.cost.points = draft.points;
+            if reward.cost.stamps == Stamps::ZERO {
+                reward.cost.points = Points::new(draft.points);
             }
             reward.kind = draft.kind;
             reward.coupon_valid_days = draft.coupon_valid_days;
@@ -190,8 +191,8 @@ impl App {
                 .find(|c| c.id.as_str() == id)
                 .ok_or(AppError::NotFound)?;
             card.name = name;
-            card.stamps_required = draft.stamps_required;
-            card.daily_limit = draft.daily_limit;
+            card.stamps_required = Stamps::new(draft.stamps_required);
+            card.daily_limit = draft.daily_limit.map(Stamps::new);
             Ok(())
         })
         .await

@@ -204,7 +204,7 @@ mod tests {
             ..cafe.defaults()
         };
         let (_, program) = cafe.program(&choices).unwrap();
-        assert_eq!(program.stamp_cards[0].stamps_required, 8);
+        assert_eq!(program.stamp_cards[0].stamps_required.get(), 8);
         let reward = program
             .reward(program.stamp_cards[0].reward.as_ref().unwrap())
             .unwrap();

@@ -1,10 +1,10 @@
 //! The Stammgast domain: deterministic, and free of I/O. No clock, no randomness, no
 //! database, no network: callers pass `now`, ids and seeds in, and get values back.
 //!
-//! Money and points ([`money`], [`ids`]), members ([`member`]), events ([`event`]), the
-//! program format and its evaluation ([`program`]), the double-entry ledger ([`ledger`]),
-//! the engine that applies commands to member state ([`engine`]), and the customer-lifetime
-//! models ([`clv`]) and the analytics built on them ([`analytics`]).
+//! Money, points and stamps ([`money`], [`points`], [`ids`]), members ([`member`]), events
+//! ([`event`]), the program format and its evaluation ([`program`]), the double-entry
+//! ledger ([`ledger`]), the engine that applies commands to member state ([`engine`]), and
+//! the customer-lifetime models ([`clv`]) and the analytics built on them ([`analytics`]).
 
 #![cfg_attr(
     not(test),
@@ -24,5 +24,6 @@ pub mod ledger;
 pub mod member;
 pub mod money;
 pub mod outbox;
+pub mod points;
 pub mod program;
 pub mod seeded;

@@ -18,6 +18,7 @@ use stammgast_core::ids::{
 use stammgast_core::ledger::{LedgerFacts, Unit, verify};
 use stammgast_core::member::{Contact, Email, FirstName, Language, NewMember};
 use stammgast_core::money::Cents;
+use stammgast_core::points::Points;
 use uuid::Uuid;
 
 /// Generates one `#[tokio::test]` per conformance case, each on a store from `$open`.
@@ -202,7 +203,7 @@ pub async fn a_purchase_earns_points_and_appears_in_history(store: Store) {
     )
     .await;
     assert!(
-        matches!(outcome, Ok(Outcome::Event(ref e)) if e.points_earned == 12),
+        matches!(outcome, Ok(Outcome::Event(ref e)) if e.points_earned == Points::new(12)),
         "{outcome:?}"
     );
     assert_eq!(points(&store, business, member).await, 22);
@@ -211,7 +212,11 @@ pub async fn a_purchase_earns_points_and_appears_in_history(store: Store) {
         .await
         .unwrap();
     assert_eq!(events.items.len(), 2, "signup and purchase");
-    assert_eq!(events.items[0].points_earned, 12, "newest first");
+    assert_eq!(
+        events.items[0].points_earned,
+        Points::new(12),
+        "newest first"
+    );
     let transfers = store
         .member_transfers(business, member, None, 10)
         .await
@@ -334,7 +339,7 @@ pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
     };
     let voided = submit_one(&store, request(business, void.clone())).await;
     assert!(
-        matches!(voided, Ok(Outcome::Reversal(ref r)) if r.points_reversed == 30),
+        matches!(voided, Ok(Outcome::Reversal(ref r)) if r.points_reversed == Points::new(30)),
         "{voided:?}"
     );
     assert_eq!(points(&store, business, member).await, 10);
@@ -608,7 +613,7 @@ pub async fn expired_points_are_found_and_expired(store: Store) {
     expire.now = later;
     let outcome = submit_one(&store, expire).await;
     assert!(
-        matches!(outcome, Ok(Outcome::Maintenance(ref m)) if m.points_expired == 10),
+        matches!(outcome, Ok(Outcome::Maintenance(ref m)) if m.points_expired == Points::new(10)),
         "{outcome:?}"
     );
     assert_eq!(points(&store, business, member).await, 0);

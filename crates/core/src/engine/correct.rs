@@ -11,6 +11,7 @@ use crate::event::EventKind;
 use crate::ids::TransferId;
 use crate::ledger::{Account, Phase, TransferKind, Unit};
 use crate::money::Cents;
+use crate::points::{Points, Stamps};
 use crate::program::tiers;
 use std::collections::BTreeMap;
 
@@ -112,7 +113,7 @@ fn take_back(
 ) -> Result<ReversalOutcome, DomainError> {
     let event_id = record.event.id;
     let memo = format!("reversal of {event_id}");
-    let points_due = share.of(record.points_earned) - record.points_reversed;
+    let points_due = share.of(record.points_earned.get()) - record.points_reversed.get();
     let points_taken = points_due.min(state.points.available()).max(0);
     if points_taken > 0 {
         let reversal = Debit {
@@ -127,11 +128,16 @@ fn take_back(
         };
         debit(ctx, state, reversal)?;
     }
-    record.points_reversed += points_due.max(0);
+    record.points_reversed += Points::new(points_due.max(0));
     let mut stamps_reversed = BTreeMap::new();
     for (card, earned) in record.stamps_earned.clone() {
-        let already = record.stamps_reversed.get(&card).copied().unwrap_or(0);
-        let due = share.of(earned) - already;
+        let already = record
+            .stamps_reversed
+            .get(&card)
+            .copied()
+            .unwrap_or_default()
+            .get();
+        let due = share.of(earned.get()) - already;
         let unit = Unit::Stamps(card.clone());
         let taken = due.min(state.balance(&unit).available()).max(0);
         if taken > 0 {
@@ -152,8 +158,8 @@ fn take_back(
         }
         record
             .stamps_reversed
-            .insert(card.clone(), already + due.max(0));
-        stamps_reversed.insert(card, taken);
+            .insert(card.clone(), Stamps::new(already + due.max(0)));
+        stamps_reversed.insert(card, Stamps::new(taken));
     }
     undo.points_earned = points_taken;
     let local_date = record
@@ -168,8 +174,8 @@ fn take_back(
     Ok(ReversalOutcome {
         event_id,
         member_id: state.id,
-        points_reversed: points_taken,
-        points_not_recovered: points_due.max(0) - points_taken,
+        points_reversed: Points::new(points_taken),
+        points_not_recovered: Points::new(points_due.max(0) - points_taken),
         stamps_reversed,
         refunded_total: Cents::new(record.refunded_cents)
             .unwrap_or(Cents::ZERO)
@@ -236,7 +242,7 @@ pub fn expire_lots(ctx: &mut Ctx<'_>, state: &mut MemberState) -> MaintenanceOut
         .filter(|lot| lot.remaining > 0 && lot.expires_at.is_some_and(|at| at <= ctx.now))
         .map(|lot| lot.id)
         .collect();
-    let points_expired = expire_listed_lots(ctx, state, &due);
+    let points_expired = Points::new(expire_listed_lots(ctx, state, &due));
     MaintenanceOutcome {
         member_id: state.id,
         points_expired,
@@ -297,7 +303,7 @@ pub fn evaluate_tier(ctx: &mut Ctx<'_>, state: &mut MemberState) -> MaintenanceO
     }
     MaintenanceOutcome {
         member_id: state.id,
-        points_expired: 0,
+        points_expired: Points::ZERO,
         tier: state.tier.clone(),
     }
 }

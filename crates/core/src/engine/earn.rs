@@ -7,6 +7,7 @@ use crate::activity::{Kinds, Tally, month_index};
 use crate::event::Event;
 use crate::ids::{EventId, Slug};
 use crate::ledger::{Account, Phase, TransferKind, Unit};
+use crate::points::Points;
 use crate::program::progress::{MILESTONE_DAYS, reached};
 use crate::program::rules::{MemberFacts, evaluate};
 use crate::program::tiers;
@@ -27,7 +28,11 @@ pub fn record_event(
     let facts = MemberFacts {
         tier: state.tier.clone(),
         visit_number: state.activity.lifetime.visits + i64::from(event.kind.is_visit()),
-        points_today: if counts_today { state.today.points } else { 0 },
+        points_today: if counts_today {
+            state.today.points
+        } else {
+            Points::ZERO
+        },
         stamps_today: if counts_today {
             state.today.stamps.clone()
         } else {
@@ -35,14 +40,14 @@ pub fn record_event(
         },
     };
     let earning = evaluate(ctx.program, &event, &facts);
-    let points_transfer = (earning.points > 0).then(|| {
+    let points_transfer = earning.points.is_positive().then(|| {
         let memo = earning.explanation.join("; ");
         credit(
             ctx,
             state,
             Credit {
                 unit: Unit::Points,
-                amount: earning.points,
+                amount: earning.points.get(),
                 from: Account::Issuance,
                 kind: TransferKind::Earn,
                 event_id: Some(event.id),
@@ -58,7 +63,7 @@ pub fn record_event(
             state,
             Credit {
                 unit,
-                amount: *count,
+                amount: count.get(),
                 from: Account::Issuance,
                 kind: TransferKind::Earn,
                 event_id: Some(event.id),
@@ -73,13 +78,13 @@ pub fn record_event(
     if counts_today {
         state.today.points += earning.points;
         for (card, count) in &earning.stamps {
-            *state.today.stamps.entry(card.clone()).or_default() += count;
+            *state.today.stamps.entry(card.clone()).or_default() += *count;
         }
     }
     let tally = Tally {
         visits: i64::from(event.kind.is_visit()),
         spend_cents: event.kind.amount().get(),
-        points_earned: earning.points,
+        points_earned: earning.points.get(),
         purchases: i64::from(event.kind.type_name() == "purchase"),
         coupons_used: 0,
         kinds: Kinds::of(event.kind.categories()),
@@ -111,7 +116,7 @@ pub fn record_event(
         points_transfer,
         stamps_earned: earning.stamps.clone(),
         refunded_cents: 0,
-        points_reversed: 0,
+        points_reversed: Points::ZERO,
         stamps_reversed: BTreeMap::new(),
         voided_at: None,
         note: None,
@@ -150,7 +155,7 @@ fn complete_cards(
     let Some(card) = ctx.program.stamp_card(card_id) else {
         return Err(DomainError::StampCardNotFound(card_id.clone()));
     };
-    let (required, reward) = (card.stamps_required, card.reward.clone());
+    let (required, reward) = (card.stamps_required.get(), card.reward.clone());
     let unit = Unit::Stamps(card_id.clone());
     let mut issued = Vec::new();
     while let Some(reward) = reward

@@ -3,27 +3,28 @@
 
 use super::state::{CouponStatus, MemberState};
 use crate::ids::{Code, EventId, MemberId, Slug};
+use crate::points::{Points, Stamps};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BalanceView {
-    pub points: i64,
-    pub points_held: i64,
-    pub stamps: BTreeMap<Slug, i64>,
+    pub points: Points,
+    pub points_held: Points,
+    pub stamps: BTreeMap<Slug, Stamps>,
     pub tier: Option<Slug>,
 }
 
 impl BalanceView {
     pub fn of(state: &MemberState) -> Self {
         Self {
-            points: state.points.available(),
-            points_held: state.points.held,
+            points: Points::new(state.points.available()),
+            points_held: Points::new(state.points.held),
             stamps: state
                 .stamps
                 .iter()
-                .map(|(card, b)| (card.clone(), b.available()))
+                .map(|(card, b)| (card.clone(), Stamps::new(b.available())))
                 .collect(),
             tier: state.tier.clone(),
         }
@@ -41,8 +42,8 @@ pub struct IssuedCoupon {
 pub struct EventOutcome {
     pub event_id: EventId,
     pub member_id: MemberId,
-    pub points_earned: i64,
-    pub stamps_earned: BTreeMap<Slug, i64>,
+    pub points_earned: Points,
+    pub stamps_earned: BTreeMap<Slug, Stamps>,
     pub coupons_issued: Vec<IssuedCoupon>,
     pub tier_changed: bool,
     pub balance: BalanceView,
@@ -53,10 +54,10 @@ pub struct EventOutcome {
 pub struct ReversalOutcome {
     pub event_id: EventId,
     pub member_id: MemberId,
-    pub points_reversed: i64,
+    pub points_reversed: Points,
     /// Points the member had already spent, which the business absorbs.
-    pub points_not_recovered: i64,
-    pub stamps_reversed: BTreeMap<Slug, i64>,
+    pub points_not_recovered: Points,
+    pub stamps_reversed: BTreeMap<Slug, Stamps>,
     pub refunded_total: String,
     pub balance: BalanceView,
 }
@@ -82,7 +83,7 @@ pub struct AdjustmentOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaintenanceOutcome {
     pub member_id: MemberId,
-    pub points_expired: i64,
+    pub points_expired: Points,
     pub tier: Option<Slug>,
 }
 
@@ -100,12 +101,15 @@ pub enum DomainError {
     #[error("the program has no reward \"{0}\"")]
     RewardNotFound(Slug),
     #[error("not enough points: {available} available, {requested} needed")]
-    InsufficientPoints { available: i64, requested: i64 },
+    InsufficientPoints {
+        available: Points,
+        requested: Points,
+    },
     #[error("not enough stamps on {card}: {available} available, {requested} needed")]
     InsufficientStamps {
         card: Slug,
-        available: i64,
-        requested: i64,
+        available: Stamps,
+        requested: Stamps,
     },
     #[error("coupon {0} has already been used")]
     CouponAlreadyUsed(Code),

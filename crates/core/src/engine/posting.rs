@@ -6,6 +6,7 @@ use super::state::MemberState;
 use super::{Ctx, DomainError};
 use crate::ids::{EventId, TransferId};
 use crate::ledger::{Account, Lot, Phase, Transfer, TransferKind, Unit, consume, expires_at};
+use crate::points::{Points, Stamps};
 
 pub(crate) struct Credit<'a> {
     pub unit: Unit,
@@ -74,13 +75,13 @@ pub(crate) fn debit(
     if debit.amount > available {
         return Err(match &debit.unit {
             Unit::Points => DomainError::InsufficientPoints {
-                available,
-                requested: debit.amount,
+                available: Points::new(available),
+                requested: Points::new(debit.amount),
             },
             Unit::Stamps(card) => DomainError::InsufficientStamps {
                 card: card.clone(),
-                available,
-                requested: debit.amount,
+                available: Stamps::new(available),
+                requested: Stamps::new(debit.amount),
             },
         });
     }
@@ -89,8 +90,8 @@ pub(crate) fn debit(
         let lots = state.lots.get_or_insert_with(Vec::new);
         let taken = consume(lots, debit.amount, debit.reverses, id).map_err(|s| {
             DomainError::InsufficientPoints {
-                available: s.available,
-                requested: s.requested,
+                available: Points::new(s.available),
+                requested: Points::new(s.requested),
             }
         })?;
         ctx.changes.consumptions.extend(taken);

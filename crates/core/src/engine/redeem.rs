@@ -30,8 +30,10 @@ pub fn redeem_reward(
         .clone();
     check_available(ctx, state, &reward, usage)?;
     let (unit, amount) = match (&reward.cost.card, reward.cost.points, reward.cost.stamps) {
-        (Some(card), _, stamps) if stamps > 0 => (Unit::Stamps(card.clone()), stamps),
-        (_, points, _) => (Unit::Points, points),
+        (Some(card), _, stamps) if stamps.is_positive() => {
+            (Unit::Stamps(card.clone()), stamps.get())
+        }
+        (_, points, _) => (Unit::Points, points.get()),
     };
     let issued = issue_free_coupon(ctx, state, reward_id, None)?;
     if amount > 0 {

@@ -5,6 +5,7 @@ use crate::activity::{Activity, category_key};
 use crate::event::{Event, EventKind};
 use crate::ids::{Code, EventId, MemberId, Slug, TransferId};
 use crate::ledger::{Lot, LotConsumption, Unit};
+use crate::points::{Points, Stamps};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -27,8 +28,8 @@ impl Balance {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayTally {
     pub date: Option<NaiveDate>,
-    pub points: i64,
-    pub stamps: BTreeMap<Slug, i64>,
+    pub points: Points,
+    pub stamps: BTreeMap<Slug, Stamps>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,12 +181,12 @@ pub struct Coupon {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedEvent {
     pub event: Event,
-    pub points_earned: i64,
+    pub points_earned: Points,
     pub points_transfer: Option<TransferId>,
-    pub stamps_earned: BTreeMap<Slug, i64>,
+    pub stamps_earned: BTreeMap<Slug, Stamps>,
     pub refunded_cents: i64,
-    pub points_reversed: i64,
-    pub stamps_reversed: BTreeMap<Slug, i64>,
+    pub points_reversed: Points,
+    pub stamps_reversed: BTreeMap<Slug, Stamps>,
     pub voided_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
 }

@@ -3,6 +3,7 @@
 
 use crate::ids::{LocationId, Slug};
 use crate::money::{Cents, Currency};
+use crate::points::{Points, Stamps};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +55,7 @@ impl Program {
                 kind: RewardKind::FixedDiscount { amount },
                 ..
             }) => amount.get(),
-            Some(reward) => reward.cost.points * self.points.value_per_100_points.get() / 100,
+            Some(reward) => reward.cost.points.get() * self.points.value_per_100_points.get() / 100,
             None => 0,
         }
     }
@@ -255,7 +256,7 @@ pub enum Rounding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PointsPerAmount {
-    pub points: i64,
+    pub points: Points,
     pub per: Cents,
     #[serde(default)]
     pub rounding: Rounding,
@@ -329,14 +330,14 @@ pub enum StampBasis {
 pub struct StampEffect {
     pub card: Slug,
     #[serde(default = "one")]
-    pub count: i64,
+    pub count: Stamps,
     #[serde(default)]
     pub per: StampBasis,
     pub per_amount: Option<Cents>,
 }
 
-fn one() -> i64 {
-    1
+fn one() -> Stamps {
+    Stamps::new(1)
 }
 
 /// What a matching rule does. Points of all matching rules add up; multipliers multiply the
@@ -344,7 +345,7 @@ fn one() -> i64 {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Effects {
-    pub points: Option<i64>,
+    pub points: Option<Points>,
     pub points_per_amount: Option<PointsPerAmount>,
     pub multiplier: Option<Multiplier>,
     pub stamps: Option<StampEffect>,
@@ -355,8 +356,8 @@ pub struct Effects {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Caps {
-    pub points_per_transaction: Option<i64>,
-    pub points_per_day: Option<i64>,
+    pub points_per_transaction: Option<Points>,
+    pub points_per_day: Option<Points>,
     /// Purchases below this amount earn no points.
     pub min_purchase: Option<Cents>,
 }
@@ -366,11 +367,11 @@ pub struct Caps {
 pub struct StampCard {
     pub id: Slug,
     pub name: String,
-    pub stamps_required: i64,
+    pub stamps_required: Stamps,
     /// The reward whose coupon is issued automatically when the card is full.
     pub reward: Option<Slug>,
     /// At most this many stamps per member and day on this card.
-    pub daily_limit: Option<i64>,
+    pub daily_limit: Option<Stamps>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -417,9 +418,9 @@ pub struct TierLevel {
 #[serde(deny_unknown_fields)]
 pub struct RewardCost {
     #[serde(default)]
-    pub points: i64,
+    pub points: Points,
     #[serde(default)]
-    pub stamps: i64,
+    pub stamps: Stamps,
     /// The stamp card the stamps are taken from (required when `stamps` > 0).
     pub card: Option<Slug>,
 }

@@ -4,6 +4,7 @@
 use super::definition::*;
 use crate::ids::Slug;
 use crate::money::Cents;
+use crate::points::{Points, Stamps};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -107,12 +108,12 @@ fn validate(program: &Program) -> Vec<ProgramError> {
     for (index, card) in program.stamp_cards.iter().enumerate() {
         let path = format!("stamp_cards[{index}]");
         problems.check(
-            card.stamps_required >= 1,
+            card.stamps_required.is_positive(),
             format!("{path}.stamps_required"),
             "a card needs at least 1 stamp",
         );
         problems.check(
-            card.daily_limit.is_none_or(|l| l >= 1),
+            card.daily_limit.is_none_or(Stamps::is_positive),
             format!("{path}.daily_limit"),
             "the daily limit must be at least 1",
         );
@@ -197,14 +198,14 @@ fn validate_rule(problems: &mut Problems, path: &str, rule: &Rule, known: &Known
     }
     if let Some(points) = then.points {
         problems.check(
-            points > 0,
+            points.is_positive(),
             format!("{path}.then.points"),
             "points must be more than 0",
         );
     }
     if let Some(rate) = then.points_per_amount {
         problems.check(
-            rate.points > 0,
+            rate.points.is_positive(),
             format!("{path}.then.points_per_amount.points"),
             "points must be more than 0",
         );
@@ -222,7 +223,7 @@ fn validate_rule(problems: &mut Problems, path: &str, rule: &Rule, known: &Known
             format!("there is no stamp card \"{}\"", stamps.card),
         );
         problems.check(
-            stamps.count >= 1,
+            stamps.count.is_positive(),
             format!("{at}.count"),
             "count must be 1 or more",
         );
@@ -245,12 +246,12 @@ fn validate_rule(problems: &mut Problems, path: &str, rule: &Rule, known: &Known
 
 fn validate_caps(problems: &mut Problems, caps: &Caps) {
     problems.check(
-        caps.points_per_transaction.is_none_or(|c| c >= 1),
+        caps.points_per_transaction.is_none_or(Points::is_positive),
         "caps.points_per_transaction",
         "must be 1 or more",
     );
     problems.check(
-        caps.points_per_day.is_none_or(|c| c >= 1),
+        caps.points_per_day.is_none_or(Points::is_positive),
         "caps.points_per_day",
         "must be 1 or more",
     );
@@ -298,12 +299,12 @@ fn validate_tiers(problems: &mut Problems, settings: &TierSettings) {
 fn validate_reward(problems: &mut Problems, path: &str, reward: &Reward, known: &Known<'_>) {
     let cost = &reward.cost;
     problems.check(
-        cost.points >= 0 && cost.stamps >= 0,
+        cost.points >= Points::ZERO && cost.stamps >= Stamps::ZERO,
         format!("{path}.cost"),
         "costs cannot be negative",
     );
     problems.check(
-        cost.points == 0 || cost.stamps == 0,
+        cost.points == Points::ZERO || cost.stamps == Stamps::ZERO,
         format!("{path}.cost"),
         "a reward costs points or stamps, not both",
     );
@@ -314,7 +315,7 @@ fn validate_reward(problems: &mut Problems, path: &str, reward: &Reward, known: 
             format!("there is no stamp card \"{card}\""),
         ),
         None => problems.check(
-            cost.stamps == 0,
+            cost.stamps == Stamps::ZERO,
             format!("{path}.cost.card"),
             "say which stamp card the stamps come from",
         ),

@@ -7,13 +7,14 @@ use super::tiers::{next_level, qualifying_value};
 use crate::activity::month_index;
 use crate::engine::MemberState;
 use crate::ids::Slug;
+use crate::points::{Points, Stamps};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress<'a> {
     pub cards: Vec<CardProgress<'a>>,
-    pub points_available: i64,
+    pub points_available: Points,
     pub tier: Option<&'a TierLevel>,
     /// The next tier and how much of the tier metric is missing (cents for spend).
     pub next_tier: Option<(&'a TierLevel, i64)>,
@@ -24,7 +25,7 @@ pub struct Progress<'a> {
 pub struct CardProgress<'a> {
     pub card: &'a StampCard,
     /// Stamps on the current card (a full card turns into a coupon and starts again).
-    pub collected: i64,
+    pub collected: Stamps,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,10 +39,10 @@ pub struct RewardProgress<'a> {
 pub enum Distance {
     /// The balance covers the cost: redeemable now.
     Ready,
-    MissingPoints(i64),
+    MissingPoints(Points),
     MissingStamps {
         card: Slug,
-        stamps: i64,
+        stamps: Stamps,
     },
     /// Not offered to this member now (another tier, outside its dates).
     Unavailable,
@@ -49,10 +50,10 @@ pub enum Distance {
 
 impl Progress<'_> {
     /// The fewest stamps missing on any of the cards.
-    pub fn stamps_left(&self) -> Option<i64> {
+    pub fn stamps_left(&self) -> Option<Stamps> {
         self.cards
             .iter()
-            .map(|card| (card.card.stamps_required - card.collected).max(0))
+            .map(|card| (card.card.stamps_required - card.collected).max(Stamps::ZERO))
             .min()
     }
 
@@ -64,8 +65,8 @@ impl Progress<'_> {
             .filter_map(|progress| {
                 let rank = match &progress.distance {
                     Distance::Ready => (0, 0),
-                    Distance::MissingStamps { stamps, .. } => (1, *stamps),
-                    Distance::MissingPoints(points) => (2, *points),
+                    Distance::MissingStamps { stamps, .. } => (1, stamps.get()),
+                    Distance::MissingPoints(points) => (2, points.get()),
                     Distance::Unavailable => return None,
                 };
                 Some((rank, progress.reward))
@@ -81,10 +82,12 @@ pub fn progress<'a>(program: &'a Program, state: &MemberState, now: DateTime<Utc
         .iter()
         .map(|card| CardProgress {
             card,
-            collected: state
-                .stamps
-                .get(&card.id)
-                .map_or(0, |balance| balance.available()),
+            collected: Stamps::new(
+                state
+                    .stamps
+                    .get(&card.id)
+                    .map_or(0, |balance| balance.available()),
+            ),
         })
         .collect();
     let tiers = program.tiers.as_ref();
@@ -107,7 +110,7 @@ pub fn progress<'a>(program: &'a Program, state: &MemberState, now: DateTime<Utc
         .collect();
     Progress {
         cards,
-        points_available: state.points.available(),
+        points_available: Points::new(state.points.available()),
         tier,
         next_tier,
         rewards,
@@ -143,7 +146,7 @@ pub fn reached(program: &Program, state: &MemberState, now: DateTime<Utc>) -> BT
         .iter()
         .filter(|card| {
             let collected = state.stamps.get(&card.id).map_or(0, |b| b.available());
-            card.stamps_required - collected == 1
+            card.stamps_required.get() - collected == 1
         })
         .map(|card| format!("stamp-short:{}", card.id));
     let visited = (state.activity.lifetime.visits > 0).then(|| "first-visit".to_owned());
@@ -184,24 +187,26 @@ fn distance(
     });
     let missing = |have: i64, need: i64| (need - have).max(0);
     match card {
-        Some(card) if cost.stamps > 0 || cost.points == 0 => {
-            let need = if cost.stamps > 0 {
+        Some(card) if cost.stamps.is_positive() || cost.points == Points::ZERO => {
+            let need = if cost.stamps.is_positive() {
                 cost.stamps
             } else {
-                program.stamp_card(card).map_or(0, |c| c.stamps_required)
+                program
+                    .stamp_card(card)
+                    .map_or(Stamps::ZERO, |c| c.stamps_required)
             };
             let have = state.stamps.get(card).map_or(0, |b| b.available());
-            match missing(have, need) {
+            match missing(have, need.get()) {
                 0 => Distance::Ready,
                 stamps => Distance::MissingStamps {
                     card: card.clone(),
-                    stamps,
+                    stamps: Stamps::new(stamps),
                 },
             }
         }
-        _ => match missing(state.points.available(), cost.points) {
+        _ => match missing(state.points.available(), cost.points.get()) {
             0 => Distance::Ready,
-            points => Distance::MissingPoints(points),
+            points => Distance::MissingPoints(Points::new(points)),
         },
     }
 }
@@ -264,12 +269,12 @@ mod tests {
     fn stamps_missing_on_the_card_are_the_distance_to_its_free_reward() {
         let program = parse_program(PROGRAM).unwrap();
         let progress = progress(&program, &member(0, 7, 0), now());
-        assert_eq!(progress.cards[0].collected, 7);
+        assert_eq!(progress.cards[0].collected, Stamps::new(7));
         assert_eq!(
             progress.rewards[0].distance,
             Distance::MissingStamps {
                 card: Slug::parse("coffee").unwrap(),
-                stamps: 3
+                stamps: Stamps::new(3)
             }
         );
     }
@@ -278,12 +283,15 @@ mod tests {
     fn a_points_reward_is_ready_once_the_available_points_cover_it() {
         let program = parse_program(PROGRAM).unwrap();
         let short = progress(&program, &member(149, 0, 0), now());
-        assert_eq!(short.rewards[1].distance, Distance::MissingPoints(1));
+        assert_eq!(
+            short.rewards[1].distance,
+            Distance::MissingPoints(Points::new(1))
+        );
         let mut held = member(200, 0, 0);
         held.points.held = 60;
         assert_eq!(
             progress(&program, &held, now()).rewards[1].distance,
-            Distance::MissingPoints(10)
+            Distance::MissingPoints(Points::new(10))
         );
         let enough = progress(&program, &member(150, 0, 0), now());
         assert_eq!(enough.rewards[1].distance, Distance::Ready);
@@ -333,9 +341,12 @@ mod tests {
         };
         assert_eq!(
             of(&member(150, 2, 0)),
-            (Some("cake".into()), Some(8)),
+            (Some("cake".into()), Some(Stamps::new(8))),
             "ready first"
         );
-        assert_eq!(of(&member(10, 9, 0)), (Some("free-coffee".into()), Some(1)));
+        assert_eq!(
+            of(&member(10, 9, 0)),
+            (Some("free-coffee".into()), Some(Stamps::new(1)))
+        );
     }
 }

@@ -4,6 +4,7 @@
 use super::definition::*;
 use crate::event::{Event, EventKind, Item};
 use crate::ids::Slug;
+use crate::points::{Points, Stamps};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use std::collections::BTreeMap;
 
@@ -13,14 +14,14 @@ pub struct MemberFacts {
     pub tier: Option<Slug>,
     /// The member's visit count including this event (when it is a visit).
     pub visit_number: i64,
-    pub points_today: i64,
-    pub stamps_today: BTreeMap<Slug, i64>,
+    pub points_today: Points,
+    pub stamps_today: BTreeMap<Slug, Stamps>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Earning {
-    pub points: i64,
-    pub stamps: BTreeMap<Slug, i64>,
+    pub points: Points,
+    pub stamps: BTreeMap<Slug, Stamps>,
     pub coupons: Vec<Slug>,
     pub explanation: Vec<String>,
 }
@@ -33,7 +34,7 @@ pub fn evaluate(program: &Program, event: &Event, member: &MemberFacts) -> Earni
         .with_timezone(&program.time_zone())
         .naive_local();
     let mut earning = Earning::default();
-    let mut base_points = 0_i64;
+    let mut base_points = Points::ZERO;
     let mut multipliers: Vec<(Multiplier, String)> = Vec::new();
     let below_minimum = matches!(event.kind, EventKind::Purchase { .. })
         && program
@@ -59,7 +60,7 @@ pub fn evaluate(program: &Program, event: &Event, member: &MemberFacts) -> Earni
         }
         if let Some(stamps) = &rule.then.stamps {
             let count = stamp_count(stamps, &rule.when, &event.kind);
-            if count > 0 {
+            if count.is_positive() {
                 *earning.stamps.entry(stamps.card.clone()).or_default() += count;
                 earning
                     .explanation
@@ -173,8 +174,8 @@ fn item_matches(when: &Conditions, item: &Item) -> bool {
     (when.skus_any.is_empty() && when.categories_any.is_empty()) || sku_ok || category_ok
 }
 
-fn rule_points(rule: &Rule, event: &Event, label: &str, explanation: &mut Vec<String>) -> i64 {
-    let mut points = 0;
+fn rule_points(rule: &Rule, event: &Event, label: &str, explanation: &mut Vec<String>) -> Points {
+    let mut points = Points::ZERO;
     if let Some(fixed) = rule.then.points {
         points += fixed;
         explanation.push(format!("+{fixed} points: {label}"));
@@ -191,20 +192,21 @@ fn rule_points(rule: &Rule, event: &Event, label: &str, explanation: &mut Vec<St
     points
 }
 
-fn per_amount(amount_cents: i64, rate: PointsPerAmount) -> i64 {
-    let numerator = i128::from(amount_cents) * i128::from(rate.points);
+fn per_amount(amount_cents: i64, rate: PointsPerAmount) -> Points {
+    let numerator = i128::from(amount_cents) * i128::from(rate.points.get());
     let per = i128::from(rate.per.get().max(1));
     let points = match rate.rounding {
         Rounding::Down => numerator / per,
         Rounding::Up => (numerator + per - 1) / per,
         Rounding::Nearest => (numerator * 2 + per) / (per * 2),
     };
-    i64::try_from(points).unwrap_or(i64::MAX)
+    Points::new(i64::try_from(points).unwrap_or(i64::MAX))
 }
 
-fn stamp_count(effect: &StampEffect, when: &Conditions, kind: &EventKind) -> i64 {
-    match effect.per {
-        StampBasis::Visit => effect.count,
+fn stamp_count(effect: &StampEffect, when: &Conditions, kind: &EventKind) -> Stamps {
+    let per_visit = effect.count.get();
+    Stamps::new(match effect.per {
+        StampBasis::Visit => per_visit,
         StampBasis::Item => {
             let items: i64 = kind
                 .items()
@@ -212,36 +214,41 @@ fn stamp_count(effect: &StampEffect, when: &Conditions, kind: &EventKind) -> i64
                 .filter(|i| item_matches(when, i))
                 .map(|i| i64::from(i.quantity))
                 .sum();
-            items * effect.count
+            items * per_visit
         }
         StampBasis::Amount => {
             let per = effect.per_amount.map_or(1, |a| a.get().max(1));
-            kind.amount().get() / per * effect.count
+            kind.amount().get() / per * per_visit
         }
-    }
+    })
 }
 
 fn apply_multipliers(
-    points: i64,
+    points: Points,
     multipliers: &[(Multiplier, String)],
     explanation: &mut Vec<String>,
-) -> i64 {
-    let mut scaled = i128::from(points);
+) -> Points {
+    let mut scaled = i128::from(points.get());
     for (multiplier, label) in multipliers {
         scaled = scaled * i128::from(multiplier.thousandths()) / 1000;
         explanation.push(format!("×{}: {label}", String::from(*multiplier)));
     }
-    i64::try_from(scaled).unwrap_or(i64::MAX)
+    Points::new(i64::try_from(scaled).unwrap_or(i64::MAX))
 }
 
-fn apply_caps(points: i64, caps: &Caps, points_today: i64, explanation: &mut Vec<String>) -> i64 {
+fn apply_caps(
+    points: Points,
+    caps: &Caps,
+    points_today: Points,
+    explanation: &mut Vec<String>,
+) -> Points {
     let mut capped = points;
     if let Some(cap) = caps.points_per_transaction.filter(|cap| capped > *cap) {
         capped = cap;
         explanation.push(format!("capped at {cap} points per transaction"));
     }
     if let Some(cap) = caps.points_per_day {
-        let room = (cap - points_today).max(0);
+        let room = (cap - points_today).max(Points::ZERO);
         if capped > room {
             capped = room;
             explanation.push(format!("capped at {cap} points per day"));
@@ -258,7 +265,13 @@ fn apply_daily_stamp_limits(program: &Program, member: &MemberFacts, earning: &m
         else {
             continue;
         };
-        let room = (limit - member.stamps_today.get(card_id).copied().unwrap_or(0)).max(0);
+        let room = (limit
+            - member
+                .stamps_today
+                .get(card_id)
+                .copied()
+                .unwrap_or_default())
+        .max(Stamps::ZERO);
         if *count > room {
             *count = room;
             earning
@@ -266,7 +279,7 @@ fn apply_daily_stamp_limits(program: &Program, member: &MemberFacts, earning: &m
                 .push(format!("stamps on {card_id} limited to {limit} per day"));
         }
     }
-    earning.stamps.retain(|_, count| *count > 0);
+    earning.stamps.retain(|_, count| count.is_positive());
 }
 
 #[cfg(test)]
@@ -328,7 +341,7 @@ mod tests {
             &purchase("12.40", "2026-11-24T09:00:00Z", vec![]),
             &MemberFacts::default(),
         );
-        assert_eq!(earning.points, 12);
+        assert_eq!(earning.points, Points::new(12));
         assert_eq!(
             earning.explanation,
             vec!["+12 points: 1 point per euro (1 per 1.00 on 12.40)"]
@@ -343,13 +356,13 @@ mod tests {
             &purchase("10.00", "2026-11-23T13:30:00Z", vec![]),
             &MemberFacts::default(),
         );
-        assert_eq!(inside.points, 20);
+        assert_eq!(inside.points, Points::new(20));
         let before = evaluate(
             &program(),
             &purchase("10.00", "2026-11-23T12:30:00Z", vec![]),
             &MemberFacts::default(),
         );
-        assert_eq!(before.points, 10);
+        assert_eq!(before.points, Points::new(10));
     }
 
     #[test]
@@ -363,13 +376,13 @@ mod tests {
             &purchase("50.00", "2026-11-24T09:00:00Z", vec![]),
             &gold,
         );
-        assert_eq!(earning.points, 75);
+        assert_eq!(earning.points, Points::new(75));
         let capped = evaluate(
             &program(),
             &purchase("80.00", "2026-11-24T09:00:00Z", vec![]),
             &gold,
         );
-        assert_eq!(capped.points, 100);
+        assert_eq!(capped.points, Points::new(100));
         assert!(
             capped
                 .explanation
@@ -385,16 +398,19 @@ mod tests {
             &purchase("0.90", "2026-11-24T09:00:00Z", vec![coffee(1)]),
             &MemberFacts::default(),
         );
-        assert_eq!(earning.points, 0);
-        assert_eq!(earning.stamps.values().sum::<i64>(), 1);
+        assert_eq!(earning.points, Points::new(0));
+        assert_eq!(earning.stamps.values().sum::<Stamps>(), Stamps::new(1));
     }
 
     #[test]
     fn stamps_per_item_respect_the_daily_limit() {
         let facts = MemberFacts {
-            stamps_today: [(Slug::parse("coffee").unwrap_or_else(|e| panic!("{e}")), 2)]
-                .into_iter()
-                .collect(),
+            stamps_today: [(
+                Slug::parse("coffee").unwrap_or_else(|e| panic!("{e}")),
+                Stamps::new(2),
+            )]
+            .into_iter()
+            .collect(),
             ..MemberFacts::default()
         };
         let earning = evaluate(
@@ -402,7 +418,7 @@ mod tests {
             &purchase("9.00", "2026-11-24T09:00:00Z", vec![coffee(3)]),
             &facts,
         );
-        assert_eq!(earning.stamps.values().sum::<i64>(), 1);
+        assert_eq!(earning.stamps.values().sum::<Stamps>(), Stamps::new(1));
     }
 
     #[test]
@@ -418,7 +434,7 @@ mod tests {
                 &tenth
             )
             .points,
-            52
+            Points::new(52)
         );
         let ninth = MemberFacts {
             visit_number: 9,
@@ -431,22 +447,22 @@ mod tests {
                 &ninth
             )
             .points,
-            2
+            Points::new(2)
         );
     }
 
     #[test]
     fn rounding_modes_differ_only_on_fractions() {
         let rate = |rounding| PointsPerAmount {
-            points: 1,
+            points: Points::new(1),
             per: Cents::parse("2.00").unwrap_or_default(),
             rounding,
         };
-        assert_eq!(per_amount(300, rate(Rounding::Down)), 1);
-        assert_eq!(per_amount(300, rate(Rounding::Nearest)), 2);
-        assert_eq!(per_amount(250, rate(Rounding::Nearest)), 1);
-        assert_eq!(per_amount(201, rate(Rounding::Up)), 2);
-        assert_eq!(per_amount(400, rate(Rounding::Up)), 2);
+        assert_eq!(per_amount(300, rate(Rounding::Down)), Points::new(1));
+        assert_eq!(per_amount(300, rate(Rounding::Nearest)), Points::new(2));
+        assert_eq!(per_amount(250, rate(Rounding::Nearest)), Points::new(1));
+        assert_eq!(per_amount(201, rate(Rounding::Up)), Points::new(2));
+        assert_eq!(per_amount(400, rate(Rounding::Up)), Points::new(2));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use stammgast_app::Card;
 use stammgast_core::engine::RecordedEvent;
 use stammgast_core::event::EventKind;
 use stammgast_core::member::{Language, member_qr_payload};
+use stammgast_core::points::Stamps;
 
 pub fn router() -> Router<Web> {
     Router::new().route("/card", get(card))
@@ -162,14 +163,14 @@ fn history_entry(recorded: &RecordedEvent, language: Language) -> HistoryView {
         EventKind::Custom { .. } => (t("card_event_custom", &[]), None),
     };
     let mut earned = Vec::new();
-    if recorded.points_earned > 0 {
+    if recorded.points_earned.is_positive() {
         earned.push(t(
             "card_earned_points",
-            &[("count", &number(recorded.points_earned, language))],
+            &[("count", &number(recorded.points_earned.get(), language))],
         ));
     }
-    let stamps: i64 = recorded.stamps_earned.values().sum();
-    if stamps > 0 {
+    let stamps: Stamps = recorded.stamps_earned.values().sum();
+    if stamps.is_positive() {
         earned.push(t("card_earned_stamps", &[("count", &stamps.to_string())]));
     }
     HistoryView {

@@ -25,6 +25,7 @@ use stammgast_core::event::Item;
 use stammgast_core::ids::{EventId, LocationId, MemberId};
 use stammgast_core::member::Language;
 use stammgast_core::money::{Cents, Currency};
+use stammgast_core::points::Stamps;
 
 /// A staff session lasts a shift.
 const STAFF_COOKIE_SECONDS: i64 = 12 * 3600;
@@ -586,11 +587,11 @@ fn notice(language: Language, outcome: &Outcome, action: Action) -> String {
     let t = |key: &str, args: &[(&str, &str)]| text(language, key, args).unwrap_or_default();
     match (outcome, action) {
         (Outcome::Event(event), _) => {
-            let stamps: i64 = event.stamps_earned.values().sum();
+            let stamps: Stamps = event.stamps_earned.values().sum();
             let mut notice = t(
                 "counter_earned",
                 &[
-                    ("points", &number(event.points_earned, language)),
+                    ("points", &number(event.points_earned.get(), language)),
                     ("stamps", &stamps.to_string()),
                 ],
             );
@@ -605,11 +606,11 @@ fn notice(language: Language, outcome: &Outcome, action: Action) -> String {
         }
         (Outcome::Coupon(coupon), _) => t("counter_issued", &[("code", coupon.code.as_str())]),
         (Outcome::Reversal(reversal), _) => {
-            let stamps: i64 = reversal.stamps_reversed.values().sum();
+            let stamps: Stamps = reversal.stamps_reversed.values().sum();
             t(
                 "counter_voided",
                 &[
-                    ("points", &number(reversal.points_reversed, language)),
+                    ("points", &number(reversal.points_reversed.get(), language)),
                     ("stamps", &stamps.to_string()),
                 ],
             )

@@ -250,7 +250,7 @@ impl Wizard<'_> {
             state.stamps.insert(
                 card.id.clone(),
                 Balance {
-                    posted: 3.min(card.stamps_required - 1),
+                    posted: 3.min(card.stamps_required.get() - 1),
                     held: 0,
                 },
             );

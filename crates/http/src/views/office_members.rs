@@ -19,6 +19,7 @@ use stammgast_core::event::EventKind;
 use stammgast_core::ids::MemberId;
 use stammgast_core::ledger::{Transfer, TransferKind, Unit};
 use stammgast_core::member::Language;
+use stammgast_core::points::Stamps;
 
 /// Members per page of the list.
 const LIST_PAGE_SIZE: usize = 50;
@@ -270,17 +271,17 @@ fn timeline(profile: &MemberProfile, language: Language) -> Vec<TimelineEntry> {
                 EventKind::Signup => t("card_event_signup", &[]),
                 EventKind::Custom { name } => format!("{} {name}", t("card_event_custom", &[])),
             };
-            if recorded.points_earned > 0 {
+            if recorded.points_earned.is_positive() {
                 text.push_str(&format!(
                     " · {}",
                     t(
                         "card_earned_points",
-                        &[("count", &number(recorded.points_earned, language))]
+                        &[("count", &number(recorded.points_earned.get(), language))]
                     )
                 ));
             }
-            let stamps: i64 = recorded.stamps_earned.values().sum();
-            if stamps > 0 {
+            let stamps: Stamps = recorded.stamps_earned.values().sum();
+            if stamps.is_positive() {
                 text.push_str(&format!(
                     " · {}",
                     t("card_earned_stamps", &[("count", &stamps.to_string())])

@@ -88,7 +88,7 @@ async fn show(
         .map(|card| CardView {
             id: card.id.to_string(),
             name: card.name.clone(),
-            stamps_required: card.stamps_required,
+            stamps_required: card.stamps_required.get(),
             daily_limit: card.daily_limit.map(|l| l.to_string()).unwrap_or_default(),
         })
         .collect();
@@ -97,7 +97,7 @@ async fn show(
         .iter()
         .map(|reward| {
             let (kind, value) = kind_fields(&reward.kind);
-            let from_card = reward.cost.stamps > 0
+            let from_card = reward.cost.stamps.is_positive()
                 || program
                     .stamp_cards
                     .iter()
@@ -105,7 +105,7 @@ async fn show(
             RewardView {
                 id: reward.id.to_string(),
                 name: reward.name.clone(),
-                points: reward.cost.points,
+                points: reward.cost.points.get(),
                 from_card,
                 kind,
                 value,

@@ -14,6 +14,7 @@ use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 use stammgast_app::{AppError, MemberExport, Preferences};
 use stammgast_core::member::{Channel, Language};
+use stammgast_core::points::Stamps;
 
 pub fn router() -> Router<Web> {
     Router::new()
@@ -266,7 +267,7 @@ fn csv(data: &MemberExport) -> String {
             event.kind.type_name().into(),
             event.kind.amount().get().to_string(),
             recorded.points_earned.to_string(),
-            recorded.stamps_earned.values().sum::<i64>().to_string(),
+            recorded.stamps_earned.values().sum::<Stamps>().to_string(),
         ]);
     }
     for coupon in &data.coupons {

@@ -68,8 +68,8 @@ pub fn progress_view(
                     "card_stamps",
                     &[("collected", &collected), ("required", &required)],
                 ),
-                fields: (0..p.card.stamps_required.clamp(0, 30))
-                    .map(|i| i < p.collected)
+                fields: (0..p.card.stamps_required.get().clamp(0, 30))
+                    .map(|i| i < p.collected.get())
                     .collect(),
             }
         })
@@ -95,7 +95,10 @@ pub fn progress_view(
             let (status, ready) = match &r.distance {
                 Distance::Ready => (t("card_reward_ready", &[]), true),
                 Distance::MissingPoints(n) => (
-                    t("card_reward_points", &[("count", &number(*n, language))]),
+                    t(
+                        "card_reward_points",
+                        &[("count", &number(n.get(), language))],
+                    ),
                     false,
                 ),
                 Distance::MissingStamps { stamps, .. } => (
@@ -110,13 +113,13 @@ pub fn progress_view(
                 name: r.reward.name.clone(),
                 status,
                 ready,
-                redeemable: ready && (cost.points > 0 || cost.stamps > 0),
+                redeemable: ready && (cost.points.is_positive() || cost.stamps.is_positive()),
             }
         })
         .collect();
     ProgressView {
         stamp_cards,
-        points: number(progress.points_available, language),
+        points: number(progress.points_available.get(), language),
         tier: progress.tier.map(|level| level.name.clone()),
         next_tier,
         rewards,

@@ -30,12 +30,12 @@ pub struct Balance {
 impl From<&BalanceView> for Balance {
     fn from(view: &BalanceView) -> Self {
         Self {
-            points: view.points,
-            points_held: view.points_held,
+            points: view.points.get(),
+            points_held: view.points_held.get(),
             stamps: view
                 .stamps
                 .iter()
-                .map(|(k, v)| (k.to_string(), *v))
+                .map(|(k, v)| (k.to_string(), v.get()))
                 .collect(),
             tier: view.tier.as_ref().map(ToString::to_string),
         }
@@ -127,11 +127,11 @@ impl From<&EventOutcome> for EventResult {
         Self {
             event_id: outcome.event_id.as_uuid(),
             member_id: outcome.member_id.as_uuid(),
-            points_earned: outcome.points_earned,
+            points_earned: outcome.points_earned.get(),
             stamps_earned: outcome
                 .stamps_earned
                 .iter()
-                .map(|(k, v)| (k.to_string(), *v))
+                .map(|(k, v)| (k.to_string(), v.get()))
                 .collect(),
             coupons_issued: outcome
                 .coupons_issued
@@ -170,12 +170,12 @@ impl From<&ReversalOutcome> for ReversalResult {
         Self {
             event_id: outcome.event_id.as_uuid(),
             member_id: outcome.member_id.as_uuid(),
-            points_reversed: outcome.points_reversed,
-            points_not_recovered: outcome.points_not_recovered,
+            points_reversed: outcome.points_reversed.get(),
+            points_not_recovered: outcome.points_not_recovered.get(),
             stamps_reversed: outcome
                 .stamps_reversed
                 .iter()
-                .map(|(k, v)| (k.to_string(), *v))
+                .map(|(k, v)| (k.to_string(), v.get()))
                 .collect(),
             refunded_total: outcome.refunded_total.clone(),
             balance: Balance::from(&outcome.balance),
@@ -270,11 +270,11 @@ impl From<RecordedEvent> for HistoryEvent {
             amount: event.kind.amount().to_string(),
             occurred_at: event.occurred_at,
             location_id: event.location_id.map(|l| l.as_uuid()),
-            points_earned: record.points_earned,
+            points_earned: record.points_earned.get(),
             stamps_earned: record
                 .stamps_earned
                 .iter()
-                .map(|(k, v)| (k.to_string(), *v))
+                .map(|(k, v)| (k.to_string(), v.get()))
                 .collect(),
             refunded: Cents::new(record.refunded_cents)
                 .map(|c| c.to_string())
