@@ -1,6 +1,6 @@
 //! Delivering the outbox: each due message is leased, rendered in the member's language,
-//! sent, and settled — sent, tried again later with a growing pause, given up, or bounced
-//! (the address then gets nothing more). Mail is kicked off right after the request that
+//! sent, and settled — sent, tried again later with a growing pause, given up, skipped
+//! when there is nothing to send any more, or bounced (the address then gets nothing more). Mail is kicked off right after the request that
 //! queued it; the worker's passes deliver what is left and retry. And the double opt-in:
 //! the link in the confirmation mail confirms the consent.
 
@@ -23,6 +23,7 @@ pub struct Delivered {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    pub skipped: usize,
     pub bounced: usize,
 }
 
@@ -31,6 +32,7 @@ impl std::ops::AddAssign for Delivered {
         self.sent += other.sent;
         self.retried += other.retried;
         self.failed += other.failed;
+        self.skipped += other.skipped;
         self.bounced += other.bounced;
     }
 }
@@ -68,6 +70,7 @@ impl App {
                 Settled::Sent => delivered.sent += 1,
                 Settled::Retry { .. } => delivered.retried += 1,
                 Settled::Failed { .. } => delivered.failed += 1,
+                Settled::Skipped { .. } => delivered.skipped += 1,
                 Settled::Bounced { .. } => delivered.bounced += 1,
             }
             self.store
@@ -102,7 +105,7 @@ impl App {
         let channel = Channel::parse(&message.channel).unwrap_or_default();
         let mail = match self.render(business, message, channel).await? {
             Ok(mail) => mail,
-            Err(reason) => return Ok(Settled::Failed { error: reason }),
+            Err(reason) => return Ok(Settled::Skipped { reason }),
         };
         if message.kind == MessageKind::Journey {
             // The card's message box shows it as sent, without the mail's footer.

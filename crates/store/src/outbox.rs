@@ -47,6 +47,11 @@ pub enum Settled {
     Failed {
         error: String,
     },
+    /// Not sent because there is nothing to send any more (the consent it asks about was
+    /// withdrawn or confirmed meanwhile, the member is gone, the journey paused).
+    Skipped {
+        reason: String,
+    },
     /// Refused for good: the address is marked and gets nothing more.
     Bounced {
         address: String,
@@ -256,6 +261,7 @@ impl Store {
                     Settled::Sent => params("sent", now, None),
                     Settled::Retry { at, error } => params("pending", *at, Some(error)),
                     Settled::Failed { error } => params("failed", now, Some(error)),
+                    Settled::Skipped { reason } => params("skipped", now, Some(reason)),
                     Settled::Bounced { address, error } => {
                         connection.execute(
                             "INSERT INTO email_bounces (business_id, address, bounced_at, reason) \

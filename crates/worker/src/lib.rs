@@ -33,7 +33,7 @@ pub struct PassReport {
     pub segment_moves: usize,
     /// Members enrolled in journeys (each once per occasion).
     pub journey_enrolments: usize,
-    /// Messages of the outbox: sent, to be tried again, given up, bounced.
+    /// Messages of the outbox: sent, to be tried again, given up, skipped, bounced.
     pub messages: stammgast_app::Delivered,
 }
 

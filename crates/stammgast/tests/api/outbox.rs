@@ -309,6 +309,7 @@ async fn a_refused_address_bounces_for_good_and_a_busy_server_gets_the_mail_on_a
             sent: 1,
             retried: 1,
             failed: 0,
+            skipped: 0,
             bounced: 1
         }
     );
@@ -348,6 +349,38 @@ async fn a_refused_address_bounces_for_good_and_a_busy_server_gets_the_mail_on_a
     );
     assert_eq!(shop.mailbox.attempts_to("bounce@example.com"), 1);
     assert!(shop.mailbox.messages_to("bounce@example.com").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_mail_whose_consent_was_withdrawn_meanwhile_is_dropped_not_sent() {
+    let shop = Shop::open().await;
+    let member = shop
+        .member_agreeing_to_email("Ida", "ida@example.com", "de")
+        .await;
+    let withdraw = vec![consent_purpose()];
+    shop.store
+        .change_consents(shop.business, member, vec![], withdraw, shop.app().now())
+        .await
+        .unwrap();
+
+    let delivered = shop.app().deliver_messages(shop.business).await.unwrap();
+    assert_eq!((delivered.skipped, delivered.failed), (1, 0));
+    assert_eq!(shop.status(member).await, ("skipped".into(), 1));
+    let messages = shop
+        .store
+        .member_messages(shop.business, member)
+        .await
+        .unwrap();
+    assert_eq!(
+        messages[0].last_error.as_deref(),
+        Some("the consent was withdrawn or confirmed already")
+    );
+    assert_eq!(shop.mailbox.attempts_to("ida@example.com"), 0);
+    assert_eq!(
+        shop.app().deliver_messages(shop.business).await.unwrap(),
+        Delivered::default(),
+        "a dropped message is not tried again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
