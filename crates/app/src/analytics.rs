@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use stammgast_core::activity::month_index;
 use stammgast_core::analytics::cohort::{self, Cohort, Month};
 use stammgast_core::analytics::facts::PeriodFacts;
+use stammgast_core::analytics::filter::MemberProfile;
 use stammgast_core::analytics::history::{History, Period};
 use stammgast_core::analytics::kpi::{self, Kpi};
 use stammgast_core::analytics::membership::{Placement, Sizes, moves};
@@ -72,6 +73,9 @@ pub struct Refreshed {
     pub members: usize,
     /// Entries into and exits from segments recorded.
     pub moves: usize,
+    /// Every member as the refresh read them: the journeys that run next need the same,
+    /// and a million of them are worth reading once.
+    pub profiles: Vec<MemberProfile>,
 }
 
 /// Days in the shop's time zone and the instants they begin at.
@@ -298,6 +302,7 @@ impl App {
             snapshot,
             members: members.len(),
             moves,
+            profiles: population.profiles,
         })
     }
 

@@ -8,6 +8,7 @@
 use crate::outbox::Carried;
 use crate::{App, AppError, Caller, Mail, Scope};
 use chrono::Duration;
+use stammgast_core::analytics::filter::MemberProfile;
 use stammgast_core::analytics::segments::{Lifecycle, RfmSegment};
 use stammgast_core::automation::experiment::{ArmResult, Uplift, uplift};
 use stammgast_core::automation::journey::{
@@ -399,9 +400,19 @@ impl App {
 
     /// Evaluates every active journey on every member: those it fires for, with a
     /// marketing consent on the journey's channel (confirmed, for email), are enrolled
-    /// once per occasion. Returns the
-    /// enrolments made.
+    /// once per occasion. Returns the enrolments made.
     pub async fn run_journeys(&self, business: BusinessId) -> Result<usize, AppError> {
+        let profiles = self.store.member_profiles(business).await?;
+        self.run_journeys_on(business, &profiles).await
+    }
+
+    /// Runs the journeys as `run_journeys` does, on members already read (the worker's
+    /// analytics refresh has just read every one).
+    pub async fn run_journeys_on(
+        &self,
+        business: BusinessId,
+        profiles: &[MemberProfile],
+    ) -> Result<usize, AppError> {
         let journeys: Vec<Journey> = self
             .business_journeys(business)
             .await?
@@ -413,11 +424,10 @@ impl App {
         }
         let now = self.now();
         let zone = self.shop_zone(business).await?;
-        let profiles = self.store.member_profiles(business).await?;
         let entries = self.recent_entries(business, &journeys).await?;
         let mut enrolled = 0;
         for journey in &journeys {
-            for profile in &profiles {
+            for profile in profiles {
                 let member_entries = entries
                     .get(&profile.aggregate.member_id)
                     .map_or(&[][..], Vec::as_slice);

@@ -112,7 +112,10 @@ impl Worker {
                 let refreshed = self.app.refresh_analytics(business).await?;
                 report.members_placed += refreshed.members;
                 report.segment_moves += refreshed.moves;
-                report.journey_enrolments += self.app.run_journeys(business).await?;
+                report.journey_enrolments += self
+                    .app
+                    .run_journeys_on(business, &refreshed.profiles)
+                    .await?;
                 self.analytics_refreshed
                     .insert(business, std::time::Instant::now());
             }
