@@ -1,8 +1,9 @@
 //! Delivering the outbox: each due message is leased, rendered in the member's language,
 //! sent, and settled — sent, tried again later with a growing pause, given up, skipped
-//! when there is nothing to send any more, or bounced (the address then gets nothing more). Mail is kicked off right after the request that
-//! queued it; the worker's passes deliver what is left and retry. And the double opt-in:
-//! the link in the confirmation mail confirms the consent.
+//! when there is nothing to send any more, or bounced (the address then gets nothing
+//! more). Mail is kicked off right after the request that queued it; the worker's passes
+//! deliver what is left and retry. And the double opt-in: the link in the confirmation
+//! mail confirms the consent.
 
 use crate::{App, AppError, Mail, MailError, Text};
 use chrono::Duration;
