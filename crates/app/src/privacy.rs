@@ -25,7 +25,8 @@ pub struct MemberExport {
     pub business: String,
     pub member: ExportedProfile,
     pub balances: ExportedBalances,
-    pub consents: Vec<ExportedConsent>,
+    /// With their proof: text version, source, and when confirmed and withdrawn.
+    pub consents: Vec<ConsentRecord>,
     pub events: Vec<RecordedEvent>,
     pub transfers: Vec<Transfer>,
     pub coupons: Vec<Coupon>,
@@ -49,29 +50,6 @@ pub struct ExportedBalances {
     pub points_held: i64,
     pub stamps: BTreeMap<String, i64>,
     pub tier: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ExportedConsent {
-    pub purpose: String,
-    pub channel: String,
-    pub given_at: DateTime<Utc>,
-    pub text_version: String,
-    pub source: String,
-    pub withdrawn_at: Option<DateTime<Utc>>,
-}
-
-impl From<ConsentRecord> for ExportedConsent {
-    fn from(record: ConsentRecord) -> Self {
-        Self {
-            purpose: record.purpose,
-            channel: record.channel,
-            given_at: record.given_at,
-            text_version: record.text_version,
-            source: record.source,
-            withdrawn_at: record.withdrawn_at,
-        }
-    }
 }
 
 /// Reads every page of a history, newest first.
@@ -132,12 +110,7 @@ impl App {
                     .collect(),
                 tier: state.tier.as_ref().map(ToString::to_string),
             },
-            consents: store
-                .member_consents(business, member_id)
-                .await?
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            consents: store.member_consents(business, member_id).await?,
             coupons: store.member_coupons(business, member_id).await?,
             member: ExportedProfile {
                 id: record.id,

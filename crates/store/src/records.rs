@@ -164,8 +164,8 @@ pub struct SessionRecord {
     pub csrf_token: String,
 }
 
-/// One consent as given (and perhaps later withdrawn).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One consent as given (and perhaps later withdrawn), as the member's data export shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ConsentRecord {
     pub purpose: String,
     /// Empty for the terms.

@@ -526,6 +526,10 @@ fn a_member_changes_language_and_withdraws_marketing_consent_which_stays_as_proo
         marketing["withdrawn_at"].is_string(),
         "withdrawn, and still on record: {marketing}"
     );
+    assert!(
+        marketing.get("confirmed_at").is_some(),
+        "the double opt-in's confirmation is part of the proof: {marketing}"
+    );
 }
 
 #[test]
