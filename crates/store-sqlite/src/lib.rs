@@ -1,6 +1,8 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, so a commit
 //! returns only once it is on disk. The store's single writer thread holds one connection;
 //! readers use their own and never block it (WAL lets them read the last committed state).
+//! A checkpointer thread of its own copies committed pages from the WAL into the database
+//! file, so no commit waits for that copy.
 
 #![cfg_attr(
     not(test),
@@ -8,9 +10,14 @@
 )]
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::wal::CheckpointMode;
 use stammgast_store::StoreError;
 use stammgast_store::sql::{Backend, Connection, Dialect, Row, Value};
-use std::path::PathBuf;
+use std::ffi::c_int;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -29,20 +36,87 @@ const READERS_MAX: usize = 8;
 const STATEMENT_CACHE_SIZE: usize = 128;
 /// Durable commits (WAL, `synchronous=FULL`). A page cache of up to 1 GiB per connection
 /// (it grows only as pages are read) keeps a large business's member states and indexes
-/// in memory; checkpoints every 10,000 pages (about 40 MB of WAL) write a page changed by
-/// many commits once instead of once per 1,000 pages. Neither weakens durability: every
-/// commit is still on disk in the WAL before it returns.
+/// in memory. Neither weakens durability: every commit is still on disk in the WAL before
+/// it returns.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-    PRAGMA cache_size = -1048576; PRAGMA wal_autocheckpoint = 10000;";
+    PRAGMA cache_size = -1048576;";
+/// WAL pages after which a commit asks the checkpointer to copy them into the database
+/// file. Done by the committing connection, as SQLite does by itself, the copy and its
+/// flush would hold up the writer and every request waiting on it (the slowest requests
+/// took twice as long); on the checkpointer's thread they overlap the writer's next
+/// transaction. Fewer pages between checkpoints would copy a page that many commits change
+/// more often.
+const CHECKPOINT_AFTER_PAGES: c_int = 4_000;
+/// The WAL starts again from its beginning only once a checkpoint has copied all of it
+/// before a transaction begins, which a checkpointer running beside a busy writer never
+/// quite does. So past this many pages a commit copies what is left itself, when the
+/// checkpointer has left little ...
+const RESTART_AFTER_PAGES: c_int = 6_000;
+const PAGES_LEFT_TO_COPY_MAX: c_int = 1_000;
+/// ... and past this many, whatever is left (the checkpointer is far behind, or one large
+/// transaction wrote them all).
+const WAL_PAGES_MAX: c_int = 10_000;
+
+/// What the commits and the checkpointer thread share.
+#[derive(Debug)]
+struct Checkpointer {
+    nudge: SyncSender<()>,
+    /// WAL pages the last checkpoint found copied into the database file.
+    copied: AtomicI32,
+}
+
+impl Checkpointer {
+    /// After a commit that left `pages` in the WAL.
+    fn after_commit(&self, wal: &mut rusqlite::hooks::Wal, pages: c_int) {
+        if pages < CHECKPOINT_AFTER_PAGES {
+            return;
+        }
+        let left = pages - self.copied.load(Ordering::Relaxed);
+        let copy_here = pages >= WAL_PAGES_MAX
+            || (pages >= RESTART_AFTER_PAGES && left <= PAGES_LEFT_TO_COPY_MAX);
+        if !copy_here {
+            // Full means one is asked for already.
+            let _ = self.nudge.try_send(());
+        } else if let Some(copied) = checkpoint(|| {
+            wal.checkpoint_v2(CheckpointMode::PASSIVE)
+                .map(|(_, copied)| copied)
+        }) {
+            self.copied.store(copied, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs one checkpoint: the pages it found copied, or none when it could not run (the other
+/// side's checkpoint was running, which is no fault: a later commit tries again).
+fn checkpoint(run: impl FnOnce() -> rusqlite::Result<c_int>) -> Option<c_int> {
+    match run() {
+        Ok(copied) => Some(copied),
+        Err(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "checkpoint failed; a later commit tries again");
+            None
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct SqliteBackend {
     path: PathBuf,
+    /// Started with the first connection; its thread ends when the backend and its
+    /// connections are gone.
+    checkpointer: Arc<OnceLock<Option<Arc<Checkpointer>>>>,
 }
 
 impl SqliteBackend {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            checkpointer: Arc::default(),
+        }
     }
 
     /// Reads `sqlite:///absolute/path.db`, `sqlite://relative.db` or `sqlite:relative.db`.
@@ -53,26 +127,82 @@ impl SqliteBackend {
     }
 }
 
+fn open(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let connection = rusqlite::Connection::open(path).map_err(error)?;
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+    connection.execute_batch(PRAGMAS).map_err(error)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_SIZE);
+    Ok(connection)
+}
+
 impl SqliteBackend {
-    fn open(&self) -> Result<rusqlite::Connection, StoreError> {
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Other(format!("cannot create {}: {e}", parent.display()))
-            })?;
+    /// The checkpointer, or none where its thread could not start (then SQLite
+    /// checkpoints on the committing connection, as it does by default).
+    fn checkpointer(&self) -> Option<Arc<Checkpointer>> {
+        self.checkpointer
+            .get_or_init(|| {
+                let (nudge, nudges) = sync_channel(1);
+                let checkpointer = Arc::new(Checkpointer {
+                    nudge,
+                    copied: AtomicI32::new(0),
+                });
+                // The thread holds a weak reference only, so that it ends with the last
+                // connection.
+                let shared = Arc::downgrade(&checkpointer);
+                let path = self.path.clone();
+                std::thread::Builder::new()
+                    .name("stammgast-checkpoint".into())
+                    .spawn(move || run_checkpoints(&path, &nudges, &shared))
+                    .inspect_err(|e| tracing::warn!(error = %e, "no checkpointer thread"))
+                    .ok()
+                    .map(|_| checkpointer)
+            })
+            .clone()
+    }
+}
+
+/// Runs a passive checkpoint (it never blocks the writer or a reader) whenever a commit
+/// has nudged, until every nudge's sender is gone.
+fn run_checkpoints(path: &Path, nudges: &Receiver<()>, shared: &Weak<Checkpointer>) {
+    let mut connection = None;
+    while nudges.recv().is_ok() {
+        if connection.is_none() {
+            connection = open(path)
+                .inspect_err(|e| tracing::warn!(error = %e, "the checkpointer cannot connect"))
+                .ok();
         }
-        let connection = rusqlite::Connection::open(&self.path).map_err(error)?;
-        connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
-        connection.execute_batch(PRAGMAS).map_err(error)?;
-        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_SIZE);
-        Ok(connection)
+        let Some(connection) = &connection else {
+            continue;
+        };
+        let copied = checkpoint(|| {
+            connection
+                .wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE)
+                .map(|(_, copied)| copied)
+        });
+        if let (Some(copied), Some(shared)) = (copied, shared.upgrade()) {
+            shared.copied.store(copied, Ordering::Relaxed);
+        }
     }
 }
 
 impl Backend for SqliteBackend {
     fn connect(&self) -> Result<Box<dyn Connection>, StoreError> {
-        Ok(Box::new(SqliteConnection {
-            connection: self.open()?,
-        }))
+        let mut connection = open(&self.path)?;
+        if let Some(checkpointer) = self.checkpointer() {
+            // Replaces SQLite's own checkpointing on commit. Never an error: the commit has
+            // happened, and a failed checkpoint is tried again.
+            connection
+                .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+                    checkpointer.after_commit(wal, pages);
+                    Ok(())
+                }))
+                .map_err(error)?;
+        }
+        Ok(Box::new(SqliteConnection { connection }))
     }
 
     fn migrations(&self) -> &'static [(i64, &'static str)] {
@@ -242,5 +372,72 @@ mod tests {
         );
         assert!(SqliteBackend::from_url("postgres://x").is_none());
         assert!(SqliteBackend::from_url("sqlite://").is_none());
+    }
+
+    /// Rows of a table read from the database file alone, as a copy without its WAL.
+    fn rows_in_the_file_alone(path: &Path, table: &str) -> Option<i64> {
+        let copy = path.with_extension("copy.db");
+        std::fs::copy(path, &copy).ok()?;
+        let counted = rusqlite::Connection::open(&copy)
+            .and_then(|c| c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)))
+            .ok();
+        let _ = std::fs::remove_file(&copy);
+        counted
+    }
+
+    #[test]
+    fn committed_pages_reach_the_database_file_and_the_wal_does_not_grow_for_ever() {
+        let dir = std::env::temp_dir().join(format!(
+            "stammgast-checkpoints-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let path = dir.join("notes.db");
+        let backend = SqliteBackend::new(&path);
+        let mut writer = backend.connect().unwrap();
+        writer
+            .execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            .unwrap();
+        // Twice the WAL's hard limit in rows of 4 kB (a page each), ten to a commit.
+        let rows = 2 * i64::from(WAL_PAGES_MAX);
+        let body = Value::Text("x".repeat(4_000));
+        for commit in 0..rows / 10 {
+            writer.begin().unwrap();
+            for row in 0..10 {
+                let id = Value::Int(commit * 10 + row);
+                writer
+                    .execute(
+                        "INSERT INTO notes (id, body) VALUES ($1, $2)",
+                        &[id, body.clone()],
+                    )
+                    .unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        // The checkpointer runs on its own thread: wait for it.
+        let in_the_file = |found: Option<i64>| found.is_some_and(|found| found >= rows * 8 / 10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut found = None;
+        while std::time::Instant::now() < deadline && !in_the_file(found) {
+            std::thread::sleep(Duration::from_millis(50));
+            found = rows_in_the_file_alone(&path, "notes");
+        }
+        assert!(
+            in_the_file(found),
+            "the database file alone holds {found:?} of the {rows} committed rows"
+        );
+        // The log started again from its beginning, well before the hard limit would
+        // have made a commit copy all of it.
+        let wal_pages = std::fs::metadata(path.with_extension("db-wal"))
+            .unwrap()
+            .len()
+            / 4_120;
+        let restarted_by = u64::try_from(RESTART_AFTER_PAGES + WAL_PAGES_MAX).unwrap() / 2;
+        assert!(
+            wal_pages < restarted_by,
+            "the WAL holds {wal_pages} pages after {rows} pages of commits"
+        );
+        drop(writer);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
