@@ -961,16 +961,25 @@ impl Parser<'_> {
     }
 
     /// A word or a quoted name, with its position; `expected` says why anything else is
-    /// wrong.
+    /// wrong. Quotes are how a name that reads like a keyword (a category called "not")
+    /// is written, so only a bare word can be taken for a keyword.
     fn name(
         &mut self,
         expected: impl FnOnce(Found) -> Reason,
     ) -> Result<(String, usize), FilterError> {
-        match self.peek().cloned() {
+        let name = match self.peek().cloned() {
             Some(Token {
-                kind: TokenKind::Word(text) | TokenKind::Quoted(text) | TokenKind::Number(text),
+                kind: TokenKind::Word(text) | TokenKind::Number(text),
                 position,
-            }) if !text.trim().is_empty() && !is_keyword(&text) => {
+            }) if !is_keyword(&text) => Some((text, position)),
+            Some(Token {
+                kind: TokenKind::Quoted(text),
+                position,
+            }) => Some((text, position)),
+            _ => None,
+        };
+        match name {
+            Some((text, position)) if !text.trim().is_empty() => {
                 self.next += 1;
                 Ok((text, position))
             }
@@ -1151,6 +1160,18 @@ mod tests {
         }
         let deep = format!("{}visits > 1{}", "(".repeat(40), ")".repeat(40));
         assert_eq!(parse(&deep).unwrap_err().reason, Reason::TooDeep);
+    }
+
+    #[test]
+    fn a_name_that_reads_like_a_keyword_is_written_in_quotes() {
+        let bought_not = Filter::Condition(Condition::Bought("not".into()));
+        assert_eq!(parse("bought \"not\"").unwrap(), bought_not);
+        assert_eq!(bought_not.to_string(), "bought \"not\"");
+        assert!(
+            parse("bought not").is_err(),
+            "a bare keyword is no category"
+        );
+        assert!(parse("bought \"  \"").is_err(), "a blank category is none");
     }
 
     #[test]
