@@ -295,15 +295,18 @@ fn check_parameter_count(
 }
 
 /// SQLite reads `$1` as a *named* parameter; `?1` is the numbered form it binds by position.
+/// (Every statement passes through here, so it copies whole runs between dollars.)
 fn numbered_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
+    let mut runs = sql.split('$');
+    out.push_str(runs.next().unwrap_or_default());
+    for run in runs {
+        out.push(if run.starts_with(|c: char| c.is_ascii_digit()) {
+            '?'
         } else {
-            out.push(c);
-        }
+            '$'
+        });
+        out.push_str(run);
     }
     out
 }
@@ -351,8 +354,8 @@ mod tests {
     #[test]
     fn placeholders_become_numbered_question_marks() {
         assert_eq!(
-            numbered_placeholders("SELECT $1, '$x', $12 FROM t WHERE a = $2"),
-            "SELECT ?1, '$x', ?12 FROM t WHERE a = ?2"
+            numbered_placeholders("$9 SELECT $1, '$x', $12, '$' FROM t WHERE a = $2"),
+            "?9 SELECT ?1, '$x', ?12, '$' FROM t WHERE a = ?2"
         );
     }
 

@@ -277,10 +277,16 @@ fn insert_in_chunks(
         .min(PARAMETERS_PER_STATEMENT_MAX / width)
         .max(1);
     let mut rows = rows.into_iter().peekable();
+    // Every statement but the last has `chunk` rows: its text is written once.
+    let mut statement = (0, String::new());
     while rows.peek().is_some() {
         let params: Vec<Value> = rows.by_ref().take(chunk).flatten().collect();
-        let sql = insert_statement(table, columns, params.len() / width, suffix);
-        run(connection, &sql, &params)?;
+        let rows_in_statement = params.len() / width;
+        if statement.0 != rows_in_statement {
+            let sql = insert_statement(table, columns, rows_in_statement, suffix);
+            statement = (rows_in_statement, sql);
+        }
+        run(connection, &statement.1, &params)?;
     }
     Ok(())
 }

@@ -91,23 +91,28 @@ impl Writer {
             }
             return;
         }
-        let requests: Vec<Request> = submissions
-            .iter()
-            .flat_map(|s| s.requests.iter().cloned())
-            .collect();
+        // The requests move into one list (a bulk request holds thousands, too many to copy)
+        // and are cut back into their submissions by their counts.
+        let counts: Vec<usize> = submissions.iter().map(|s| s.requests.len()).collect();
+        let (requests, replies): (Vec<Vec<Request>>, Vec<_>) = submissions
+            .into_iter()
+            .map(|s| (s.requests, s.reply))
+            .unzip();
+        let requests: Vec<Request> = requests.into_iter().flatten().collect();
         match self.transact(&requests) {
             Ok(decisions) => {
                 let mut decisions = decisions.into_iter();
-                for submission in submissions {
-                    let own = decisions.by_ref().take(submission.requests.len()).collect();
-                    let _ = submission.reply.send(Ok(own));
+                for (reply, count) in replies.into_iter().zip(counts) {
+                    let _ = reply.send(Ok(decisions.by_ref().take(count).collect()));
                 }
             }
             Err(error) => {
                 tracing::warn!(%error, "group commit failed; retrying its submissions one by one");
-                for submission in submissions {
-                    let result = self.transact(&submission.requests);
-                    let _ = submission.reply.send(result);
+                let mut requests = requests.as_slice();
+                for (reply, count) in replies.into_iter().zip(counts) {
+                    let (own, rest) = requests.split_at(count);
+                    requests = rest;
+                    let _ = reply.send(self.transact(own));
                 }
             }
         }
