@@ -125,21 +125,7 @@ impl SqliteBackend {
         let path = path.strip_prefix("//").unwrap_or(path);
         (!path.is_empty()).then(|| Self::new(path))
     }
-}
 
-fn open(path: &Path) -> Result<rusqlite::Connection, StoreError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    let connection = rusqlite::Connection::open(path).map_err(error)?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
-    connection.execute_batch(PRAGMAS).map_err(error)?;
-    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_SIZE);
-    Ok(connection)
-}
-
-impl SqliteBackend {
     /// The checkpointer, or none where its thread could not start (then SQLite
     /// checkpoints on the committing connection, as it does by default).
     fn checkpointer(&self) -> Option<Arc<Checkpointer>> {
@@ -163,6 +149,18 @@ impl SqliteBackend {
             })
             .clone()
     }
+}
+
+fn open(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let connection = rusqlite::Connection::open(path).map_err(error)?;
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+    connection.execute_batch(PRAGMAS).map_err(error)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_SIZE);
+    Ok(connection)
 }
 
 /// Runs a passive checkpoint (it never blocks the writer or a reader) whenever a commit
@@ -401,6 +399,8 @@ mod tests {
         writer
             .execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
             .unwrap();
+        // A page of 4,096 bytes and its frame header of 24.
+        const WAL_FRAME_BYTES: u64 = 4_096 + 24;
         // Twice the WAL's hard limit in rows of 4 kB (a page each), ten to a commit.
         let rows = 2 * i64::from(WAL_PAGES_MAX);
         let body = Value::Text("x".repeat(4_000));
@@ -434,7 +434,7 @@ mod tests {
         let wal_pages = std::fs::metadata(path.with_extension("db-wal"))
             .unwrap()
             .len()
-            / 4_120;
+            / WAL_FRAME_BYTES;
         let restarted_by = u64::try_from(RESTART_AFTER_PAGES + WAL_PAGES_MAX).unwrap() / 2;
         assert!(
             wal_pages < restarted_by,
