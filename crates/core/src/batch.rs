@@ -318,17 +318,29 @@ pub fn apply_batch(
     requests: &[Request],
 ) -> (Vec<Result<Outcome, DomainError>>, BatchWrites) {
     let mut writes = BatchWrites::default();
+    let mut touched = BTreeSet::new();
     let results = requests
         .iter()
-        .map(|request| apply_one(snapshot, request, &mut writes))
+        .map(|request| apply_one(snapshot, request, &mut writes, &mut touched))
+        .collect();
+    // A member's state is copied out once, after the batch's last request changed it.
+    writes.members = touched
+        .into_iter()
+        .filter_map(|key| {
+            let state = snapshot.members.get(&key).cloned().flatten()?;
+            Some((key, state))
+        })
         .collect();
     (results, writes)
 }
 
+/// Applies one request to the snapshot, adds its writes, and adds the members whose state
+/// it changed to `touched`.
 fn apply_one(
     snapshot: &mut Snapshot,
     request: &Request,
     writes: &mut BatchWrites,
+    touched_members: &mut BTreeSet<Keyed<MemberId>>,
 ) -> Result<Outcome, DomainError> {
     let business = request.business_id;
     if let Some(key) = &request.key
@@ -386,8 +398,8 @@ fn apply_one(
         .extend(new_member.map(|m| (business, m, request.now)));
     for (id, mut state) in touched {
         state.recompute_next_expiry();
-        snapshot.members.insert((business, id), Some(state.clone()));
-        writes.members.insert((business, id), state);
+        snapshot.members.insert((business, id), Some(state));
+        touched_members.insert((business, id));
     }
     if let Some(key) = &request.key {
         let stored = StoredOutcome {
