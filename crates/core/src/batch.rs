@@ -335,7 +335,7 @@ pub fn apply_batch(
 }
 
 /// Applies one request to the snapshot, adds its writes, and adds the members whose state
-/// it changed to `touched`.
+/// it changed to `touched_members`.
 fn apply_one(
     snapshot: &mut Snapshot,
     request: &Request,
