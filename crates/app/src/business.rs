@@ -4,7 +4,7 @@
 use crate::keys::{Scope, mint};
 use crate::{App, AppError, fresh};
 use stammgast_core::ids::BusinessId;
-use stammgast_core::ledger::{LedgerFacts, Violation, verify};
+use stammgast_core::ledger::Violation;
 use stammgast_core::program::parse_program;
 use stammgast_store::NewBusiness;
 
@@ -83,11 +83,7 @@ impl App {
         let mut reports = Vec::new();
         for business_id in self.store.businesses().await? {
             let snapshot = self.store.ledger_snapshot(business_id).await?;
-            let violations = verify(&LedgerFacts {
-                transfers: &snapshot.transfers,
-                consumptions: &snapshot.consumptions,
-                members: &snapshot.members,
-            });
+            let violations = snapshot.violations();
             reports.push(CheckReport {
                 business_id,
                 transfers: snapshot.transfers.len(),

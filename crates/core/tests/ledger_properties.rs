@@ -255,10 +255,17 @@ impl Memory {
                 }
             })
             .collect();
+        let event_members: HashMap<EventId, MemberId> = self
+            .events
+            .iter()
+            .filter(|((b, _), _)| *b == business)
+            .map(|((_, id), record)| (*id, record.event.member_id))
+            .collect();
         verify(&LedgerFacts {
             transfers: &transfers,
             consumptions: &consumptions,
             members: &members,
+            event_members: &event_members,
         })
     }
 }

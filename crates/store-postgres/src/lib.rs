@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_outbox.sql")),
     (6, include_str!("../migrations/0006_journeys.sql")),
     (7, include_str!("../migrations/0007_surveys_and_inbox.sql")),
+    (8, include_str!("../migrations/0008_transfers_by_event.sql")),
 ];
 const READERS_MAX: usize = 8;
 /// The database every server has, used to create the configured one when it is missing.

@@ -30,6 +30,16 @@ pub const TRANSFER_COLUMNS: [&str; 15] = [
 pub const TRANSFER_SELECT: &str = "id, unit, debit, credit, amount, kind, phase, pending_id, \
                                    event_id, reverses, expires_at, created_at, memo, member_id";
 
+/// A member's transfers (`$1` the business, `$2` the member), a table to select from under an
+/// alias: those tied to no event by the member index, the others through the member's events.
+/// A purchase's transfers are not indexed by member (migration 0008 says why); they are always
+/// the purchase's member's, which `stammgast check` verifies.
+pub const MEMBER_TRANSFERS: &str = "(SELECT * FROM transfers \
+        WHERE business_id = $1 AND member_id = $2 AND event_id IS NULL \
+    UNION ALL SELECT t.* FROM events e \
+        JOIN transfers t ON t.business_id = e.business_id AND t.event_id = e.id \
+        WHERE e.business_id = $1 AND e.member_id = $2 AND t.member_id = $2)";
+
 /// How the member's own account appears in `debit` and `credit`.
 pub const OWN_ACCOUNT: &str = "member";
 

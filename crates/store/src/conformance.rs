@@ -15,7 +15,7 @@ use stammgast_core::event::{Event, EventKind};
 use stammgast_core::ids::{
     ApiKeyId, BusinessId, Code, EventId, MemberId, SessionId, Slug, StaffId,
 };
-use stammgast_core::ledger::{LedgerFacts, Unit, verify};
+use stammgast_core::ledger::Unit;
 use stammgast_core::member::{Contact, Email, FirstName, Language, NewMember};
 use stammgast_core::money::Cents;
 use stammgast_core::points::Points;
@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             a_second_member_with_the_same_email_is_refused,
             a_coupon_is_used_exactly_once_under_concurrency,
             a_void_takes_back_what_the_event_earned,
+            a_members_ledger_history_pages_through_each_of_their_transfers_once,
             one_business_cannot_read_or_change_anothers_members,
             concurrent_submissions_are_group_committed_and_reconcile,
             member_lists_page_through_every_member_once,
@@ -158,12 +159,7 @@ pub async fn points(store: &Store, business: BusinessId, member: MemberId) -> i6
 }
 
 pub async fn assert_ledger_consistent(store: &Store, business: BusinessId) {
-    let snapshot = store.ledger_snapshot(business).await.unwrap();
-    let violations = verify(&LedgerFacts {
-        transfers: &snapshot.transfers,
-        consumptions: &snapshot.consumptions,
-        members: &snapshot.members,
-    });
+    let violations = store.ledger_snapshot(business).await.unwrap().violations();
     assert!(violations.is_empty(), "ledger violations: {violations:?}");
 }
 
@@ -345,6 +341,76 @@ pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
     assert_eq!(points(&store, business, member).await, 10);
     let twice = submit_one(&store, request(business, void)).await;
     assert_eq!(twice, Err(DomainError::EventAlreadyVoided(event.event_id)));
+    assert_ledger_consistent(&store, business).await;
+}
+
+/// A member's transfers come from two places (those of their events, found through the
+/// events, and the others by member): the history shows each exactly once, newest first,
+/// and nobody else's.
+pub async fn a_members_ledger_history_pages_through_each_of_their_transfers_once(store: Store) {
+    let business = new_business(&store).await;
+    let anna = join(&store, business, "anna@example.com").await;
+    let ben = join(&store, business, "ben@example.com").await;
+    let Ok(Outcome::Event(bought)) =
+        submit_one(&store, request(business, purchase(anna, 30, now()))).await
+    else {
+        panic!("purchase failed")
+    };
+    submit_one(&store, request(business, purchase(ben, 12, now())))
+        .await
+        .unwrap();
+    let commands = [
+        Command::Adjust {
+            member_id: anna,
+            unit: Unit::Points,
+            delta: 20,
+            reason: "Kulanz".into(),
+        },
+        Command::Void {
+            event_id: bought.event_id,
+            reason: "wrong member".into(),
+        },
+        Command::Redeem {
+            member_id: anna,
+            reward_id: Slug::parse("cake").unwrap(),
+        },
+    ];
+    for command in commands {
+        let outcome = submit_one(&store, request(business, command)).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    assert_eq!(
+        points(&store, business, anna).await,
+        10,
+        "60 earned, 30 voided, 20 held"
+    );
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .member_transfers(business, anna, cursor, 2)
+            .await
+            .unwrap();
+        paged.extend(page.items.iter().map(|t| (t.created_at, t.id)));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let snapshot = store.ledger_snapshot(business).await.unwrap();
+    let mut expected: Vec<_> = snapshot
+        .transfers
+        .iter()
+        .filter(|t| t.credit.member() == Some(anna) || t.debit.member() == Some(anna))
+        .map(|t| (t.created_at, t.id))
+        .collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(
+        expected.len(),
+        5,
+        "signup bonus, purchase, adjustment, void, hold"
+    );
+    assert_eq!(paged, expected);
     assert_ledger_consistent(&store, business).await;
 }
 

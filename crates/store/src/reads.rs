@@ -3,7 +3,7 @@
 //! new program version), which go straight to the database in their own transaction.
 
 use crate::batch_tx::{ProgramCache, count, load_coupon, load_program};
-use crate::codec::{TRANSFER_SELECT, transfer};
+use crate::codec::{MEMBER_TRANSFERS, TRANSFER_SELECT, transfer};
 use crate::sql::{Columns, Connection, Row, text};
 use crate::{
     ApiKeyRecord, BusinessRecord, EventPage, LedgerSnapshot, MemberFilter, MemberRecord,
@@ -12,7 +12,7 @@ use crate::{
 use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::batch::AuditEntry;
 use stammgast_core::engine::{Coupon, MemberState, RecordedEvent};
-use stammgast_core::ids::{ApiKeyId, BusinessId, Code, MemberId, TransferId};
+use stammgast_core::ids::{ApiKeyId, BusinessId, Code, EventId, MemberId, TransferId};
 use stammgast_core::ledger::{LotConsumption, MemberBalances, Transfer, Unit};
 use stammgast_core::member::{Email, Phone};
 use std::collections::BTreeMap;
@@ -270,7 +270,8 @@ impl Store {
         limit: usize,
     ) -> Result<Page<Transfer>, StoreError> {
         self.with_connection(move |connection| {
-            let select = format!("SELECT {TRANSFER_SELECT} FROM transfers");
+            let select =
+                format!("SELECT {TRANSFER_SELECT} FROM {MEMBER_TRANSFERS} AS member_transfers");
             let history = History {
                 select: &select,
                 time_column: "created_at",
@@ -373,7 +374,15 @@ impl Store {
                 .iter()
                 .map(member_balances)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(LedgerSnapshot { transfers, consumptions, members })
+            let event_members = connection
+                .query("SELECT id, member_id FROM events WHERE business_id = $1", &[text(business)])?
+                .iter()
+                .map(|row| {
+                    let columns = Columns::of(row);
+                    Ok((columns.parsed(0, EventId::parse)?, columns.parsed(1, MemberId::parse)?))
+                })
+                .collect::<Result<_, StoreError>>()?;
+            Ok(LedgerSnapshot { transfers, consumptions, members, event_members })
         })
         .await
     }

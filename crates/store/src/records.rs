@@ -3,9 +3,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use stammgast_core::engine::{MemberState, RecordedEvent};
-use stammgast_core::ids::{ApiKeyId, BusinessId, Code, LocationId, MemberId, SessionId, StaffId};
-use stammgast_core::ledger::MemberBalances;
-use stammgast_core::ledger::{LotConsumption, Transfer};
+use stammgast_core::ids::{
+    ApiKeyId, BusinessId, Code, EventId, LocationId, MemberId, SessionId, StaffId,
+};
+use stammgast_core::ledger::{
+    LedgerFacts, LotConsumption, MemberBalances, Transfer, Violation, verify,
+};
+use std::collections::HashMap;
 
 /// A business as it is created: its first program and its first API key.
 #[derive(Clone, Debug)]
@@ -72,6 +76,19 @@ pub struct LedgerSnapshot {
     pub transfers: Vec<Transfer>,
     pub consumptions: Vec<LotConsumption>,
     pub members: Vec<MemberBalances>,
+    pub event_members: HashMap<EventId, MemberId>,
+}
+
+impl LedgerSnapshot {
+    /// Every ledger invariant this snapshot breaks.
+    pub fn violations(&self) -> Vec<Violation> {
+        verify(&LedgerFacts {
+            transfers: &self.transfers,
+            consumptions: &self.consumptions,
+            members: &self.members,
+            event_members: &self.event_members,
+        })
+    }
 }
 
 /// A member's recorded events (purchases, visits, …), newest first.

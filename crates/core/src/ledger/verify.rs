@@ -2,7 +2,7 @@
 //! runs this; the property tests run it after every generated sequence of operations.
 
 use super::{Account, LotConsumption, Phase, Transfer, TransferKind, Unit};
-use crate::ids::{MemberId, TransferId};
+use crate::ids::{EventId, MemberId, TransferId};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -18,6 +18,8 @@ pub struct LedgerFacts<'a> {
     pub transfers: &'a [Transfer],
     pub consumptions: &'a [LotConsumption],
     pub members: &'a [MemberBalances],
+    /// Whose each of the business's events is.
+    pub event_members: &'a HashMap<EventId, MemberId>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,6 +66,12 @@ pub enum Violation {
         transfer_id: TransferId,
         original: i64,
         reversed: i64,
+    },
+    /// A member's history finds an event's transfers through the event, so they must be
+    /// the event's member's.
+    EventOfAnotherMember {
+        transfer_id: TransferId,
+        event_id: EventId,
     },
 }
 
@@ -145,6 +153,13 @@ impl fmt::Display for Violation {
                     "transfer {transfer_id} of {original} was reversed by {reversed} in total"
                 )
             }
+            Self::EventOfAnotherMember {
+                transfer_id,
+                event_id,
+            } => write!(
+                f,
+                "transfer {transfer_id} belongs to event {event_id}, which is not its member's event"
+            ),
         }
     }
 }
@@ -194,7 +209,23 @@ pub fn verify(facts: &LedgerFacts<'_>) -> Vec<Violation> {
     }
     check_cached_balances(facts.members, &derived, &mut violations);
     check_lots(facts, &derived, &mut violations);
+    check_event_members(facts, &mut violations);
     violations
+}
+
+fn check_event_members(facts: &LedgerFacts<'_>, violations: &mut Vec<Violation>) {
+    for transfer in facts.transfers {
+        let Some(event_id) = transfer.event_id else {
+            continue;
+        };
+        let member = transfer.credit.member().or(transfer.debit.member());
+        if member.is_none() || facts.event_members.get(&event_id) != member.as_ref() {
+            violations.push(Violation::EventOfAnotherMember {
+                transfer_id: transfer.id,
+                event_id,
+            });
+        }
+    }
 }
 
 fn check_transfers(transfers: &[Transfer], violations: &mut Vec<Violation>) {
@@ -339,5 +370,71 @@ fn check_lots(
                 available: balance.posted - balance.held,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use uuid::Uuid;
+
+    fn earn(member: MemberId, event: EventId) -> Transfer {
+        Transfer {
+            id: TransferId::from_uuid(Uuid::from_u128(1)),
+            unit: Unit::Stamps(crate::ids::Slug::parse("coffee").unwrap()),
+            debit: Account::Issuance,
+            credit: Account::Member(member),
+            amount: 1,
+            kind: TransferKind::Earn,
+            phase: Phase::Posted,
+            event_id: Some(event),
+            reverses: None,
+            expires_at: None,
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            memo: "stamps".into(),
+        }
+    }
+
+    fn violations(
+        transfer: &Transfer,
+        event_members: &HashMap<EventId, MemberId>,
+    ) -> Vec<Violation> {
+        let member = transfer.credit.member().unwrap();
+        let balances = MemberBalances {
+            member_id: member,
+            by_unit: BTreeMap::from([(transfer.unit.clone(), (transfer.amount, 0))]),
+        };
+        verify(&LedgerFacts {
+            transfers: std::slice::from_ref(transfer),
+            consumptions: &[],
+            members: &[balances],
+            event_members,
+        })
+    }
+
+    #[test]
+    fn an_events_transfer_must_be_its_members() {
+        let anna = MemberId::from_uuid(Uuid::from_u128(10));
+        let ben = MemberId::from_uuid(Uuid::from_u128(11));
+        let event = EventId::from_uuid(Uuid::from_u128(20));
+        let transfer = earn(anna, event);
+        assert_eq!(
+            violations(&transfer, &HashMap::from([(event, anna)])),
+            vec![]
+        );
+        let expected = vec![Violation::EventOfAnotherMember {
+            transfer_id: transfer.id,
+            event_id: event,
+        }];
+        assert_eq!(
+            violations(&transfer, &HashMap::from([(event, ben)])),
+            expected
+        );
+        assert_eq!(
+            violations(&transfer, &HashMap::new()),
+            expected,
+            "an unknown event"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use super::ProgramCache;
 use crate::StoreError;
-use crate::codec::OWN_ACCOUNT;
+use crate::codec::{MEMBER_TRANSFERS, OWN_ACCOUNT};
 use crate::sql::{Columns, Connection, Row, Value, text};
 use stammgast_core::batch::{Needs, Snapshot, StoredOutcome};
 use stammgast_core::engine::{Coupon, MemberState};
@@ -140,15 +140,14 @@ fn load_lots(
     member: MemberId,
     include: &BTreeSet<TransferId>,
 ) -> Result<Vec<Lot>, StoreError> {
-    let rows = connection.query(
+    let sql = format!(
         "SELECT t.id, t.amount, t.created_at, t.expires_at, \
          COALESCE((SELECT CAST(SUM(c.amount) AS BIGINT) FROM lot_consumptions c \
                    WHERE c.business_id = t.business_id AND c.lot_id = t.id), 0) \
-         FROM transfers t \
-         WHERE t.business_id = $1 AND t.member_id = $2 AND t.credit = $3 \
-           AND t.unit = 'points' AND t.phase = 'posted'",
-        &[text(business), text(member), OWN_ACCOUNT.into()],
-    )?;
+         FROM {MEMBER_TRANSFERS} t \
+         WHERE t.credit = $3 AND t.unit = 'points' AND t.phase = 'posted'"
+    );
+    let rows = connection.query(&sql, &[text(business), text(member), OWN_ACCOUNT.into()])?;
     let mut lots = Vec::with_capacity(rows.len());
     for row in &rows {
         let columns = Columns::of(row);
