@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_journeys.sql")),
     (7, include_str!("../migrations/0007_surveys_and_inbox.sql")),
     (8, include_str!("../migrations/0008_transfers_by_event.sql")),
+    (9, include_str!("../migrations/0009_planner_statistics.sql")),
 ];
 
 /// How long a connection waits for another one's write lock before giving up.
