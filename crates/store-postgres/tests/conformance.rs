@@ -75,3 +75,34 @@ async fn two_app_servers_on_one_database_keep_one_consistent_ledger() {
     assert_eq!(points(&second, business, member).await, 10 + 50);
     assert_ledger_consistent(&first, business).await;
 }
+
+/// The planner's statistics follow the data even on a server whose autovacuum is off (as
+/// on the test machines): the worker's refresh samples every table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statistics_refresh_tells_the_planner_how_many_rows_there_are() {
+    use stammgast_store::conformance::*;
+    let server = std::env::var("STAMMGAST_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let url = format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple());
+    let store = Store::open(PostgresBackend::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let business = new_business(&store).await;
+    for email in ["anna@example.com", "ben@example.com", "cem@example.com"] {
+        join(&store, business, email).await;
+    }
+    store.refresh_statistics().await.unwrap();
+    let estimated = tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let row = client
+            .query_one(
+                "SELECT reltuples FROM pg_class WHERE relname = 'member_states'",
+                &[],
+            )
+            .unwrap();
+        row.get::<_, f32>(0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(estimated, 3.0, "the planner's estimate of member states");
+}

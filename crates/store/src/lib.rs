@@ -93,6 +93,18 @@ impl Store {
         self.writer.submit(requests).await
     }
 
+    /// Refreshes the planner's statistics where the database measures them (the worker does
+    /// this now and then, so that plans follow the data even where autovacuum is off).
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        self.with_connection(
+            |connection| match connection.dialect().statistics_refresh() {
+                Some(statement) => connection.execute_script(statement),
+                None => Ok(()),
+            },
+        )
+        .await
+    }
+
     /// Runs `work` on a pooled connection (not the writer's) on a blocking thread.
     async fn with_connection<T: Send + 'static>(
         &self,

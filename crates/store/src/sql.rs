@@ -161,6 +161,18 @@ impl Dialect {
         }
     }
 
+    /// The statement that refreshes the planner's statistics, where they are measured.
+    /// PostgreSQL plans from what `ANALYZE` last sampled, and a server with autovacuum off
+    /// never samples: a batch's lookup of 500 member states by key then read the whole
+    /// business (67 ms instead of 4). SQLite plans from the fixed statistics of its
+    /// migrations.
+    pub fn statistics_refresh(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("ANALYZE"),
+        }
+    }
+
     /// Statements that take and release a lock held while migrating, so that servers
     /// starting together migrate one after another. SQLite's write lock does this already.
     pub fn migration_lock(self) -> Option<(&'static str, &'static str)> {

@@ -40,6 +40,9 @@ pub struct PassReport {
 /// How often a business's models and segments are refreshed: a lifecycle stage changes
 /// by the day, and a refresh of a million members takes seconds.
 const ANALYTICS_INTERVAL: Duration = Duration::from_secs(300);
+/// How often the database's planner statistics are refreshed (a sample of each table, a
+/// few seconds at most on a large database; `Store::refresh_statistics` says why).
+const STATISTICS_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Runs passes every `interval` until `shutdown` resolves.
 pub async fn run(
@@ -69,6 +72,7 @@ pub struct Worker {
     tier_cursors: HashMap<BusinessId, MemberId>,
     /// When each business's analytics were last refreshed by this worker.
     analytics_refreshed: HashMap<BusinessId, std::time::Instant>,
+    statistics_refreshed: Option<std::time::Instant>,
 }
 
 impl Worker {
@@ -78,6 +82,7 @@ impl Worker {
             batch_size,
             tier_cursors: HashMap::new(),
             analytics_refreshed: HashMap::new(),
+            statistics_refreshed: None,
         }
     }
 
@@ -86,6 +91,13 @@ impl Worker {
         let mut report = PassReport::default();
         let store = self.app.store().clone();
         let now = self.app.now();
+        if self
+            .statistics_refreshed
+            .is_none_or(|at| at.elapsed() >= STATISTICS_INTERVAL)
+        {
+            store.refresh_statistics().await?;
+            self.statistics_refreshed = Some(std::time::Instant::now());
+        }
         for business in store.businesses().await? {
             let due = store
                 .members_with_expired_points(business, now, self.batch_size)
