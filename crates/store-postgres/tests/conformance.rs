@@ -5,11 +5,15 @@
 use stammgast_store::Store;
 use stammgast_store_postgres::PostgresBackend;
 
-async fn open() -> Store {
+/// A database of its own on the test server (created when a store first opens it).
+fn fresh_database_url() -> String {
     let server = std::env::var("STAMMGAST_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!("stammgast_test_{}", uuid::Uuid::new_v4().simple());
-    let backend = PostgresBackend::from_url(&format!("{server}/{name}")).expect("a PostgreSQL URL");
+    format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn open() -> Store {
+    let backend = PostgresBackend::from_url(&fresh_database_url()).expect("a PostgreSQL URL");
     Store::open(backend)
         .await
         .expect("opens a fresh PostgreSQL store")
@@ -21,9 +25,7 @@ stammgast_store::conformance_suite!(open);
 /// migrated exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_starting_together_migrate_the_database_once() {
-    let server = std::env::var("STAMMGAST_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let url = format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple());
+    let url = fresh_database_url();
     let starts: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
@@ -42,9 +44,7 @@ async fn servers_starting_together_migrate_the_database_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_app_servers_on_one_database_keep_one_consistent_ledger() {
     use stammgast_store::conformance::*;
-    let server = std::env::var("STAMMGAST_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let url = format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple());
+    let url = fresh_database_url();
     let first = Store::open(PostgresBackend::from_url(&url).unwrap())
         .await
         .unwrap();
@@ -81,9 +81,7 @@ async fn two_app_servers_on_one_database_keep_one_consistent_ledger() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statistics_refresh_tells_the_planner_how_many_rows_there_are() {
     use stammgast_store::conformance::*;
-    let server = std::env::var("STAMMGAST_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let url = format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple());
+    let url = fresh_database_url();
     let store = Store::open(PostgresBackend::from_url(&url).unwrap())
         .await
         .unwrap();
