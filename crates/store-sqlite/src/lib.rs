@@ -41,9 +41,8 @@ const STATEMENT_CACHE_SIZE: usize = 128;
 /// the operating system caches the file beyond that anyway, and at the end of a write
 /// transaction SQLite can walk the connection's whole cache (`pcache1Truncate` in the
 /// profiles), so a cache of 1 GiB, once filled, made each small commit slower the larger
-/// the database
-/// (`stammgast bench`: 2,354 single purchases/s over HTTP with 1 GiB, 2,813 with 64 MiB,
-/// 2,504 with 16 MiB, which also slowed bulk ingestion by a fifth).
+/// the database. `stammgast bench`, single purchases over HTTP: 2,354/s with 1 GiB, 2,813/s
+/// with 64 MiB, 2,504/s with 16 MiB (which also slowed bulk ingestion by a fifth).
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
     PRAGMA cache_size = -65536;";
 /// WAL pages after which a commit asks the checkpointer to copy them into the database

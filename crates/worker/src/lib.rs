@@ -72,6 +72,7 @@ pub struct Worker {
     tier_cursors: HashMap<BusinessId, MemberId>,
     /// When each business's analytics were last refreshed by this worker.
     analytics_refreshed: HashMap<BusinessId, std::time::Instant>,
+    /// When this worker last refreshed the database's planner statistics.
     statistics_refreshed: Option<std::time::Instant>,
 }
 
