@@ -432,7 +432,9 @@ async fn http_load(name: &str, ingested: &Ingested, seconds: u64) -> anyhow::Res
         .arg(format!("http://{address}/api/v1/purchases"))
         .output()
         .await
-        .context("cannot run wrk (install it: apt-get install wrk, or use scripts/bench)")?;
+        .context("cannot run wrk (install it: apt-get install wrk, or use scripts/bench)");
+    let _ = std::fs::remove_file(&script);
+    let output = output?;
     let _ = stop.send(());
     let _ = server.await;
     let report = String::from_utf8_lossy(&output.stdout);

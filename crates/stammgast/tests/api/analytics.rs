@@ -257,6 +257,7 @@ fn clv_fit_prints_both_models_estimates_in_weeks() {
         "--calibration-end",
         "1997-09-30",
     ]);
+    std::fs::remove_file(&bad).unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 2"));
 }

@@ -67,6 +67,7 @@ fn an_invalid_program_is_refused_with_its_path_and_reason() {
         "--program",
         program.to_str().unwrap(),
     ]);
+    std::fs::remove_file(&program).unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("rules[0].when.weekdays[0]"), "{stderr}");

@@ -308,7 +308,9 @@ fn the_qr_image_of_a_mailed_coupon_reads_as_its_code_and_nothing_else_is_drawn()
     let png = reply.body_mut().read_to_vec().unwrap();
     let path = std::env::temp_dir().join(format!("coupon-{}.png", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, png).unwrap();
-    assert_eq!(crate::office::decode(&path), "K7Q2M9XA");
+    let decoded = crate::office::decode(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(decoded, "K7Q2M9XA");
     let refused = agent
         .get(format!(
             "{}/coupon-qr/https:%2F%2Fevil.example",
