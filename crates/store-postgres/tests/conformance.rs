@@ -104,3 +104,61 @@ async fn a_statistics_refresh_tells_the_planner_how_many_rows_there_are() {
     .unwrap();
     assert_eq!(estimated, 3.0, "the planner's estimate of member states");
 }
+
+/// A lookup prepared while its table was nearly empty still uses the index once the table
+/// has grown: the store's connections plan each run for the table as it is, where a cached
+/// generic plan would have stayed a sequential scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_prepared_on_a_small_table_uses_the_index_once_it_has_grown() {
+    use stammgast_store::sql::{Backend, Columns, Connection};
+    let url = fresh_database_url();
+    drop(
+        Store::open(PostgresBackend::from_url(&url).unwrap())
+            .await
+            .unwrap(),
+    );
+    let (sequential, indexed) = tokio::task::spawn_blocking(move || {
+        let backend = PostgresBackend::from_url(&url).unwrap();
+        let mut connection = backend.connect().unwrap();
+        let lookup = |connection: &mut Box<dyn Connection>| {
+            connection
+                .query(
+                    "SELECT outcome FROM idempotency WHERE business_id = $1 AND key = $2",
+                    &["b".into(), "k-7".into()],
+                )
+                .unwrap()
+        };
+        connection.execute_script("ANALYZE idempotency").unwrap();
+        for _ in 0..10 {
+            lookup(&mut connection);
+        }
+        connection
+            .execute_script(
+                "INSERT INTO idempotency (business_id, key, fingerprint, outcome, created_at) \
+                 SELECT 'b', 'k-' || n, 'f', repeat('x', 500), 0 FROM generate_series(1, 20000) n",
+            )
+            .unwrap();
+        // The server's count of this session's scans of the table, before and after.
+        let scans = |connection: &mut Box<dyn Connection>| {
+            let rows = connection
+                .query(
+                    "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables \
+                     WHERE relname = 'idempotency'",
+                    &[],
+                )
+                .unwrap();
+            let columns = Columns::of(&rows[0]);
+            (columns.int(0).unwrap(), columns.int(1).unwrap())
+        };
+        connection.begin().unwrap();
+        let before = scans(&mut connection);
+        for _ in 0..3 {
+            assert_eq!(lookup(&mut connection).len(), 1);
+        }
+        let after = scans(&mut connection);
+        (after.0 - before.0, after.1 - before.1)
+    })
+    .await
+    .unwrap();
+    assert_eq!((sequential, indexed), (0, 3), "sequential and index scans");
+}
