@@ -88,7 +88,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&scratch);
         return Ok(());
     }
-    let bare = bare_sqlite_insert(&workload, &scratch.join("bare.db"))?;
+    let bare = bare_sqlite_insert(&workload, &scratch.join("bare.db")).await?;
     println!("SQLite: bare insert of the same event rows: {bare:.0} rows/s");
 
     let sqlite_path = scratch.join("stammgast.db");
@@ -106,7 +106,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         ingested.seconds,
         ingested.seconds / seconds
     );
-    settle_sqlite(&sqlite_path)?;
+    ingested.store.checkpoint().await?;
     report_timings("SQLite", &ingested, &workload).await?;
     http_load("SQLite", &ingested, options.seconds).await?;
 
@@ -118,6 +118,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         );
         let postgres = Store::open(PostgresBackend::from_url(&url)?).await?;
         let ingested = ingest("PostgreSQL", postgres, &workload, true).await?;
+        ingested.store.checkpoint().await?;
         report_timings("PostgreSQL", &ingested, &workload).await?;
         http_load("PostgreSQL", &ingested, options.seconds).await?;
     }
@@ -292,21 +293,10 @@ fn collect_join(joined: Option<Joined>, members: &mut [Option<MemberId>]) -> any
     Ok(())
 }
 
-/// Copies the ingestion's write-ahead log into the database file before the HTTP load, so
-/// that load is measured on a settled database rather than next to a backlog of checkpoint
-/// work.
-fn settle_sqlite(path: &Path) -> anyhow::Result<()> {
-    let connection = rusqlite::Connection::open(path)?;
-    connection.busy_timeout(std::time::Duration::from_secs(60))?;
-    connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    Ok(())
-}
-
 /// Reads every event and transfer row the ingestion wrote for the purchases and inserts them again, with the
 /// same schema, durability and transactions (one per 10,000 events), but nothing else: no
 /// rules, no reads, no aggregates.
 async fn bare_insert_written_rows(ingested: &Path, bare: &Path) -> anyhow::Result<(usize, f64)> {
-    drop(Store::open(SqliteBackend::new(bare)).await?);
     let source = rusqlite::Connection::open(ingested)?;
     // The purchases' rows only: sign-ups happened before the ingestion was timed.
     let events = all_rows(&source, "SELECT * FROM events WHERE type = 'purchase'")?;
@@ -314,8 +304,7 @@ async fn bare_insert_written_rows(ingested: &Path, bare: &Path) -> anyhow::Resul
         &source,
         "SELECT * FROM transfers WHERE event_id IN (SELECT id FROM events WHERE type = 'purchase')",
     )?;
-    let target = rusqlite::Connection::open(bare)?;
-    target.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    let target = bare_connection(bare).await?;
     let transactions = events.len().div_ceil(EVENTS_PER_REQUEST).max(1);
     let transfers_per_transaction = transfers.len().div_ceil(transactions).max(1);
     let started = Instant::now();
@@ -332,6 +321,14 @@ async fn bare_insert_written_rows(ingested: &Path, bare: &Path) -> anyhow::Resul
         events.len() + transfers.len(),
         started.elapsed().as_secs_f64(),
     ))
+}
+
+/// A connection to a fresh database of the store's schema, with the store's settings.
+async fn bare_connection(path: &Path) -> anyhow::Result<rusqlite::Connection> {
+    drop(Store::open(SqliteBackend::new(path)).await?);
+    let connection = rusqlite::Connection::open(path)?;
+    connection.execute_batch(stammgast_store_sqlite::PRAGMAS)?;
+    Ok(connection)
 }
 
 type SqlRow = Vec<rusqlite::types::Value>;
@@ -366,17 +363,10 @@ fn insert_all(
     Ok(())
 }
 
-/// Inserts the workload's event rows into a bare table shaped like `events`, with the same
-/// durability (WAL, synchronous=FULL) and the same 10,000 rows per transaction.
-fn bare_sqlite_insert(workload: &Workload, path: &Path) -> anyhow::Result<f64> {
-    let connection = rusqlite::Connection::open(path)?;
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE events (business_id TEXT NOT NULL, id TEXT NOT NULL, member_id TEXT NOT NULL,
-           type TEXT NOT NULL, amount_cents BIGINT NOT NULL, location_id TEXT, occurred_at BIGINT NOT NULL,
-           voided_at BIGINT, record TEXT NOT NULL, PRIMARY KEY (business_id, id)) WITHOUT ROWID;
-         CREATE INDEX events_by_member ON events (business_id, member_id, occurred_at);",
-    )?;
+/// Inserts the workload's event rows into the `events` table of a fresh database, with the
+/// store's settings (durability, page size, cache) and the same 10,000 rows per transaction.
+async fn bare_sqlite_insert(workload: &Workload, path: &Path) -> anyhow::Result<f64> {
+    let connection = bare_connection(path).await?;
     let business = uuid::Uuid::now_v7().to_string();
     let members: Vec<MemberId> = (0..workload.customers.len())
         .map(|_| MemberId::from_uuid(uuid::Uuid::now_v7()))

@@ -105,6 +105,18 @@ impl Store {
         .await
     }
 
+    /// Copies what the write-ahead log holds into the database files (`stammgast bench` does
+    /// so between ingestion and HTTP load, so that the load is measured on a settled
+    /// database rather than next to a backlog of that work). PostgreSQL allows it to
+    /// superusers and the `pg_checkpoint` role only.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.with_connection(|connection| {
+            let statement = connection.dialect().checkpoint();
+            connection.execute_script(statement)
+        })
+        .await
+    }
+
     /// Runs `work` on a pooled connection (not the writer's) on a blocking thread.
     async fn with_connection<T: Send + 'static>(
         &self,

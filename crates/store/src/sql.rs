@@ -173,6 +173,15 @@ impl Dialect {
         }
     }
 
+    /// The statement that copies everything committed so far from the write-ahead log into
+    /// the database's own files, and waits until it has.
+    pub fn checkpoint(self) -> &'static str {
+        match self {
+            Self::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+            Self::Postgres => "CHECKPOINT",
+        }
+    }
+
     /// Statements that take and release a lock held while migrating, so that servers
     /// starting together migrate one after another. SQLite's write lock does this already.
     pub fn migration_lock(self) -> Option<(&'static str, &'static str)> {
