@@ -162,3 +162,63 @@ async fn a_lookup_prepared_on_a_small_table_uses_the_index_once_it_has_grown() {
     .unwrap();
     assert_eq!((sequential, indexed), (0, 3), "sequential and index scans");
 }
+
+/// Two app servers redeeming the one item a reward has in stock, for twenty members at
+/// once: exactly one coupon is issued, every other redemption is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_app_servers_never_issue_more_coupons_than_a_reward_has_in_stock() {
+    use stammgast_core::batch::{Command, Outcome};
+    use stammgast_core::ids::Slug;
+    use stammgast_store::conformance::*;
+    let url = fresh_database_url();
+    let first = Store::open(PostgresBackend::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let second = Store::open(PostgresBackend::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let business = new_business(&first).await;
+    let one_in_stock = PROGRAM.replace(
+        r#""cost": {"points": 20},"#,
+        r#""cost": {"points": 20}, "stock": 1,"#,
+    );
+    assert_ne!(one_in_stock, PROGRAM, "the reward gets a stock");
+    first
+        .publish_program(business, one_in_stock, now())
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for index in 0..20 {
+        let member = join(&first, business, &format!("m{index}@example.com")).await;
+        first
+            .submit(vec![request(business, purchase(member, 25, now()))])
+            .await
+            .unwrap();
+        members.push(member);
+    }
+    let redemptions: Vec<_> = members
+        .into_iter()
+        .enumerate()
+        .map(|(index, member)| {
+            let store = if index % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let command = Command::Redeem {
+                member_id: member,
+                reward_id: Slug::parse("cake").unwrap(),
+            };
+            tokio::spawn(async move { store.submit(vec![request(business, command)]).await })
+        })
+        .collect();
+    let mut issued = 0;
+    for redemption in redemptions {
+        let mut decisions = redemption.await.unwrap().expect("the store answers");
+        if let Ok(Outcome::Coupon(_)) = decisions.remove(0) {
+            issued += 1;
+        }
+    }
+    assert_eq!(issued, 1, "coupons issued of a reward with one in stock");
+    assert_ledger_consistent(&first, business).await;
+}

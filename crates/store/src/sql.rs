@@ -161,6 +161,16 @@ impl Dialect {
         }
     }
 
+    /// The statement that takes a lock on a name (`$1`) until the transaction ends, for what
+    /// rows read cannot lock: the coupons of a reward that its stock and limits count, which
+    /// another app server may be issuing at the same time. SQLite lets one writer in anyway.
+    pub fn lock_name(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+        }
+    }
+
     /// The statement that refreshes the planner's statistics, where they are measured.
     /// PostgreSQL plans from what `ANALYZE` last sampled, and a server with autovacuum off
     /// never samples: a batch's lookup of 500 member states by key then read the whole

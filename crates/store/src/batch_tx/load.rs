@@ -6,7 +6,7 @@ use crate::codec::{MEMBER_TRANSFERS, OWN_ACCOUNT};
 use crate::sql::{Columns, Connection, Row, Value, text};
 use stammgast_core::batch::{Needs, Snapshot, StoredOutcome};
 use stammgast_core::engine::{Coupon, MemberState};
-use stammgast_core::ids::{BusinessId, Code, MemberId, TransferId};
+use stammgast_core::ids::{BusinessId, Code, MemberId, Slug, TransferId};
 use stammgast_core::ledger::Lot;
 use stammgast_core::program::{Program, parse_program};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -69,6 +69,12 @@ pub(super) fn load(
                 .insert((business, format!("{kind}:{value}")), row.is_some());
         }
     }
+    let rewards = needs.reward_usage.iter().map(|key| (key.0, &key.1));
+    let member_rewards = needs
+        .member_reward_usage
+        .iter()
+        .map(|(business, (_, reward))| (*business, reward));
+    lock_rewards(connection, rewards.chain(member_rewards))?;
     for key in needs.reward_usage {
         let count = count(
             connection,
@@ -85,6 +91,25 @@ pub(super) fn load(
             &[text(business), text(reward), text(member)],
         )?;
         snapshot.member_reward_usage.insert(key, count);
+    }
+    Ok(())
+}
+
+/// Takes each reward's lock, in one order, before its coupons are counted: another app
+/// server counting the same reward waits until this transaction has committed the coupons
+/// it issues, so stock and per-member limits hold across servers.
+fn lock_rewards<'a>(
+    connection: &mut dyn Connection,
+    rewards: impl Iterator<Item = (BusinessId, &'a Slug)>,
+) -> Result<(), StoreError> {
+    let Some(lock) = connection.dialect().lock_name() else {
+        return Ok(());
+    };
+    let names: BTreeSet<String> = rewards
+        .map(|(business, reward)| format!("reward:{business}:{reward}"))
+        .collect();
+    for name in names {
+        connection.execute(lock, &[name.into()])?;
     }
     Ok(())
 }
