@@ -158,6 +158,7 @@ fn every_printed_qr_code_leads_to_the_join_page_as_an_independent_decoder_reads_
         line,
         format!("Scannen & Gratis-Kaffee sichern: {join_url}\n")
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
