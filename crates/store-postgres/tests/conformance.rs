@@ -21,6 +21,17 @@ async fn open() -> Store {
 
 stammgast_store::conformance_suite!(open);
 
+/// Two app servers: two stores, each with its own writer, on one fresh database.
+async fn two_app_servers() -> (Store, Store) {
+    let url = fresh_database_url();
+    let open = || async {
+        Store::open(PostgresBackend::from_url(&url).unwrap())
+            .await
+            .unwrap()
+    };
+    (open().await, open().await)
+}
+
 /// Several app servers may start at once against a new database: each must find the schema
 /// migrated exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,13 +55,7 @@ async fn servers_starting_together_migrate_the_database_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_app_servers_on_one_database_keep_one_consistent_ledger() {
     use stammgast_store::conformance::*;
-    let url = fresh_database_url();
-    let first = Store::open(PostgresBackend::from_url(&url).unwrap())
-        .await
-        .unwrap();
-    let second = Store::open(PostgresBackend::from_url(&url).unwrap())
-        .await
-        .unwrap();
+    let (first, second) = two_app_servers().await;
     let business = new_business(&first).await;
     let member = join(&first, business, "anna@example.com").await;
     let tasks: Vec<_> = (0..100)
@@ -170,13 +175,7 @@ async fn two_app_servers_never_issue_more_coupons_than_a_reward_has_in_stock() {
     use stammgast_core::batch::{Command, Outcome};
     use stammgast_core::ids::Slug;
     use stammgast_store::conformance::*;
-    let url = fresh_database_url();
-    let first = Store::open(PostgresBackend::from_url(&url).unwrap())
-        .await
-        .unwrap();
-    let second = Store::open(PostgresBackend::from_url(&url).unwrap())
-        .await
-        .unwrap();
+    let (first, second) = two_app_servers().await;
     let business = new_business(&first).await;
     let one_in_stock = PROGRAM.replace(
         r#""cost": {"points": 20},"#,
