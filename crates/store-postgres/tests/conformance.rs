@@ -211,13 +211,16 @@ async fn two_app_servers_never_issue_more_coupons_than_a_reward_has_in_stock() {
             tokio::spawn(async move { store.submit(vec![request(business, command)]).await })
         })
         .collect();
-    let mut issued = 0;
+    let (mut issued, mut refused) = (0, 0);
     for redemption in redemptions {
         let mut decisions = redemption.await.unwrap().expect("the store answers");
-        if let Ok(Outcome::Coupon(_)) = decisions.remove(0) {
-            issued += 1;
+        match decisions.remove(0) {
+            Ok(Outcome::Coupon(_)) => issued += 1,
+            Err(_) => refused += 1,
+            Ok(other) => panic!("a redemption answered {other:?}"),
         }
     }
     assert_eq!(issued, 1, "coupons issued of a reward with one in stock");
+    assert_eq!(refused, 19, "redemptions refused");
     assert_ledger_consistent(&first, business).await;
 }
