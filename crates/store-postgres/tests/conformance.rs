@@ -224,3 +224,118 @@ async fn two_app_servers_never_issue_more_coupons_than_a_reward_has_in_stock() {
     assert_eq!(refused, 19, "redemptions refused");
     assert_ledger_consistent(&first, business).await;
 }
+
+/// A group commit that fails as a whole fails none of the requests in it but the one at
+/// fault. Here another app server's open transaction has claimed an email that one of three
+/// sign-ups gathered into one group also claims: the group reads the email as free, its
+/// insert waits for that transaction and fails once it commits. The three sign-ups are then
+/// tried one by one: two join, and the third is refused because its email is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_fails_as_a_whole_is_retried_so_only_the_request_at_fault_is_refused() {
+    use stammgast_core::batch::Outcome;
+    use stammgast_core::engine::DomainError;
+    use stammgast_store::conformance::*;
+    let url = fresh_database_url();
+    let store = Store::open(PostgresBackend::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let business = new_business(&store).await;
+    let sign_up = |email: &str| {
+        let (store, request) = (store.clone(), request(business, join_command(email)));
+        tokio::spawn(async move { store.submit(vec![request]).await.unwrap().remove(0) })
+    };
+    // The writer waits on a first sign-up while the three queue up behind it, so that it
+    // gathers them into one transaction.
+    let mut holds_zed = OtherServer::connect(&url).await;
+    holds_zed.claim(business, "zed@example.com").await;
+    let zed = sign_up("zed@example.com");
+    until_the_writer_waits_for_another_server(&url).await;
+    let group = ["anna@example.com", "ben@example.com", "cem@example.com"].map(sign_up);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut holds_anna = OtherServer::connect(&url).await;
+    holds_anna.claim(business, "anna@example.com").await;
+    holds_zed.run("ROLLBACK").await;
+    assert!(matches!(zed.await.unwrap(), Ok(Outcome::Joined { .. })));
+    until_the_writer_waits_for_another_server(&url).await;
+    holds_anna.run("COMMIT").await;
+
+    let [anna, ben, cem] = group;
+    assert_eq!(
+        anna.await.unwrap(),
+        Err(DomainError::ContactTaken("email".into()))
+    );
+    assert!(matches!(ben.await.unwrap(), Ok(Outcome::Joined { .. })));
+    assert!(matches!(cem.await.unwrap(), Ok(Outcome::Joined { .. })));
+}
+
+/// Another app server's session, as plain SQL on a connection of its own.
+struct OtherServer(Option<postgres::Client>);
+
+/// The synchronous client blocks when it closes, which an async thread must not.
+impl Drop for OtherServer {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
+impl OtherServer {
+    async fn connect(url: &str) -> Self {
+        let url = url.to_owned();
+        let client =
+            tokio::task::spawn_blocking(move || postgres::Client::connect(&url, postgres::NoTls))
+                .await
+                .unwrap()
+                .unwrap();
+        Self(Some(client))
+    }
+
+    async fn run(&mut self, sql: &str) {
+        let (mut client, sql) = (self.0.take().unwrap(), sql.to_owned());
+        let client = tokio::task::spawn_blocking(move || {
+            client.batch_execute(&sql).unwrap();
+            client
+        })
+        .await
+        .unwrap();
+        self.0 = Some(client);
+    }
+
+    /// Opens a transaction that signs up a member with this email and leaves it open.
+    async fn claim(&mut self, business: stammgast_core::ids::BusinessId, email: &str) {
+        let id = uuid::Uuid::new_v4();
+        let code = &id.simple().to_string()[..8];
+        self.run(&format!(
+            "BEGIN; INSERT INTO members (business_id, id, code, first_name, email, language, joined_at) \
+             VALUES ('{business}', '{id}', '{code}', 'Other', '{email}', 'de', 0)"
+        ))
+        .await;
+    }
+}
+
+/// Returns once a session of this database waits for a lock another holds (the writer's
+/// insert, waiting for the other server's transaction to end).
+async fn until_the_writer_waits_for_another_server(url: &str) {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        for _ in 0..1_000 {
+            let waiting: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the writer never waited for the other server's transaction");
+    })
+    .await
+    .unwrap();
+}

@@ -112,7 +112,7 @@ pub fn request(business: BusinessId, command: Command) -> Request {
     }
 }
 
-fn join_command(email: &str) -> Command {
+pub fn join_command(email: &str) -> Command {
     Command::Join {
         member: NewMember {
             id: MemberId::from_uuid(Uuid::new_v4()),
