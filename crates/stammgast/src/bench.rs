@@ -79,14 +79,12 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             "in time order"
         }
     );
-    let scratch = std::env::temp_dir().join(format!("stammgast-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
+    let folder = Scratch::create()?;
+    let scratch = folder.path();
     if options.dashboard_only {
         let sqlite = Store::open(SqliteBackend::new(scratch.join("stammgast.db"))).await?;
         let ingested = ingest("SQLite", sqlite, &workload, false).await?;
-        report_timings("SQLite", &ingested, &workload).await?;
-        let _ = std::fs::remove_dir_all(&scratch);
-        return Ok(());
+        return report_timings("SQLite", &ingested, &workload).await;
     }
     let bare = bare_sqlite_insert(&workload, &scratch.join("bare.db")).await?;
     println!("SQLite: bare insert of the same event rows: {bare:.0} rows/s");
@@ -122,8 +120,29 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         report_timings("PostgreSQL", &ingested, &workload).await?;
         http_load("PostgreSQL", &ingested, options.seconds).await?;
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// The benchmark's own folder for its databases, removed when the run ends, however it ends
+/// (a database of a large run takes tens of gigabytes).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn create() -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!("stammgast-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn workload(options: &BenchOptions) -> Workload {
