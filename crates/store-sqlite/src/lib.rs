@@ -405,40 +405,79 @@ mod tests {
         counted
     }
 
-    #[test]
-    fn committed_pages_reach_the_database_file_and_the_wal_does_not_grow_for_ever() {
-        let dir = std::env::temp_dir().join(format!(
-            "stammgast-checkpoints-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        let path = dir.join("notes.db");
-        let backend = SqliteBackend::new(&path);
-        let mut writer = backend.connect().unwrap();
-        writer
-            .execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-            .unwrap();
-        let page_bytes = writer.query("PRAGMA page_size", &[]).unwrap()[0][0].clone();
-        let Value::Int(page_bytes) = page_bytes else {
-            panic!("a page size: {page_bytes:?}")
-        };
-        // A page and its frame header of 24 bytes.
-        let wal_frame_bytes = u64::try_from(page_bytes).unwrap() + 24;
-        // Twice the WAL's hard limit in rows of nearly a page each, ten to a commit.
-        let rows = 2 * i64::from(WAL_PAGES_MAX);
-        let body = Value::Text("x".repeat(usize::try_from(page_bytes).unwrap() - 100));
-        for commit in 0..rows / 10 {
-            writer.begin().unwrap();
-            for row in 0..10 {
-                let id = Value::Int(commit * 10 + row);
-                writer
+    /// A database of its own with a table of notes, each nearly a page long; removed when
+    /// dropped.
+    struct NotesDatabase {
+        dir: PathBuf,
+        path: PathBuf,
+        writer: Box<dyn Connection>,
+        page_bytes: i64,
+    }
+
+    impl NotesDatabase {
+        fn create(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "stammgast-{name}-{}-{:?}",
+                std::process::id(),
+                std::time::SystemTime::now()
+            ));
+            let path = dir.join("notes.db");
+            let mut writer = SqliteBackend::new(&path).connect().unwrap();
+            writer
+                .execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+                .unwrap();
+            let mut notes = Self {
+                dir,
+                path,
+                writer,
+                page_bytes: 0,
+            };
+            notes.page_bytes = notes.setting("page_size");
+            notes
+        }
+
+        fn setting(&mut self, pragma: &str) -> i64 {
+            let rows = self.writer.query(&format!("PRAGMA {pragma}"), &[]).unwrap();
+            Columns::of(&rows[0]).int(0).unwrap()
+        }
+
+        /// Commits the notes with these ids in one transaction.
+        fn commit(&mut self, ids: std::ops::Range<i64>) {
+            let body = Value::Text("x".repeat(usize::try_from(self.page_bytes).unwrap() - 100));
+            self.writer.begin().unwrap();
+            for id in ids {
+                self.writer
                     .execute(
                         "INSERT INTO notes (id, body) VALUES ($1, $2)",
-                        &[id, body.clone()],
+                        &[Value::Int(id), body.clone()],
                     )
                     .unwrap();
             }
-            writer.commit().unwrap();
+            self.writer.commit().unwrap();
+        }
+
+        fn wal_bytes(&self) -> u64 {
+            std::fs::metadata(self.path.with_extension("db-wal"))
+                .unwrap()
+                .len()
+        }
+    }
+
+    impl Drop for NotesDatabase {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    #[test]
+    fn committed_pages_reach_the_database_file_and_the_wal_does_not_grow_for_ever() {
+        let mut notes = NotesDatabase::create("checkpoints");
+        // A page and its frame header of 24 bytes.
+        let wal_frame_bytes = u64::try_from(notes.page_bytes).unwrap() + 24;
+        // Twice the WAL's hard limit in rows of nearly a page each, ten to a commit.
+        let rows = 2 * i64::from(WAL_PAGES_MAX);
+        for commit in 0..rows / 10 {
+            notes.commit(commit * 10..commit * 10 + 10);
         }
         // The checkpointer runs on its own thread: wait for it.
         let in_the_file = |found: Option<i64>| found.is_some_and(|found| found >= rows * 8 / 10);
@@ -446,7 +485,7 @@ mod tests {
         let mut found = None;
         while std::time::Instant::now() < deadline && !in_the_file(found) {
             std::thread::sleep(Duration::from_millis(50));
-            found = rows_in_the_file_alone(&path, "notes");
+            found = rows_in_the_file_alone(&notes.path, "notes");
         }
         assert!(
             in_the_file(found),
@@ -454,70 +493,34 @@ mod tests {
         );
         // The log started again from its beginning, well before the hard limit would
         // have made a commit copy all of it.
-        let wal_pages = std::fs::metadata(path.with_extension("db-wal"))
-            .unwrap()
-            .len()
-            / wal_frame_bytes;
+        let wal_pages = notes.wal_bytes() / wal_frame_bytes;
         let restarted_by = u64::try_from(RESTART_AFTER_PAGES + WAL_PAGES_MAX).unwrap() / 2;
         assert!(
             wal_pages < restarted_by,
             "the WAL holds {wal_pages} pages after {rows} pages of commits"
         );
-        drop(writer);
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn after_one_large_transaction_the_wal_file_is_cut_back_to_its_limit() {
-        let dir = std::env::temp_dir().join(format!(
-            "stammgast-wal-limit-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        let path = dir.join("notes.db");
-        let mut writer = SqliteBackend::new(&path).connect().unwrap();
-        let setting = |writer: &mut Box<dyn Connection>, pragma: &str| {
-            let rows = writer.query(&format!("PRAGMA {pragma}"), &[]).unwrap();
-            Columns::of(&rows[0]).int(0).unwrap()
-        };
-        let (page_bytes, limit) = (
-            setting(&mut writer, "page_size"),
-            setting(&mut writer, "journal_size_limit"),
-        );
+        let mut notes = NotesDatabase::create("wal-limit");
+        let limit = notes.setting("journal_size_limit");
         assert!(limit > 0, "the WAL file has a size limit: {limit}");
-        writer
-            .execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-            .unwrap();
-        let insert = |writer: &mut Box<dyn Connection>, id: i64| {
-            let body = Value::Text("x".repeat(usize::try_from(page_bytes).unwrap() - 100));
-            writer
-                .execute(
-                    "INSERT INTO notes (id, body) VALUES ($1, $2)",
-                    &[Value::Int(id), body],
-                )
-                .unwrap();
-        };
+        let limit = u64::try_from(limit).unwrap();
         // Rows of nearly a page each, twice the limit's worth in one transaction.
-        let rows = 2 * limit / page_bytes;
-        writer.begin().unwrap();
-        for id in 0..rows {
-            insert(&mut writer, id);
-        }
-        writer.commit().unwrap();
-        let wal = path.with_extension("db-wal");
-        let wal_bytes = || i64::try_from(std::fs::metadata(&wal).unwrap().len()).unwrap();
-        assert!(wal_bytes() > limit, "the large transaction fills the WAL");
+        let rows = 2 * i64::try_from(limit).unwrap() / notes.page_bytes;
+        notes.commit(0..rows);
+        assert!(
+            notes.wal_bytes() > limit,
+            "the large transaction fills the WAL"
+        );
         // That commit copied its pages into the database file; the next starts the WAL
         // again from its beginning.
-        writer.begin().unwrap();
-        insert(&mut writer, rows);
-        writer.commit().unwrap();
+        notes.commit(rows..rows + 1);
         assert!(
-            wal_bytes() <= limit,
+            notes.wal_bytes() <= limit,
             "the WAL file has {} bytes, its limit is {limit}",
-            wal_bytes()
+            notes.wal_bytes()
         );
-        drop(writer);
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
