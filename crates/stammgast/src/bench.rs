@@ -12,7 +12,7 @@ use crate::demo::purchase;
 use crate::history::{self, Customer};
 use anyhow::Context;
 use chrono::{Duration, Utc};
-use stammgast_app::{App, Caller, Clock, ClockHand, JoinMember};
+use stammgast_app::{App, Caller, Clock, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ids::MemberId;
 use stammgast_store::Store;
@@ -199,8 +199,7 @@ async fn ingest(
     workload: &Workload,
     check: bool,
 ) -> anyhow::Result<Ingested> {
-    let hand = ClockHand::at(Utc::now());
-    let app = App::new(store.clone(), Clock::manual(&hand));
+    let app = App::new(store.clone(), Clock::system());
     let created = app.create_business("Café Morgenrot", None).await?;
     let caller = app.authenticate(&created.api_key).await?;
     let started = Instant::now();
