@@ -220,6 +220,19 @@ impl Dialect {
 pub trait Connection: Send {
     fn dialect(&self) -> Dialect;
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+    /// Runs `sql` once for each run of `width` values in `params`: one statement for many
+    /// rows. A backend that has a statement to find or translate per run does so once here.
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        width: usize,
+    ) -> Result<u64, StoreError> {
+        params
+            .chunks(width.max(1))
+            .map(|values| self.execute(sql, values))
+            .sum()
+    }
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Starts a transaction that writes (SQLite: `BEGIN IMMEDIATE`).
     fn begin(&mut self) -> Result<(), StoreError>;
@@ -252,14 +265,21 @@ pub fn insert_rows(
     suffix: &str,
     rows: Vec<Row>,
 ) -> Result<(), StoreError> {
-    insert_in_chunks(
-        connection,
-        table,
-        columns,
-        suffix,
-        rows,
-        |connection, sql, params| connection.execute(sql, params).map(|_| ()),
-    )
+    let per_statement = rows_per_statement(connection.dialect(), table, columns, &rows)?;
+    let width = columns.len();
+    // Every statement but the last has `per_statement` rows: one text, run for each of them.
+    let full = rows.len() / per_statement * per_statement;
+    let params: Vec<Value> = rows.into_iter().flatten().collect();
+    let (full, rest) = params.split_at(full * width);
+    if !full.is_empty() {
+        let sql = insert_statement(table, columns, per_statement, suffix);
+        connection.execute_each(&sql, full, per_statement * width)?;
+    }
+    if !rest.is_empty() {
+        let sql = insert_statement(table, columns, rest.len() / width, suffix);
+        connection.execute(&sql, rest)?;
+    }
+    Ok(())
 }
 
 /// Inserts as `insert_rows` does, with a `suffix` that ends in `RETURNING …`: the rows the
@@ -271,30 +291,26 @@ pub fn insert_rows_returning(
     suffix: &str,
     rows: Vec<Row>,
 ) -> Result<Vec<Row>, StoreError> {
+    let per_statement = rows_per_statement(connection.dialect(), table, columns, &rows)?;
     let mut returned = Vec::new();
-    insert_in_chunks(
-        connection,
-        table,
-        columns,
-        suffix,
-        rows,
-        |connection, sql, params| {
-            returned.extend(connection.query(sql, params)?);
-            Ok(())
-        },
-    )?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Row> = rows.by_ref().take(per_statement).collect();
+        let sql = insert_statement(table, columns, chunk.len(), suffix);
+        let params: Vec<Value> = chunk.into_iter().flatten().collect();
+        returned.extend(connection.query(&sql, &params)?);
+    }
     Ok(returned)
 }
 
-fn insert_in_chunks(
-    connection: &mut dyn Connection,
+/// Rows per `INSERT` statement for the dialect and width, once every row is checked to
+/// have a value for each column.
+fn rows_per_statement(
+    dialect: Dialect,
     table: &str,
     columns: &[&str],
-    suffix: &str,
-    rows: Vec<Row>,
-    mut run: impl FnMut(&mut dyn Connection, &str, &[Value]) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    let width = columns.len().max(1);
+    rows: &[Row],
+) -> Result<usize, StoreError> {
     if let Some(row) = rows.iter().find(|row| row.len() != columns.len()) {
         return Err(StoreError::Other(format!(
             "{table}: a row of {} values for {} columns",
@@ -302,24 +318,10 @@ fn insert_in_chunks(
             columns.len()
         )));
     }
-    let chunk = connection
-        .dialect()
+    Ok(dialect
         .rows_per_insert()
-        .min(PARAMETERS_PER_STATEMENT_MAX / width)
-        .max(1);
-    let mut rows = rows.into_iter().peekable();
-    // Every statement but the last has `chunk` rows: its text is written once.
-    let mut statement = (0, String::new());
-    while rows.peek().is_some() {
-        let params: Vec<Value> = rows.by_ref().take(chunk).flatten().collect();
-        let rows_in_statement = params.len() / width;
-        if statement.0 != rows_in_statement {
-            let sql = insert_statement(table, columns, rows_in_statement, suffix);
-            statement = (rows_in_statement, sql);
-        }
-        run(connection, &statement.1, &params)?;
-    }
-    Ok(())
+        .min(PARAMETERS_PER_STATEMENT_MAX / columns.len().max(1))
+        .max(1))
 }
 
 fn insert_statement(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
