@@ -257,16 +257,15 @@ impl Connection for SqliteConnection {
     fn execute_each(
         &mut self,
         sql: &str,
-        params: &[Value],
-        width: usize,
+        params: &mut dyn Iterator<Item = Vec<Value>>,
     ) -> Result<u64, StoreError> {
         let mut statement = self
             .connection
             .prepare_cached(&numbered_placeholders(sql))
             .map_err(error)?;
         let mut changed = 0;
-        for values in params.chunks(width.max(1)) {
-            check_parameter_count(&statement, values)?;
+        for values in params {
+            check_parameter_count(&statement, &values)?;
             changed += statement
                 .execute(rusqlite::params_from_iter(values.iter().map(Param)))
                 .map_err(error)?;

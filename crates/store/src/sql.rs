@@ -220,18 +220,14 @@ impl Dialect {
 pub trait Connection: Send {
     fn dialect(&self) -> Dialect;
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
-    /// Runs `sql` once for each run of `width` values in `params`: one statement for many
-    /// rows. A backend that has a statement to find or translate per run does so once here.
+    /// Runs `sql` once for each list of values: one statement for many rows. A backend that
+    /// has a statement to find or translate per run does so once here.
     fn execute_each(
         &mut self,
         sql: &str,
-        params: &[Value],
-        width: usize,
+        params: &mut dyn Iterator<Item = Vec<Value>>,
     ) -> Result<u64, StoreError> {
-        params
-            .chunks(width.max(1))
-            .map(|values| self.execute(sql, values))
-            .sum()
+        params.map(|values| self.execute(sql, &values)).sum()
     }
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
     /// Starts a transaction that writes (SQLite: `BEGIN IMMEDIATE`).
@@ -266,18 +262,23 @@ pub fn insert_rows(
     rows: Vec<Row>,
 ) -> Result<(), StoreError> {
     let per_statement = rows_per_statement(connection.dialect(), table, columns, &rows)?;
-    let width = columns.len();
     // Every statement but the last has `per_statement` rows: one text, run for each of them.
-    let full = rows.len() / per_statement * per_statement;
-    let params: Vec<Value> = rows.into_iter().flatten().collect();
-    let (full, rest) = params.split_at(full * width);
-    if !full.is_empty() {
+    let full_statements = rows.len() / per_statement;
+    let mut rows = rows.into_iter();
+    if full_statements > 0 {
         let sql = insert_statement(table, columns, per_statement, suffix);
-        connection.execute_each(&sql, full, per_statement * width)?;
+        let mut params = (0..full_statements).map(|_| {
+            rows.by_ref()
+                .take(per_statement)
+                .flatten()
+                .collect::<Vec<_>>()
+        });
+        connection.execute_each(&sql, &mut params)?;
     }
+    let rest: Vec<Value> = rows.flatten().collect();
     if !rest.is_empty() {
-        let sql = insert_statement(table, columns, rest.len() / width, suffix);
-        connection.execute(&sql, rest)?;
+        let sql = insert_statement(table, columns, rest.len() / columns.len(), suffix);
+        connection.execute(&sql, &rest)?;
     }
     Ok(())
 }
@@ -352,5 +353,73 @@ mod tests {
             insert_statement("t", &["a", "b"], 2, "ON CONFLICT DO NOTHING"),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
         );
+    }
+
+    /// Records the statements it is asked to run, with the number of values of each.
+    struct Recorder {
+        dialect: Dialect,
+        statements: Vec<(usize, usize)>,
+    }
+
+    impl Connection for Recorder {
+        fn dialect(&self) -> Dialect {
+            self.dialect
+        }
+        fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+            let rows = sql.matches('(').count() - 1;
+            self.statements.push((rows, params.len()));
+            Ok(rows as u64)
+        }
+        fn query(&mut self, _: &str, _: &[Value]) -> Result<Vec<Row>, StoreError> {
+            unreachable!("inserts only execute")
+        }
+        fn begin(&mut self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn rollback(&mut self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn execute_script(&mut self, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    fn insert(dialect: Dialect, rows: i64) -> Vec<(usize, usize)> {
+        let mut recorder = Recorder {
+            dialect,
+            statements: Vec::new(),
+        };
+        let rows = (0..rows)
+            .map(|n| vec![Value::Int(n), Value::Null])
+            .collect();
+        insert_rows(&mut recorder, "t", &["a", "b"], "", rows).unwrap();
+        recorder.statements
+    }
+
+    #[test]
+    fn every_row_is_inserted_once_in_statements_of_the_dialects_size() {
+        let postgres = insert(Dialect::Postgres, 600);
+        assert_eq!(postgres, vec![(256, 512), (256, 512), (88, 176)]);
+        assert_eq!(insert(Dialect::Postgres, 512).len(), 2);
+        let sqlite = insert(Dialect::Sqlite, 3);
+        assert_eq!(sqlite, vec![(1, 2); 3]);
+        assert!(insert(Dialect::Sqlite, 0).is_empty());
+    }
+
+    #[test]
+    fn a_row_without_a_value_for_each_column_is_refused_before_anything_runs() {
+        let mut recorder = Recorder {
+            dialect: Dialect::Sqlite,
+            statements: Vec::new(),
+        };
+        let rows = vec![vec![Value::Int(1), Value::Null], vec![Value::Int(2)]];
+        let refused = insert_rows(&mut recorder, "t", &["a", "b"], "", rows);
+        assert!(
+            matches!(refused, Err(StoreError::Other(m)) if m.contains("a row of 1 values for 2 columns"))
+        );
+        assert!(recorder.statements.is_empty());
     }
 }
