@@ -110,6 +110,32 @@ async fn a_statistics_refresh_tells_the_planner_how_many_rows_there_are() {
     assert_eq!(estimated, 3.0, "the planner's estimate of member states");
 }
 
+/// A database the store creates compares text byte by byte (the `C` collation), as SQLite
+/// does: ids compare fast, and both backends sort names alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_the_store_creates_compares_text_byte_by_byte() {
+    let url = fresh_database_url();
+    drop(
+        Store::open(PostgresBackend::from_url(&url).unwrap())
+            .await
+            .unwrap(),
+    );
+    let (collation, order) = tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let row = client
+            .query_one(
+                "SELECT datcollate, 'Zoe' < 'anna' FROM pg_database WHERE datname = current_database()",
+                &[],
+            )
+            .unwrap();
+        (row.get::<_, String>(0), row.get::<_, bool>(1))
+    })
+    .await
+    .unwrap();
+    assert_eq!(collation, "C");
+    assert!(order, "capitals sort before small letters, byte by byte");
+}
+
 /// A lookup prepared while its table was nearly empty still uses the index once the table
 /// has grown: the store's connections plan each run for the table as it is, where a cached
 /// generic plan would have stayed a sequential scan.
