@@ -109,12 +109,12 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     http_load("SQLite", &ingested, options.seconds).await?;
 
     if !options.sqlite_only {
-        let url = format!(
+        let database = ScratchDatabase(PostgresBackend::from_url(&format!(
             "{}/stammgast_bench_{}",
             options.postgres,
             uuid::Uuid::new_v4().simple()
-        );
-        let postgres = Store::open(PostgresBackend::from_url(&url)?).await?;
+        ))?);
+        let postgres = Store::open(database.0.clone()).await?;
         let ingested = ingest("PostgreSQL", postgres, &workload, true).await?;
         ingested.store.checkpoint().await?;
         report_timings("PostgreSQL", &ingested, &workload).await?;
@@ -142,6 +142,22 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The benchmark's PostgreSQL database, dropped when the run ends, however it ends (half a
+/// gigabyte for the default run).
+struct ScratchDatabase(PostgresBackend);
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        // The synchronous client runs a runtime of its own, which must not start on one of
+        // tokio's threads.
+        let backend = self.0.clone();
+        let dropped = std::thread::spawn(move || backend.drop_database()).join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("cannot drop the benchmark's PostgreSQL database: {error}");
+        }
     }
 }
 

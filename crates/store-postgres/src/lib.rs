@@ -58,17 +58,9 @@ impl PostgresBackend {
     /// server took 8–12% more CPU for the benchmark's bulk ingestion (9.1 and 8.3 s against
     /// 8.0 and 7.8 s).
     fn create_database(&self) -> Result<(), StoreError> {
-        let name = self
-            .config
-            .get_dbname()
-            .ok_or_else(|| StoreError::Other("the PostgreSQL URL names no database".into()))?
-            .to_owned();
-        let mut maintenance = self.config.clone();
-        maintenance.dbname(MAINTENANCE_DATABASE);
-        let mut client = maintenance.connect(NoTls).map_err(error)?;
-        let quoted = name.replace('"', "\"\"");
+        let (mut client, quoted) = self.maintenance()?;
         match client.batch_execute(&format!(
-            "CREATE DATABASE \"{quoted}\" TEMPLATE template0 LC_COLLATE 'C'"
+            "CREATE DATABASE {quoted} TEMPLATE template0 LC_COLLATE 'C'"
         )) {
             Ok(()) => Ok(()),
             // Another process created it first (the race shows as either error).
@@ -80,6 +72,27 @@ impl PostgresBackend {
             }
             Err(e) => Err(error(e)),
         }
+    }
+
+    /// Drops the configured database, ending the connections it still has: for a
+    /// throwaway database, such as the benchmark's.
+    pub fn drop_database(&self) -> Result<(), StoreError> {
+        let (mut client, quoted) = self.maintenance()?;
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            .map_err(error)
+    }
+
+    /// A connection to the maintenance database, and the configured database's quoted name.
+    fn maintenance(&self) -> Result<(Client, String), StoreError> {
+        let name = self
+            .config
+            .get_dbname()
+            .ok_or_else(|| StoreError::Other("the PostgreSQL URL names no database".into()))?;
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let mut maintenance = self.config.clone();
+        maintenance.dbname(MAINTENANCE_DATABASE);
+        Ok((maintenance.connect(NoTls).map_err(error)?, quoted))
     }
 }
 
