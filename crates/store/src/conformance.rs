@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             a_second_member_with_the_same_email_is_refused,
             a_coupon_is_used_exactly_once_under_concurrency,
             a_void_takes_back_what_the_event_earned,
+            a_large_batch_is_stored_whole_with_its_void,
             a_members_ledger_history_pages_through_each_of_their_transfers_once,
             one_business_cannot_read_or_change_anothers_members,
             concurrent_submissions_are_group_committed_and_reconcile,
@@ -341,6 +342,36 @@ pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
     assert_eq!(points(&store, business, member).await, 10);
     let twice = submit_one(&store, request(business, void)).await;
     assert_eq!(twice, Err(DomainError::EventAlreadyVoided(event.event_id)));
+    assert_ledger_consistent(&store, business).await;
+}
+
+/// A batch large enough that its rows are encoded beside the inserts: every purchase is
+/// stored, and a void among them leaves its event voided.
+pub async fn a_large_batch_is_stored_whole_with_its_void(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let Ok(Outcome::Event(event)) =
+        submit_one(&store, request(business, purchase(member, 30, now()))).await
+    else {
+        panic!("purchase failed")
+    };
+    let void = Command::Void {
+        event_id: event.event_id,
+        reason: "wrong member".into(),
+    };
+    let purchases = (0..1_000).map(|_| request(business, purchase(member, 1, now())));
+    let batch: Vec<Request> = std::iter::once(request(business, void.clone()))
+        .chain(purchases)
+        .collect();
+    let decisions = store.submit(batch).await.unwrap();
+    assert!(
+        decisions.iter().all(Result::is_ok),
+        "{:?}",
+        decisions.iter().find(|d| d.is_err())
+    );
+    assert_eq!(points(&store, business, member).await, 10 + 1_000);
+    let again = submit_one(&store, request(business, void)).await;
+    assert_eq!(again, Err(DomainError::EventAlreadyVoided(event.event_id)));
     assert_ledger_consistent(&store, business).await;
 }
 

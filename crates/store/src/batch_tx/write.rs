@@ -6,7 +6,7 @@ use crate::codec::{TRANSFER_COLUMNS, transfer_row};
 use crate::outbox::queue_confirmation;
 use crate::sql::{Connection, Row, Value, insert_rows, text, to_json};
 use stammgast_core::batch::{AuditEntry, BatchWrites};
-use stammgast_core::engine::{Changes, MemberState};
+use stammgast_core::engine::{Changes, MemberState, RecordedEvent};
 use stammgast_core::ids::BusinessId;
 use stammgast_core::outbox::needs_confirmation;
 
@@ -63,11 +63,26 @@ pub(super) fn write(
             queue_confirmation(connection, *business, member.id, *joined_at)?;
         }
     }
-    let states = writes
-        .members
-        .iter()
-        .map(|((business, _), state)| member_state_row(*business, state))
-        .collect::<Result<_, _>>()?;
+    // The member states and the events are most of what is encoded as JSON: in a large
+    // batch the other core encodes them while this one inserts everything else.
+    let (encoded, written) = beside_if(
+        writes.members.len()
+            + writes
+                .changes
+                .values()
+                .map(|c| c.new_events.len())
+                .sum::<usize>()
+            >= ENCODE_BESIDE_FROM_ROWS,
+        || encode_states_and_events(writes),
+        || -> Result<(), StoreError> {
+            for (business, changes) in &writes.changes {
+                write_changes(connection, *business, changes)?;
+            }
+            Ok(())
+        },
+    );
+    written?;
+    let (states, events) = encoded?;
     insert_rows(
         connection,
         "member_states",
@@ -75,9 +90,8 @@ pub(super) fn write(
         STATE_UPSERT,
         states,
     )?;
-    for (business, changes) in &writes.changes {
-        write_changes(connection, *business, changes)?;
-    }
+    insert_rows(connection, "events", &EVENT_COLUMNS, "", events)?;
+    update_events(connection, writes)?;
     let outcomes = writes
         .outcomes
         .iter()
@@ -142,6 +156,76 @@ const STATE_UPSERT: &str = "ON CONFLICT (business_id, id) DO UPDATE SET points =
     points_earned = excluded.points_earned, last_visit_at = excluded.last_visit_at, \
     tier = excluded.tier, next_expiry_at = excluded.next_expiry_at, \
     categories = excluded.categories, state = excluded.state";
+
+/// Rows (member states and events) from which a batch's encoding runs on a thread of its
+/// own: below it, starting the thread costs more than the encoding (single purchases come
+/// a few dozen to a commit).
+const ENCODE_BESIDE_FROM_ROWS: usize = 1_000;
+
+/// Runs `beside` on another thread while `here` runs on this one, when `parallel` says so;
+/// one after the other otherwise.
+fn beside_if<A: Send, B>(
+    parallel: bool,
+    beside: impl FnOnce() -> A + Send,
+    here: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (beside(), here());
+    }
+    std::thread::scope(|scope| {
+        let beside = scope.spawn(beside);
+        let here = here();
+        match beside.join() {
+            Ok(beside) => (beside, here),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+type EncodedRows = Result<(Vec<Row>, Vec<Row>), StoreError>;
+
+/// The batch's member state rows and new event rows.
+fn encode_states_and_events(writes: &BatchWrites) -> EncodedRows {
+    let states = writes
+        .members
+        .iter()
+        .map(|((business, _), state)| member_state_row(*business, state))
+        .collect::<Result<_, _>>()?;
+    let events = writes
+        .changes
+        .iter()
+        .flat_map(|(business, changes)| changes.new_events.iter().map(|r| (*business, r)))
+        .map(|(business, record)| event_row(business, record))
+        .collect::<Result<_, _>>()?;
+    Ok((states, events))
+}
+
+const EVENT_COLUMNS: [&str; 9] = [
+    "business_id",
+    "id",
+    "member_id",
+    "type",
+    "amount_cents",
+    "location_id",
+    "occurred_at",
+    "voided_at",
+    "record",
+];
+
+fn event_row(business: BusinessId, record: &RecordedEvent) -> Result<Row, StoreError> {
+    let event = &record.event;
+    Ok(vec![
+        text(business),
+        text(event.id),
+        text(event.member_id),
+        event.kind.type_name().into(),
+        event.kind.amount().get().into(),
+        event.location_id.map(text).unwrap_or(Value::Null),
+        event.occurred_at.into(),
+        record.voided_at.into(),
+        to_json(record)?,
+    ])
+}
 
 fn member_state_row(business: BusinessId, state: &MemberState) -> Result<Row, StoreError> {
     let lifetime = &state.activity.lifetime;
@@ -237,51 +321,23 @@ fn write_changes(
             ],
         )?;
     }
-    let events = changes
-        .new_events
-        .iter()
-        .map(|record| {
-            let event = &record.event;
-            Ok(vec![
-                text(business),
-                text(event.id),
-                text(event.member_id),
-                event.kind.type_name().into(),
-                event.kind.amount().get().into(),
-                event.location_id.map(text).unwrap_or(Value::Null),
-                event.occurred_at.into(),
-                record.voided_at.into(),
-                to_json(record)?,
-            ])
-        })
-        .collect::<Result<_, StoreError>>()?;
-    insert_rows(
-        connection,
-        "events",
-        &[
-            "business_id",
-            "id",
-            "member_id",
-            "type",
-            "amount_cents",
-            "location_id",
-            "occurred_at",
-            "voided_at",
-            "record",
-        ],
-        "",
-        events,
-    )?;
-    for record in &changes.updated_events {
-        connection.execute(
-            "UPDATE events SET voided_at = $3, record = $4 WHERE business_id = $1 AND id = $2",
-            &[
-                text(business),
-                text(record.event.id),
-                record.voided_at.into(),
-                to_json(record)?,
-            ],
-        )?;
+    Ok(())
+}
+
+/// Events voided or refunded; after the new events, since one may be both.
+fn update_events(connection: &mut dyn Connection, writes: &BatchWrites) -> Result<(), StoreError> {
+    for (business, changes) in &writes.changes {
+        for record in &changes.updated_events {
+            connection.execute(
+                "UPDATE events SET voided_at = $3, record = $4 WHERE business_id = $1 AND id = $2",
+                &[
+                    text(business),
+                    text(record.event.id),
+                    record.voided_at.into(),
+                    to_json(record)?,
+                ],
+            )?;
+        }
     }
     Ok(())
 }
