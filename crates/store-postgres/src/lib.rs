@@ -55,8 +55,8 @@ impl PostgresBackend {
     /// Creates the configured database if it does not exist yet, with the `C` collation:
     /// text compares byte by byte, as SQLite compares it, rather than by the locale's rules.
     /// Every key is text (ids), and a locale's comparison is the slower one: with it the
-    /// server took 8–12% more CPU for the benchmark's bulk ingestion (9.1 and 8.3 s against
-    /// 8.0 and 7.8 s).
+    /// server took 9.1 and 8.3 s of CPU for the benchmark's bulk ingestion, with `C` 8.0 and
+    /// 7.8 s (runs taken in turn).
     fn create_database(&self) -> Result<(), StoreError> {
         let (mut client, quoted) = self.maintenance()?;
         match client.batch_execute(&format!(

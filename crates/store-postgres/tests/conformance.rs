@@ -12,6 +12,17 @@ fn fresh_database_url() -> String {
     format!("{server}/stammgast_test_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// A fresh database as the store creates and migrates it, its store closed again.
+async fn created_database_url() -> String {
+    let url = fresh_database_url();
+    drop(
+        Store::open(PostgresBackend::from_url(&url).unwrap())
+            .await
+            .unwrap(),
+    );
+    url
+}
+
 async fn open() -> Store {
     let backend = PostgresBackend::from_url(&fresh_database_url()).expect("a PostgreSQL URL");
     Store::open(backend)
@@ -95,18 +106,11 @@ async fn a_statistics_refresh_tells_the_planner_how_many_rows_there_are() {
         join(&store, business, email).await;
     }
     store.refresh_statistics().await.unwrap();
-    let estimated = tokio::task::spawn_blocking(move || {
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        let row = client
-            .query_one(
-                "SELECT reltuples FROM pg_class WHERE relname = 'member_states'",
-                &[],
-            )
-            .unwrap();
-        row.get::<_, f32>(0)
-    })
-    .await
-    .unwrap();
+    let row = query_one(
+        url,
+        "SELECT reltuples FROM pg_class WHERE relname = 'member_states'",
+    );
+    let estimated: f32 = row.await.get(0);
     assert_eq!(estimated, 3.0, "the planner's estimate of member states");
 }
 
@@ -114,26 +118,28 @@ async fn a_statistics_refresh_tells_the_planner_how_many_rows_there_are() {
 /// does: ids compare fast, and both backends sort names alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_the_store_creates_compares_text_byte_by_byte() {
-    let url = fresh_database_url();
-    drop(
-        Store::open(PostgresBackend::from_url(&url).unwrap())
-            .await
-            .unwrap(),
+    let url = created_database_url().await;
+    let row = query_one(
+        url,
+        "SELECT datcollate, 'Zoe' < 'anna' FROM pg_database WHERE datname = current_database()",
+    )
+    .await;
+    assert_eq!(row.get::<_, String>(0), "C");
+    assert!(
+        row.get::<_, bool>(1),
+        "capitals sort before small letters, byte by byte"
     );
-    let (collation, order) = tokio::task::spawn_blocking(move || {
+}
+
+/// One row of `sql` on the database at `url`, read on a blocking thread (the synchronous
+/// client runs a runtime of its own).
+async fn query_one(url: String, sql: &'static str) -> postgres::Row {
+    tokio::task::spawn_blocking(move || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        let row = client
-            .query_one(
-                "SELECT datcollate, 'Zoe' < 'anna' FROM pg_database WHERE datname = current_database()",
-                &[],
-            )
-            .unwrap();
-        (row.get::<_, String>(0), row.get::<_, bool>(1))
+        client.query_one(sql, &[]).unwrap()
     })
     .await
-    .unwrap();
-    assert_eq!(collation, "C");
-    assert!(order, "capitals sort before small letters, byte by byte");
+    .unwrap()
 }
 
 /// A lookup prepared while its table was nearly empty still uses the index once the table
@@ -142,12 +148,7 @@ async fn a_database_the_store_creates_compares_text_byte_by_byte() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lookup_prepared_on_a_small_table_uses_the_index_once_it_has_grown() {
     use stammgast_store::sql::{Backend, Columns, Connection};
-    let url = fresh_database_url();
-    drop(
-        Store::open(PostgresBackend::from_url(&url).unwrap())
-            .await
-            .unwrap(),
-    );
+    let url = created_database_url().await;
     let (sequential, indexed) = tokio::task::spawn_blocking(move || {
         let backend = PostgresBackend::from_url(&url).unwrap();
         let mut connection = backend.connect().unwrap();

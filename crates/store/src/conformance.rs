@@ -322,11 +322,13 @@ pub async fn a_coupon_is_used_exactly_once_under_concurrency(store: Store) {
     assert_ledger_consistent(&store, business).await;
 }
 
-pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
-    let business = new_business(&store).await;
-    let member = join(&store, business, "anna@example.com").await;
+/// A business with a member who has made one purchase of 30 €: (business, member, the
+/// purchase's event, the command that voids it).
+async fn one_purchase_to_void(store: &Store) -> (BusinessId, MemberId, EventId, Command) {
+    let business = new_business(store).await;
+    let member = join(store, business, "anna@example.com").await;
     let Ok(Outcome::Event(event)) =
-        submit_one(&store, request(business, purchase(member, 30, now()))).await
+        submit_one(store, request(business, purchase(member, 30, now()))).await
     else {
         panic!("purchase failed")
     };
@@ -334,6 +336,11 @@ pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
         event_id: event.event_id,
         reason: "wrong member".into(),
     };
+    (business, member, event.event_id, void)
+}
+
+pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
+    let (business, member, event, void) = one_purchase_to_void(&store).await;
     let voided = submit_one(&store, request(business, void.clone())).await;
     assert!(
         matches!(voided, Ok(Outcome::Reversal(ref r)) if r.points_reversed == Points::new(30)),
@@ -341,24 +348,14 @@ pub async fn a_void_takes_back_what_the_event_earned(store: Store) {
     );
     assert_eq!(points(&store, business, member).await, 10);
     let twice = submit_one(&store, request(business, void)).await;
-    assert_eq!(twice, Err(DomainError::EventAlreadyVoided(event.event_id)));
+    assert_eq!(twice, Err(DomainError::EventAlreadyVoided(event)));
     assert_ledger_consistent(&store, business).await;
 }
 
 /// A batch large enough that its rows are encoded beside the inserts: every purchase is
 /// stored, and a void among them leaves its event voided.
 pub async fn a_large_batch_is_stored_whole_with_its_void(store: Store) {
-    let business = new_business(&store).await;
-    let member = join(&store, business, "anna@example.com").await;
-    let Ok(Outcome::Event(event)) =
-        submit_one(&store, request(business, purchase(member, 30, now()))).await
-    else {
-        panic!("purchase failed")
-    };
-    let void = Command::Void {
-        event_id: event.event_id,
-        reason: "wrong member".into(),
-    };
+    let (business, member, event, void) = one_purchase_to_void(&store).await;
     let purchases = (0..1_000).map(|_| request(business, purchase(member, 1, now())));
     let batch: Vec<Request> = std::iter::once(request(business, void.clone()))
         .chain(purchases)
@@ -371,7 +368,7 @@ pub async fn a_large_batch_is_stored_whole_with_its_void(store: Store) {
     );
     assert_eq!(points(&store, business, member).await, 10 + 1_000);
     let again = submit_one(&store, request(business, void)).await;
-    assert_eq!(again, Err(DomainError::EventAlreadyVoided(event.event_id)));
+    assert_eq!(again, Err(DomainError::EventAlreadyVoided(event)));
     assert_ledger_consistent(&store, business).await;
 }
 
