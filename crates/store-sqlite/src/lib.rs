@@ -240,15 +240,8 @@ impl Connection for SqliteConnection {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let mut statement = self
-            .connection
-            .prepare_cached(&numbered_placeholders(sql))
-            .map_err(error)?;
-        check_parameter_count(&statement, params)?;
-        let changed = statement
-            .execute(rusqlite::params_from_iter(params.iter().map(Param)))
-            .map_err(error)?;
-        Ok(changed as u64)
+        let mut statement = self.prepared(sql)?;
+        run(&mut statement, params)
     }
 
     /// The statement is found in the cache (its text translated and hashed) once, not per
@@ -259,25 +252,12 @@ impl Connection for SqliteConnection {
         sql: &str,
         params: &mut dyn Iterator<Item = Vec<Value>>,
     ) -> Result<u64, StoreError> {
-        let mut statement = self
-            .connection
-            .prepare_cached(&numbered_placeholders(sql))
-            .map_err(error)?;
-        let mut changed = 0;
-        for values in params {
-            check_parameter_count(&statement, &values)?;
-            changed += statement
-                .execute(rusqlite::params_from_iter(values.iter().map(Param)))
-                .map_err(error)?;
-        }
-        Ok(changed as u64)
+        let mut statement = self.prepared(sql)?;
+        params.map(|values| run(&mut statement, &values)).sum()
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let mut statement = self
-            .connection
-            .prepare_cached(&numbered_placeholders(sql))
-            .map_err(error)?;
+        let mut statement = self.prepared(sql)?;
         check_parameter_count(&statement, params)?;
         let width = statement.column_count();
         let mut rows = statement
@@ -313,6 +293,24 @@ impl Connection for SqliteConnection {
     fn execute_script(&mut self, script: &str) -> Result<(), StoreError> {
         self.connection.execute_batch(script).map_err(error)
     }
+}
+
+impl SqliteConnection {
+    /// The cached statement for `sql`, its `$n` placeholders translated.
+    fn prepared(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, StoreError> {
+        self.connection
+            .prepare_cached(&numbered_placeholders(sql))
+            .map_err(error)
+    }
+}
+
+/// Runs a statement that returns no rows once with `params`: the rows it changed.
+fn run(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<u64, StoreError> {
+    check_parameter_count(statement, params)?;
+    let changed = statement
+        .execute(rusqlite::params_from_iter(params.iter().map(Param)))
+        .map_err(error)?;
+    Ok(changed as u64)
 }
 
 /// A statement given more or fewer values than it has placeholders is a bug; SQLite itself
