@@ -7,6 +7,7 @@
 
 use crate::{
     MemberFilter, NewApiKey, NewBusiness, NewSession, NewStaff, SessionKind, Store, StoreError,
+    sql::Dialect,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use stammgast_core::batch::{AuditEntry, Command, IdempotencyKey, Outcome, Request};
@@ -36,6 +37,7 @@ macro_rules! conformance_suite {
             a_void_takes_back_what_the_event_earned,
             a_large_batch_is_stored_whole_with_its_void,
             a_members_ledger_history_pages_through_each_of_their_transfers_once,
+            text_with_tabs_line_ends_and_backslashes_is_stored_as_written,
             one_business_cannot_read_or_change_anothers_members,
             concurrent_submissions_are_group_committed_and_reconcile,
             member_lists_page_through_every_member_once,
@@ -439,6 +441,41 @@ pub async fn a_members_ledger_history_pages_through_each_of_their_transfers_once
         "signup bonus, purchase, adjustment, void, hold"
     );
     assert_eq!(paged, expected);
+    assert_ledger_consistent(&store, business).await;
+}
+
+/// PostgreSQL's bulk path (`COPY`, taken by a batch too large for one `INSERT`) gives
+/// tabs, line ends and backslashes meanings of their own: a reason holding them, and the
+/// JSON of the audit entries that quote it, read back as written.
+pub async fn text_with_tabs_line_ends_and_backslashes_is_stored_as_written(store: Store) {
+    let business = new_business(&store).await;
+    let anna = join(&store, business, "anna@example.com").await;
+    let reason = "Kulanz:\tKaffee\r\nkalt \\N \\\\ \"C:\\Temp\"";
+    let count = Dialect::Postgres.rows_per_insert() + 1;
+    let adjustments = (0..count)
+        .map(|_| {
+            request(
+                business,
+                Command::Adjust {
+                    member_id: anna,
+                    unit: Unit::Points,
+                    delta: 1,
+                    reason: reason.into(),
+                },
+            )
+        })
+        .collect();
+    let outcomes = store.submit(adjustments).await.unwrap();
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let snapshot = store.ledger_snapshot(business).await.unwrap();
+    let memos = snapshot.transfers.iter().filter(|t| t.memo == reason);
+    assert_eq!(memos.count(), count);
+    let audit = store.audit_log(business, None, count).await.unwrap();
+    let reasons = audit
+        .items
+        .iter()
+        .filter(|entry| entry.detail["reason"].as_str() == Some(reason));
+    assert_eq!(reasons.count(), count);
     assert_ledger_consistent(&store, business).await;
 }
 
