@@ -16,7 +16,6 @@ use stammgast_app::{App, Caller, Clock, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ids::MemberId;
 use stammgast_store::Store;
-use stammgast_store::sql::{Backend, Value};
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
 use std::path::{Path, PathBuf};
@@ -166,36 +165,14 @@ impl Drop for ScratchDatabase {
     }
 }
 
-/// The server's settings that most shape its figures: its version, buffer cache, commit
-/// durability and WAL size between checkpoints.
+/// The server's settings that most shape its figures, as one line.
 async fn server_settings(backend: &PostgresBackend) -> anyhow::Result<String> {
-    const SETTINGS: [&str; 4] = [
-        "server_version",
-        "shared_buffers",
-        "synchronous_commit",
-        "max_wal_size",
-    ];
     let backend = backend.clone();
     // The synchronous client must not run on one of tokio's threads.
-    let rows = tokio::task::spawn_blocking(move || {
-        backend.connect()?.query(
-            "SELECT name, current_setting(name) FROM pg_settings \
-             WHERE name IN ($1, $2, $3, $4)",
-            &SETTINGS.map(Value::from),
-        )
-    })
-    .await??;
-    let setting = |name: &str| {
-        rows.iter().find_map(|row| match row.as_slice() {
-            [Value::Text(found), Value::Text(setting)] if found == name => {
-                Some(format!("{name} {setting}"))
-            }
-            _ => None,
-        })
-    };
-    Ok(SETTINGS
+    let settings = tokio::task::spawn_blocking(move || backend.performance_settings()).await??;
+    Ok(settings
         .iter()
-        .filter_map(|name| setting(name))
+        .map(|(name, value)| format!("{name} {value}"))
         .collect::<Vec<_>>()
         .join(", "))
 }

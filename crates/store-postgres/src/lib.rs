@@ -16,6 +16,7 @@ use stammgast_store::StoreError;
 use stammgast_store::sql::{Backend, Connection, Dialect, Row, Value};
 use std::collections::HashMap;
 use std::error::Error;
+use std::io::Write;
 use std::str::FromStr;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -72,6 +73,28 @@ impl PostgresBackend {
             }
             Err(e) => Err(error(e)),
         }
+    }
+
+    /// The server's settings that most shape its speed, as (name, value): its version,
+    /// buffer cache, commit durability and WAL size between checkpoints. For reports of
+    /// what was measured against it, such as the benchmark's.
+    pub fn performance_settings(&self) -> Result<Vec<(&'static str, String)>, StoreError> {
+        const SETTINGS: [&str; 4] = [
+            "server_version",
+            "shared_buffers",
+            "synchronous_commit",
+            "max_wal_size",
+        ];
+        let mut client = self.config.connect(NoTls).map_err(error)?;
+        SETTINGS
+            .into_iter()
+            .map(|name| {
+                let row = client
+                    .query_one("SELECT current_setting($1)", &[&name])
+                    .map_err(error)?;
+                Ok((name, row.try_get(0).map_err(error)?))
+            })
+            .collect()
     }
 
     /// Drops the configured database, ending the connections it still has: for a
@@ -165,7 +188,8 @@ impl PostgresConnection {
         }
         let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
         let mut writer = self.client()?.copy_in(&sql).map_err(error)?;
-        std::io::Write::write_all(&mut writer, &data)
+        writer
+            .write_all(&data)
             .map_err(|e| StoreError::Other(format!("PostgreSQL: copying into {table}: {e}")))?;
         writer.finish().map_err(error)?;
         Ok(())
@@ -181,7 +205,10 @@ fn copy_text_row(data: &mut Vec<u8>, row: &[Value]) {
         }
         match value {
             Value::Null => data.extend_from_slice(b"\\N"),
-            Value::Int(number) => data.extend_from_slice(number.to_string().as_bytes()),
+            // Writing into a `Vec` cannot fail.
+            Value::Int(number) => {
+                let _ = write!(data, "{number}");
+            }
             Value::Text(text) => {
                 for byte in text.bytes() {
                     match byte {

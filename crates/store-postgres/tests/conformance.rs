@@ -131,6 +131,30 @@ async fn a_database_the_store_creates_compares_text_byte_by_byte() {
     );
 }
 
+/// The benchmark reports the server's settings as the server itself states them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_performance_settings_are_read_as_it_states_them() {
+    let url = created_database_url().await;
+    let backend = PostgresBackend::from_url(&url).unwrap();
+    let settings = tokio::task::spawn_blocking(move || backend.performance_settings())
+        .await
+        .unwrap()
+        .unwrap();
+    let stated = query_one(url, "SHOW synchronous_commit").await;
+    let names: Vec<&str> = settings.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names,
+        [
+            "server_version",
+            "shared_buffers",
+            "synchronous_commit",
+            "max_wal_size"
+        ]
+    );
+    assert_eq!(settings[2].1, stated.get::<_, String>(0));
+    assert!(settings.iter().all(|(_, value)| !value.is_empty()));
+}
+
 /// One row of `sql` on the database at `url`, read on a blocking thread (the synchronous
 /// client runs a runtime of its own).
 async fn query_one(url: String, sql: &'static str) -> postgres::Row {
