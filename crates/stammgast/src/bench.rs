@@ -3,7 +3,7 @@
 //! The workload is the demo's simulated café history (regulars, occasional guests,
 //! churners; baskets of coffee and pastries). Ingestion runs through the same use case as
 //! the bulk endpoint (rules, ledger, stamp cards, tiers, aggregates; 10,000 events per
-//! transaction) and is set next to a bare SQLite insert of the same event rows. HTTP load
+//! transaction) and is set next to bare inserts of the rows it wrote, on each backend. HTTP load
 //! comes from `wrk` (64 connections) posting single purchases, each with its own
 //! Idempotency-Key. The analytics figures (`bench_analytics`) come first and after each
 //! ingestion.
@@ -16,6 +16,7 @@ use stammgast_app::{App, Caller, Clock, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ids::MemberId;
 use stammgast_store::Store;
+use stammgast_store::sql::{Backend, insert_rows};
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
 use std::path::{Path, PathBuf};
@@ -96,14 +97,12 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         "SQLite: ingestion takes {:.2}× the time of the bare insert of its event rows",
         bare / ingested.events_per_second
     );
-    let (rows, seconds) =
-        bare_insert_written_rows(&sqlite_path, &scratch.join("written.db")).await?;
-    println!(
-        "SQLite: bare insert of the event and transfer rows the ingestion wrote ({rows} rows): {seconds:.2} s; \
-         ingestion took {:.2} s ({:.2}×)",
-        ingested.seconds,
-        ingested.seconds / seconds
-    );
+    let (rows, seconds) = bare_insert_written_rows(
+        SqliteBackend::new(&sqlite_path),
+        SqliteBackend::new(scratch.join("written.db")),
+    )
+    .await?;
+    report_bare_insert("SQLite", rows, seconds, &ingested);
     ingested.store.checkpoint().await?;
     report_timings("SQLite", &ingested, &workload).await?;
     http_load("SQLite", &ingested, options.seconds).await?;
@@ -120,6 +119,14 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             server_settings(&database.0).await?
         );
         let ingested = ingest("PostgreSQL", postgres, &workload, true).await?;
+        let bare = ScratchDatabase(PostgresBackend::from_url(&format!(
+            "{}/stammgast_bench_bare_{}",
+            options.postgres,
+            uuid::Uuid::new_v4().simple()
+        ))?);
+        let (rows, seconds) = bare_insert_written_rows(database.0.clone(), bare.0.clone()).await?;
+        report_bare_insert("PostgreSQL", rows, seconds, &ingested);
+        drop(bare);
         ingested.store.checkpoint().await?;
         report_timings("PostgreSQL", &ingested, &workload).await?;
         http_load("PostgreSQL", &ingested, options.seconds).await?;
@@ -212,6 +219,15 @@ async fn report_timings(
         workload.purchases.len(),
     )
     .await
+}
+
+fn report_bare_insert(name: &str, rows: usize, seconds: f64, ingested: &Ingested) {
+    println!(
+        "{name}: bare insert of the event and transfer rows the ingestion wrote ({rows} rows): \
+         {seconds:.2} s; ingestion took {:.2} s ({:.2}×)",
+        ingested.seconds,
+        ingested.seconds / seconds
+    );
 }
 
 /// A backend after ingestion: what the HTTP load needs, and how fast it went.
@@ -343,34 +359,102 @@ fn collect_join(joined: Option<Joined>, members: &mut [Option<MemberId>]) -> any
     Ok(())
 }
 
-/// Reads every event and transfer row the ingestion wrote for the purchases and inserts them again, with the
-/// same schema, durability and transactions (one per 10,000 events), but nothing else: no
-/// rules, no reads, no aggregates.
-async fn bare_insert_written_rows(ingested: &Path, bare: &Path) -> anyhow::Result<(usize, f64)> {
-    let source = rusqlite::Connection::open(ingested)?;
-    // The purchases' rows only: sign-ups happened before the ingestion was timed.
-    let events = all_rows(&source, "SELECT * FROM events WHERE type = 'purchase'")?;
-    let transfers = all_rows(
-        &source,
-        "SELECT * FROM transfers WHERE event_id IN (SELECT id FROM events WHERE type = 'purchase')",
-    )?;
-    let target = bare_connection(bare).await?;
+/// The columns of the rows a purchase writes, as the bare insert reads and appends them.
+const EVENT_COLUMNS: [&str; 9] = [
+    "business_id",
+    "id",
+    "member_id",
+    "type",
+    "amount_cents",
+    "location_id",
+    "occurred_at",
+    "voided_at",
+    "record",
+];
+const TRANSFER_COLUMNS: [&str; 15] = [
+    "business_id",
+    "id",
+    "member_id",
+    "unit",
+    "debit",
+    "credit",
+    "amount",
+    "kind",
+    "phase",
+    "pending_id",
+    "event_id",
+    "reverses",
+    "expires_at",
+    "created_at",
+    "memo",
+];
+
+/// Reads every event and transfer row the ingestion wrote for the purchases and appends
+/// them again, in the order they were written, to a fresh database of the same backend
+/// (the store's schema, settings and durability) through the store's own bulk insert
+/// (multi-row `INSERT` on SQLite, `COPY` on PostgreSQL), one transaction per 10,000
+/// events, but nothing else: no rules, no reads, no member states, no aggregates. The rows
+/// written and the seconds it took.
+async fn bare_insert_written_rows<B: Backend + Clone>(
+    ingested: B,
+    bare: B,
+) -> anyhow::Result<(usize, f64)> {
+    drop(Store::open(bare.clone()).await?);
+    // Both clients block; the PostgreSQL one must not run on one of tokio's threads.
+    tokio::task::spawn_blocking(move || append_again(&ingested, &bare)).await?
+}
+
+fn append_again(ingested: &dyn Backend, bare: &dyn Backend) -> anyhow::Result<(usize, f64)> {
+    let (events, transfers) = {
+        let mut source = ingested.connect()?;
+        // The purchases' rows only: sign-ups happened before the ingestion was timed.
+        let events = source.query(
+            &format!(
+                "SELECT {} FROM events WHERE type = 'purchase' ORDER BY id",
+                EVENT_COLUMNS.join(", ")
+            ),
+            &[],
+        )?;
+        let transfers = source.query(
+            &format!(
+                "SELECT {} FROM transfers t JOIN events e \
+                 ON e.business_id = t.business_id AND e.id = t.event_id \
+                 WHERE e.type = 'purchase' ORDER BY t.id",
+                TRANSFER_COLUMNS
+                    .map(|column| format!("t.{column}"))
+                    .join(", ")
+            ),
+            &[],
+        )?;
+        (events, transfers)
+    };
+    let mut target = bare.connect()?;
     let transactions = events.len().div_ceil(EVENTS_PER_REQUEST).max(1);
     let transfers_per_transaction = transfers.len().div_ceil(transactions).max(1);
+    let rows = events.len() + transfers.len();
     let started = Instant::now();
     for (events, transfers) in events
         .chunks(EVENTS_PER_REQUEST)
         .zip(transfers.chunks(transfers_per_transaction))
     {
-        let transaction = target.unchecked_transaction()?;
-        insert_all(&transaction, "events", events)?;
-        insert_all(&transaction, "transfers", transfers)?;
-        transaction.commit()?;
+        target.begin()?;
+        insert_rows(
+            target.as_mut(),
+            "events",
+            &EVENT_COLUMNS,
+            "",
+            events.to_vec(),
+        )?;
+        insert_rows(
+            target.as_mut(),
+            "transfers",
+            &TRANSFER_COLUMNS,
+            "",
+            transfers.to_vec(),
+        )?;
+        target.commit()?;
     }
-    Ok((
-        events.len() + transfers.len(),
-        started.elapsed().as_secs_f64(),
-    ))
+    Ok((rows, started.elapsed().as_secs_f64()))
 }
 
 /// A connection to a fresh database of the store's schema, with the store's settings.
@@ -379,38 +463,6 @@ async fn bare_connection(path: &Path) -> anyhow::Result<rusqlite::Connection> {
     let connection = rusqlite::Connection::open(path)?;
     connection.execute_batch(stammgast_store_sqlite::PRAGMAS)?;
     Ok(connection)
-}
-
-type SqlRow = Vec<rusqlite::types::Value>;
-
-fn all_rows(connection: &rusqlite::Connection, select: &str) -> anyhow::Result<Vec<SqlRow>> {
-    let mut statement = connection.prepare(select)?;
-    let width = statement.column_count();
-    let rows = statement.query_map([], |row| {
-        (0..width)
-            .map(|i| row.get(i))
-            .collect::<Result<SqlRow, _>>()
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn insert_all(
-    connection: &rusqlite::Connection,
-    table: &str,
-    rows: &[SqlRow],
-) -> anyhow::Result<()> {
-    let Some(width) = rows.first().map(Vec::len) else {
-        return Ok(());
-    };
-    let placeholders: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
-    let mut insert = connection.prepare_cached(&format!(
-        "INSERT INTO {table} VALUES ({})",
-        placeholders.join(", ")
-    ))?;
-    for row in rows {
-        insert.execute(rusqlite::params_from_iter(row))?;
-    }
-    Ok(())
 }
 
 /// Inserts the workload's event rows into the `events` table of a fresh database, with the
