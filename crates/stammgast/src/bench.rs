@@ -16,7 +16,7 @@ use stammgast_app::{App, Caller, Clock, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ids::MemberId;
 use stammgast_store::Store;
-use stammgast_store::sql::{Backend, insert_rows};
+use stammgast_store::sql::{Backend, Row, insert_rows};
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
 use std::path::{Path, PathBuf};
@@ -429,28 +429,26 @@ fn append_again(ingested: &dyn Backend, bare: &dyn Backend) -> anyhow::Result<(u
         (events, transfers)
     };
     let mut target = bare.connect()?;
+    let rows = events.len() + transfers.len();
+    // Cut into transactions before the clock starts: `insert_rows` takes its rows by value.
     let transactions = events.len().div_ceil(EVENTS_PER_REQUEST).max(1);
     let transfers_per_transaction = transfers.len().div_ceil(transactions).max(1);
-    let rows = events.len() + transfers.len();
-    let started = Instant::now();
-    for (events, transfers) in events
+    let batches: Vec<(Vec<Row>, Vec<Row>)> = events
         .chunks(EVENTS_PER_REQUEST)
         .zip(transfers.chunks(transfers_per_transaction))
-    {
+        .map(|(events, transfers)| (events.to_vec(), transfers.to_vec()))
+        .collect();
+    drop((events, transfers));
+    let started = Instant::now();
+    for (events, transfers) in batches {
         target.begin()?;
-        insert_rows(
-            target.as_mut(),
-            "events",
-            &EVENT_COLUMNS,
-            "",
-            events.to_vec(),
-        )?;
+        insert_rows(target.as_mut(), "events", &EVENT_COLUMNS, "", events)?;
         insert_rows(
             target.as_mut(),
             "transfers",
             &TRANSFER_COLUMNS,
             "",
-            transfers.to_vec(),
+            transfers,
         )?;
         target.commit()?;
     }
