@@ -120,15 +120,18 @@ impl PostgresBackend {
 }
 
 impl Backend for PostgresBackend {
-    fn connect(&self) -> Result<Box<dyn Connection>, StoreError> {
-        let mut client = match self.config.connect(NoTls) {
-            Ok(client) => client,
+    fn create_if_missing(&self) -> Result<(), StoreError> {
+        match self.config.connect(NoTls) {
+            Ok(_) => Ok(()),
             Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_CATALOG_NAME) => {
-                self.create_database()?;
-                self.config.connect(NoTls).map_err(error)?
+                self.create_database()
             }
-            Err(e) => return Err(error(e)),
-        };
+            Err(e) => Err(error(e)),
+        }
+    }
+
+    fn connect(&self) -> Result<Box<dyn Connection>, StoreError> {
+        let mut client = self.config.connect(NoTls).map_err(error)?;
         client.batch_execute(SESSION_SETTINGS).map_err(error)?;
         Ok(Box::new(PostgresConnection {
             client: Some(client),

@@ -390,3 +390,35 @@ async fn until_the_writer_waits_for_another_server(url: &str) {
     .await
     .unwrap();
 }
+
+/// A database dropped under a running server comes back as an error when the writer or a
+/// reader reconnects, never as a new, empty database taking its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_never_creates_a_dropped_database() {
+    use stammgast_store::sql::Backend;
+    let url = created_database_url().await;
+    tokio::task::spawn_blocking(move || {
+        let backend = PostgresBackend::from_url(&url).unwrap();
+        backend.drop_database().unwrap();
+
+        for attempt in ["first", "second"] {
+            let refused = backend
+                .connect()
+                .err()
+                .expect("no connection to a dropped database");
+            assert!(
+                refused.to_string().contains("does not exist"),
+                "the {attempt} attempt says what failed: {refused}"
+            );
+        }
+
+        backend.create_if_missing().unwrap();
+        assert!(
+            backend.connect().is_ok(),
+            "opens once the store has created it"
+        );
+        backend.drop_database().unwrap();
+    })
+    .await
+    .unwrap();
+}

@@ -9,6 +9,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+use rusqlite::OpenFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::wal::CheckpointMode;
 use stammgast_store::StoreError;
@@ -169,12 +170,12 @@ impl SqliteBackend {
     }
 }
 
+/// Opens the database file, which must exist (see `Backend::connect`).
 fn open(path: &Path) -> Result<rusqlite::Connection, StoreError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    let connection = rusqlite::Connection::open(path).map_err(error)?;
+    let existing = OpenFlags::default().difference(OpenFlags::SQLITE_OPEN_CREATE);
+    let connection = rusqlite::Connection::open_with_flags(path, existing).map_err(|e| {
+        StoreError::Other(format!("cannot open the database {}: {e}", path.display()))
+    })?;
     connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
     connection.execute_batch(PRAGMAS).map_err(error)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_SIZE);
@@ -206,6 +207,19 @@ fn run_checkpoints(path: &Path, nudges: &Receiver<()>, shared: &Weak<Checkpointe
 }
 
 impl Backend for SqliteBackend {
+    /// Creates the file and its folder; the settings `open` gives every connection (page
+    /// size, WAL) then take effect on the empty database.
+    fn create_if_missing(&self) -> Result<(), StoreError> {
+        let path = &self.path;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Other(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        drop(rusqlite::Connection::open(path).map_err(error)?);
+        Ok(())
+    }
+
     fn connect(&self) -> Result<Box<dyn Connection>, StoreError> {
         let mut connection = open(&self.path)?;
         if let Some(checkpointer) = self.checkpointer() {
@@ -442,7 +456,9 @@ mod tests {
                 std::time::SystemTime::now()
             ));
             let path = dir.join("notes.db");
-            let mut writer = SqliteBackend::new(&path).connect().unwrap();
+            let backend = SqliteBackend::new(&path);
+            backend.create_if_missing().unwrap();
+            let mut writer = backend.connect().unwrap();
             writer
                 .execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
                 .unwrap();

@@ -21,3 +21,30 @@ fn uuid_like() -> String {
 }
 
 stammgast_store::conformance_suite!(open);
+
+/// A database file deleted under a running server comes back as an error when the writer or
+/// a reader reconnects, never as a new, empty database taking its place.
+#[test]
+fn a_connection_never_creates_a_missing_database() {
+    use stammgast_store::sql::Backend;
+    let path = std::env::temp_dir()
+        .join("stammgast-conformance")
+        .join(format!("{}-missing.db", uuid_like()));
+    let backend = SqliteBackend::new(&path);
+
+    let refused = backend
+        .connect()
+        .err()
+        .expect("no connection to a missing file");
+    assert!(
+        refused.to_string().contains("cannot open the database"),
+        "says what failed: {refused}"
+    );
+    assert!(!path.exists(), "connecting created {}", path.display());
+
+    backend.create_if_missing().unwrap();
+    assert!(
+        backend.connect().is_ok(),
+        "opens once the store has created it"
+    );
+}

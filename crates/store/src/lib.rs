@@ -75,6 +75,7 @@ impl Store {
         let backend: Arc<dyn Backend> = Arc::new(backend);
         let opened = Arc::clone(&backend);
         let connection = blocking(move || {
+            opened.create_if_missing()?;
             let mut connection = opened.connect()?;
             migrate::run(connection.as_mut(), opened.migrations())?;
             Ok(connection)

@@ -251,6 +251,11 @@ pub trait Connection: Send {
 
 /// A database: how to open connections and which migrations bring its schema up to date.
 pub trait Backend: Send + Sync + 'static {
+    /// Creates the database where it does not exist yet. Only opening the store does this.
+    fn create_if_missing(&self) -> Result<(), StoreError>;
+    /// A connection to the database, which must exist: the writer and the readers reconnect
+    /// through this, and a database dropped or deleted under a running server must come back
+    /// as an error, never as a new, empty one.
     fn connect(&self) -> Result<Box<dyn Connection>, StoreError>;
     /// The schema's migrations in order, as (version, SQL of several statements).
     fn migrations(&self) -> &'static [(i64, &'static str)];
