@@ -40,6 +40,7 @@ macro_rules! conformance_suite {
             text_with_tabs_line_ends_and_backslashes_is_stored_as_written,
             one_business_cannot_read_or_change_anothers_members,
             concurrent_submissions_are_group_committed_and_reconcile,
+            requests_whose_callers_left_are_committed_before_settle_returns,
             member_lists_page_through_every_member_once,
             members_are_found_by_name_contact_or_code_and_by_tier,
             web_sessions_expire_and_staff_emails_are_unique,
@@ -532,6 +533,25 @@ pub async fn concurrent_submissions_are_group_committed_and_reconcile(store: Sto
         .await
         .unwrap();
     assert_eq!(members.items.len(), 101);
+    assert_ledger_consistent(&store, business).await;
+}
+
+/// A caller that stops waiting (a client gone mid-request) does not take its request back:
+/// once queued it is committed, and `settle` returns only after it is.
+pub async fn requests_whose_callers_left_are_committed_before_settle_returns(store: Store) {
+    let business = new_business(&store).await;
+    let member = join(&store, business, "anna@example.com").await;
+    let before = points(&store, business, member).await;
+    // Enough work that the writer is still at it when the last caller leaves.
+    for _ in 0..20 {
+        let purchases = (0..500)
+            .map(|_| request(business, purchase(member, 1, now())))
+            .collect();
+        // Polled once, which queues the requests, and then dropped.
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, store.submit(purchases)).await;
+    }
+    store.settle().await.unwrap();
+    assert_eq!(points(&store, business, member).await, before + 10_000);
     assert_ledger_consistent(&store, business).await;
 }
 

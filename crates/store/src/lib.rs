@@ -94,6 +94,13 @@ impl Store {
         self.writer.submit(requests).await
     }
 
+    /// Waits until every request submitted before this call has been committed or refused,
+    /// including those whose callers have stopped waiting (the benchmark drops its database
+    /// only after that).
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        self.writer.settle().await
+    }
+
     /// Refreshes the planner's statistics where the database measures them (the worker does
     /// this now and then, so that plans follow the data even where autovacuum is off).
     pub async fn refresh_statistics(&self) -> Result<(), StoreError> {

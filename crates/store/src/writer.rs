@@ -51,6 +51,16 @@ impl Handle {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
+        self.queue_and_wait(requests).await
+    }
+
+    /// Waits until every submission queued before this call has been committed or refused:
+    /// the writer takes submissions in order, so an empty one is answered after them.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        self.queue_and_wait(Vec::new()).await.map(drop)
+    }
+
+    async fn queue_and_wait(&self, requests: Vec<Request>) -> Result<Vec<Decision>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Submission { requests, reply })
@@ -119,6 +129,9 @@ impl Writer {
     }
 
     fn transact(&mut self, requests: &[Request]) -> Result<Vec<Decision>, StoreError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
         let result = self.try_transact(requests);
         if let Err(error) = &result {
             tracing::warn!(%error, "write transaction failed");
