@@ -27,6 +27,21 @@ pub struct Program {
     pub tiers: Option<TierSettings>,
     #[serde(default)]
     pub rewards: Vec<Reward>,
+    /// `timezone` parsed, on first use: a purchase asks for its zone about ten times, and each
+    /// parse looks the name up in a hashed table of every zone.
+    #[serde(skip)]
+    parsed_zone: ParsedZone,
+}
+
+/// A time zone parsed once. Not part of what a program is: two programs with the same
+/// `timezone` are equal whether or not either has parsed it yet.
+#[derive(Clone, Debug, Default)]
+struct ParsedZone(std::sync::OnceLock<chrono_tz::Tz>);
+
+impl PartialEq for ParsedZone {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 fn default_timezone() -> String {
@@ -62,7 +77,10 @@ impl Program {
 
     /// The parsed time zone; validation guarantees it parses, Berlin is the safe fallback.
     pub fn time_zone(&self) -> chrono_tz::Tz {
-        self.timezone.parse().unwrap_or(chrono_tz::Europe::Berlin)
+        *self
+            .parsed_zone
+            .0
+            .get_or_init(|| self.timezone.parse().unwrap_or(chrono_tz::Europe::Berlin))
     }
 }
 

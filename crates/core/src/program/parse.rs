@@ -438,6 +438,19 @@ mod tests {
     }
 
     #[test]
+    fn the_time_zone_is_the_named_one_and_equal_programs_stay_equal_once_it_is_read() {
+        let program = parse_program(r#"{"timezone":"America/New_York"}"#).unwrap();
+        let unread = program.clone();
+        assert_eq!(program.time_zone(), chrono_tz::America::New_York);
+        assert_eq!(program.time_zone(), chrono_tz::America::New_York);
+        assert_eq!(program, unread);
+        assert_eq!(
+            parse_program("{}").unwrap().time_zone(),
+            chrono_tz::Europe::Berlin
+        );
+    }
+
+    #[test]
     fn multipliers_are_exact_decimals() {
         let program = parse_program(r#"{"rules":[{"id":"a","then":{"multiplier":"1.25"}}]}"#);
         let multiplier = program.ok().and_then(|p| p.rules[0].then.multiplier);
