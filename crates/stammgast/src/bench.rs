@@ -15,8 +15,8 @@ use chrono::{Duration, Utc};
 use stammgast_app::{App, Caller, Clock, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ids::MemberId;
-use stammgast_store::Store;
 use stammgast_store::sql::{Backend, Row, insert_rows};
+use stammgast_store::{EVENT_COLUMNS, Store, TRANSFER_COLUMNS};
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
 use std::path::{Path, PathBuf};
@@ -358,36 +358,6 @@ fn collect_join(joined: Option<Joined>, members: &mut [Option<MemberId>]) -> any
     }
     Ok(())
 }
-
-/// The columns of the rows a purchase writes, as the bare insert reads and appends them.
-const EVENT_COLUMNS: [&str; 9] = [
-    "business_id",
-    "id",
-    "member_id",
-    "type",
-    "amount_cents",
-    "location_id",
-    "occurred_at",
-    "voided_at",
-    "record",
-];
-const TRANSFER_COLUMNS: [&str; 15] = [
-    "business_id",
-    "id",
-    "member_id",
-    "unit",
-    "debit",
-    "credit",
-    "amount",
-    "kind",
-    "phase",
-    "pending_id",
-    "event_id",
-    "reverses",
-    "expires_at",
-    "created_at",
-    "memo",
-];
 
 /// Reads every event and transfer row the ingestion wrote for the purchases and appends
 /// them again, in the order they were written, to a fresh database of the same backend

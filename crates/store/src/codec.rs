@@ -26,6 +26,19 @@ pub const TRANSFER_COLUMNS: [&str; 15] = [
     "memo",
 ];
 
+/// The columns of an event row, in the order the writer fills them.
+pub const EVENT_COLUMNS: [&str; 9] = [
+    "business_id",
+    "id",
+    "member_id",
+    "type",
+    "amount_cents",
+    "location_id",
+    "occurred_at",
+    "voided_at",
+    "record",
+];
+
 /// The columns `transfer` reads, in order.
 pub const TRANSFER_SELECT: &str = "id, unit, debit, credit, amount, kind, phase, pending_id, \
                                    event_id, reverses, expires_at, created_at, memo, member_id";

@@ -30,6 +30,7 @@ pub mod sql;
 mod writer;
 
 pub use analytics::{NewSurveyAnswer, SurveyComment};
+pub use codec::{EVENT_COLUMNS, TRANSFER_COLUMNS};
 pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
 pub use journeys::Enrolment;
 pub use outbox::{InboxMessage, OutboxMessage, Settled};

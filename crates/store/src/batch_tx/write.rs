@@ -2,7 +2,7 @@
 //! per statement where the dialect gains from it.
 
 use crate::StoreError;
-use crate::codec::{TRANSFER_COLUMNS, transfer_row};
+use crate::codec::{EVENT_COLUMNS, TRANSFER_COLUMNS, transfer_row};
 use crate::outbox::queue_confirmation;
 use crate::sql::{Connection, Row, Value, insert_rows, text, to_json};
 use stammgast_core::batch::{AuditEntry, BatchWrites};
@@ -199,18 +199,6 @@ fn encode_states_and_events(writes: &BatchWrites) -> EncodedRows {
         .collect::<Result<_, _>>()?;
     Ok((states, events))
 }
-
-const EVENT_COLUMNS: [&str; 9] = [
-    "business_id",
-    "id",
-    "member_id",
-    "type",
-    "amount_cents",
-    "location_id",
-    "occurred_at",
-    "voided_at",
-    "record",
-];
 
 fn event_row(business: BusinessId, record: &RecordedEvent) -> Result<Row, StoreError> {
     let event = &record.event;
