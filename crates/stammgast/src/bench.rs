@@ -15,8 +15,8 @@ use chrono::{Duration, Utc};
 use stammgast_app::{App, Caller, Clock, JoinMember};
 use stammgast_core::batch::Outcome;
 use stammgast_core::ids::MemberId;
-use stammgast_store::sql::{Backend, Row, insert_rows};
-use stammgast_store::{EVENT_COLUMNS, Store, TRANSFER_COLUMNS};
+use stammgast_store::sql::Backend;
+use stammgast_store::{PurchaseRows, Store};
 use stammgast_store_postgres::PostgresBackend;
 use stammgast_store_sqlite::SqliteBackend;
 use std::path::{Path, PathBuf};
@@ -375,54 +375,23 @@ async fn bare_insert_written_rows<B: Backend + Clone>(
 }
 
 fn append_again(ingested: &dyn Backend, bare: &dyn Backend) -> anyhow::Result<(usize, f64)> {
-    let (events, transfers) = {
-        let mut source = ingested.connect()?;
-        // The purchases' rows only: sign-ups happened before the ingestion was timed.
-        let events = source.query(
-            &format!(
-                "SELECT {} FROM events WHERE type = 'purchase' ORDER BY id",
-                EVENT_COLUMNS.join(", ")
-            ),
-            &[],
-        )?;
-        let transfers = source.query(
-            &format!(
-                "SELECT {} FROM transfers t JOIN events e \
-                 ON e.business_id = t.business_id AND e.id = t.event_id \
-                 WHERE e.type = 'purchase' ORDER BY t.id",
-                TRANSFER_COLUMNS
-                    .map(|column| format!("t.{column}"))
-                    .join(", ")
-            ),
-            &[],
-        )?;
-        (events, transfers)
-    };
+    let written = PurchaseRows::read(ingested.connect()?.as_mut())?;
     let mut target = bare.connect()?;
-    let rows = events.len() + transfers.len();
-    // Cut into transactions before the clock starts: `insert_rows` takes its rows by value.
-    let transactions = events.len().div_ceil(EVENTS_PER_REQUEST).max(1);
-    let transfers_per_transaction = transfers.len().div_ceil(transactions).max(1);
-    let (mut events, mut transfers) = (events.into_iter(), transfers.into_iter());
-    let batches: Vec<(Vec<Row>, Vec<Row>)> = (0..transactions)
-        .map(|_| {
-            (
-                events.by_ref().take(EVENTS_PER_REQUEST).collect(),
-                transfers.by_ref().take(transfers_per_transaction).collect(),
-            )
+    let rows = written.len();
+    // Cut into transactions before the clock starts.
+    let transactions = written.events.len().div_ceil(EVENTS_PER_REQUEST).max(1);
+    let transfers_per_transaction = written.transfers.len().div_ceil(transactions).max(1);
+    let (mut events, mut transfers) = (written.events.into_iter(), written.transfers.into_iter());
+    let batches: Vec<PurchaseRows> = (0..transactions)
+        .map(|_| PurchaseRows {
+            events: events.by_ref().take(EVENTS_PER_REQUEST).collect(),
+            transfers: transfers.by_ref().take(transfers_per_transaction).collect(),
         })
         .collect();
     let started = Instant::now();
-    for (events, transfers) in batches {
+    for batch in batches {
         target.begin()?;
-        insert_rows(target.as_mut(), "events", &EVENT_COLUMNS, "", events)?;
-        insert_rows(
-            target.as_mut(),
-            "transfers",
-            &TRANSFER_COLUMNS,
-            "",
-            transfers,
-        )?;
+        batch.append(target.as_mut())?;
         target.commit()?;
     }
     Ok((rows, started.elapsed().as_secs_f64()))

@@ -22,6 +22,7 @@ mod journeys;
 mod locations;
 mod migrate;
 mod outbox;
+mod purchase_rows;
 mod reads;
 mod records;
 mod segments;
@@ -30,10 +31,10 @@ pub mod sql;
 mod writer;
 
 pub use analytics::{NewSurveyAnswer, SurveyComment};
-pub use codec::{EVENT_COLUMNS, TRANSFER_COLUMNS};
 pub use custom_segments::{CustomMove, CustomSegmentRecord, custom_segment_name};
 pub use journeys::Enrolment;
 pub use outbox::{InboxMessage, OutboxMessage, Settled};
+pub use purchase_rows::PurchaseRows;
 pub use records::*;
 pub use segments::{PlacementChange, SegmentTransition, StoredPlacement};
 
